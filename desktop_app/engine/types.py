@@ -1,0 +1,293 @@
+"""Plain data that crosses the engine's boundaries.
+
+Frozen dataclasses only, so that they are safe to hand from a worker thread or process
+to the GUI thread. Hashes are unsigned 64-bit ``int`` in Python and ``uint64`` in numpy;
+bit 63 is the first bit of imagehash's bit string, so ``format(h, "016x")`` equals
+``str(imagehash_hash)`` and ``imagehash.hex_to_hash`` reads it back.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+IdArray = npt.NDArray[np.int64]
+HashArray = npt.NDArray[np.uint64]
+DistArray = npt.NDArray[np.uint8]
+
+
+class Transform(enum.IntEnum):
+    """The eight symmetries of a rectangle, as applied to a photo before hashing.
+
+    ``ImageFeatures.variants[t]`` is the pHash of the photo transformed by ``t``. A pair
+    matched through ``t`` means: photo *a* turned by ``t`` looks like photo *b*.
+    """
+
+    IDENTITY = 0
+    ROTATE_90 = 1  # counter-clockwise, as PIL.Image.Transpose.ROTATE_90
+    ROTATE_180 = 2
+    ROTATE_270 = 3
+    FLIP_LEFT_RIGHT = 4
+    FLIP_TOP_BOTTOM = 5
+    TRANSPOSE = 6
+    TRANSVERSE = 7
+
+
+def hash_to_hex(value: int) -> str:
+    """16 lower-case hex digits, the form ``str(imagehash.ImageHash)`` prints."""
+    return format(value, "016x")
+
+
+def hex_to_hash(text: str) -> int:
+    """Inverse of :func:`hash_to_hex`.
+
+    Raises:
+        ValueError: ``text`` is not 16 hex digits.
+    """
+    if len(text) != 16:
+        raise ValueError(f"a hash has 16 hex digits, not {len(text)}: {text!r}")
+    return int(text, 16)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFeatures:
+    """What hashing one file yields. Picklable: it crosses the process-pool boundary.
+
+    Attributes:
+        path: The file, as given to the hasher.
+        size: File size in bytes, from the same ``stat`` as ``mtime_ns``.
+        mtime_ns: Modification time; with ``size`` it decides whether a re-scan re-hashes.
+        digest: xxh3-128 of the file's bytes: equal digests mean byte-identical files.
+        phash: 64-bit perceptual hash of the oriented, border-trimmed picture.
+        width: Displayed width in pixels (after EXIF orientation, before trimming).
+        height: Displayed height in pixels.
+        format: Pillow's format name ("JPEG", "PNG", "HEIF", ...).
+        taken: EXIF date taken as ISO 8601 ("2024-05-01T13:45:10"), if present.
+        camera: Camera make and model from EXIF, if present.
+        variants: pHashes of the eight :class:`Transform` s of the picture, identity
+            first, or empty when rotation matching is off.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: bytes
+    phash: int
+    width: int
+    height: int
+    format: str
+    taken: str | None = None
+    camera: str | None = None
+    variants: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileFailure:
+    """A file that looked like a photo but could not be hashed, and why.
+
+    ``reason`` is a short sentence for the user ("truncated JPEG", "not an image").
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """One row of the catalog. ``phash`` is None and ``error`` set for unreadable files."""
+
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    digest: bytes | None
+    phash: int | None
+    width: int
+    height: int
+    format: str | None
+    taken: str | None
+    camera: str | None
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file name without its folder."""
+        return self.path.rsplit("/", 1)[-1] if "/" in self.path else self.path
+
+    @property
+    def pixels(self) -> int:
+        """Pixel count, the first keep-the-best criterion."""
+        return self.width * self.height
+
+
+class Phase(enum.Enum):
+    """Steps of a scan, in the order they happen."""
+
+    WALKING = "walking"
+    HASHING = "hashing"
+    PAIRING = "pairing"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress report from a running scan.
+
+    Attributes:
+        phase: Which step is running.
+        done: Items finished in this phase.
+        total: Items this phase will handle, or None while still unknown.
+        current: The file being worked on, if any.
+        rate: Items per second over this phase so far.
+        eta: Seconds left in this phase, or None if unknown.
+        failed: Files that could not be read so far in the whole scan.
+    """
+
+    phase: Phase
+    done: int
+    total: int | None
+    current: str | None = None
+    rate: float = 0.0
+    eta: float | None = None
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """What a finished (or cancelled) scan did to the catalog."""
+
+    roots: tuple[str, ...]
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    failures: tuple[FileFailure, ...]
+    cancelled: bool
+    seconds: float
+
+    @property
+    def hashed(self) -> int:
+        """Files decoded in this scan."""
+        return self.added + self.updated
+
+
+@dataclass(frozen=True, slots=True)
+class PairSet:
+    """Every pair of catalog images within ``threshold`` of each other, as arrays.
+
+    ``a[i] < b[i]`` are image ids, ``distance[i]`` their Hamming distance (the smallest
+    over transforms when rotation matching is on) and ``transform[i]`` the
+    :class:`Transform` of *a* that gave it. The set is complete: no pair within
+    ``threshold`` is missing.
+    """
+
+    a: IdArray
+    b: IdArray
+    distance: DistArray
+    transform: DistArray
+    threshold: int
+
+    def __len__(self) -> int:
+        return int(self.a.shape[0])
+
+    def within(self, threshold: int) -> PairSet:
+        """The subset of pairs at or below ``threshold`` (which must not exceed ours)."""
+        if threshold > self.threshold:
+            raise ValueError(f"pairs are complete only up to {self.threshold}")
+        keep = self.distance <= threshold
+        return PairSet(
+            self.a[keep], self.b[keep], self.distance[keep], self.transform[keep], threshold
+        )
+
+    @staticmethod
+    def empty(threshold: int) -> PairSet:
+        """A complete set with no pairs (for an empty catalog)."""
+        return PairSet(
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            np.empty(0, np.uint8),
+            np.empty(0, np.uint8),
+            threshold,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """A partition of some images into groups of copies, as flat arrays.
+
+    Group ``g`` is ``members[offsets[g]:offsets[g + 1]]``; its first member is the
+    reference, and ``distance`` holds each member's Hamming distance to that reference
+    (0 for the reference itself). Groups are ordered largest first; see
+    ``engine/grouping.py`` for the policy and the tie-breaks.
+    """
+
+    offsets: IdArray
+    members: IdArray
+    distance: DistArray
+    transform: DistArray
+    threshold: int
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0]) - 1
+
+    def group(self, index: int) -> tuple[IdArray, DistArray]:
+        """Member ids and their distances to the reference, reference first."""
+        start, stop = int(self.offsets[index]), int(self.offsets[index + 1])
+        return self.members[start:stop], self.distance[start:stop]
+
+    @property
+    def extra_copies(self) -> int:
+        """Images beyond one per group: what removing all duplicates would remove."""
+        return int(self.members.shape[0]) - len(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One image of a group, with its relation to the group's reference."""
+
+    image: ImageRecord
+    distance: int
+    identical: bool
+    transform: Transform = Transform.IDENTITY
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group of copies resolved to catalog records; ``members[0]`` is the reference."""
+
+    index: int
+    members: tuple[Member, ...]
+
+    @property
+    def reference(self) -> Member:
+        return self.members[0]
+
+    @property
+    def extra_bytes(self) -> int:
+        """Bytes taken by all members but the largest one."""
+        sizes = sorted((m.image.size for m in self.members), reverse=True)
+        return sum(sizes[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One answer to a query by image: a catalog image and its distance to the query."""
+
+    image: ImageRecord
+    distance: int
+    identical: bool
+    transform: Transform = Transform.IDENTITY
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """The answer to a query by image, best match first."""
+
+    query: ImageFeatures
+    threshold: int
+    matches: tuple[Match, ...] = field(default_factory=tuple)
