@@ -89,12 +89,15 @@ class FileFailure:
     """A file that looked like a photo but could not be hashed, and why.
 
     ``reason`` is a short sentence for the user ("truncated JPEG", "not an image").
+    ``gone`` is set when the file vanished between the folder walk and its reading: the
+    scan then drops it from the catalog instead of listing it as unreadable.
     """
 
     path: str
     size: int
     mtime_ns: int
     reason: str
+    gone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
