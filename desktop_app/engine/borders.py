@@ -14,8 +14,12 @@ eaten into, loose enough for the ringing a q=30 JPEG leaves next to the picture 
 stray pixels per line). A naive "compare the whole image with its corner" pass costs
 about a millisecond on a 750x500 draft; this costs a few microseconds per side.
 
-Safety. Each side may take at most :data:`MAX_SIDE_SHARE` of its dimension, and if what
-remains would be tiny (an all-flat picture, a photo of a white wall), nothing is cut.
+The edge of a border rarely falls on a pixel boundary of the reduced picture, so the
+first non-flat line is often a blend of border and picture; when it is, we cut it too.
+
+Safety. A flat run reaching :data:`MAX_SIDE_SHARE` of its dimension is the picture's own
+plain background (a white wall, a studio backdrop), not a border, and is kept; and if
+what remains would be tiny, nothing is cut.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ log = logging.getLogger(__name__)
 GreyArray = npt.NDArray[np.uint8]
 
 #: A pixel further than this (in 8-bit levels) from the border colour is "off".
-PIXEL_TOLERANCE = 8
+PIXEL_TOLERANCE = 5
 #: A line is flat if no more than this share of its pixels is off...
 OFF_SHARE = 0.02
 #: ...and its mean is within this many levels of the border colour.
@@ -39,6 +43,10 @@ MEAN_TOLERANCE = 1.5
 MAX_SIDE_SHARE = 0.45
 #: What must remain on each axis, as a share of it, for the trim to be applied at all.
 MIN_KEPT_SHARE = 0.08
+#: A line with at least this share of border colour mixed in is cut with the border.
+BLEND_SHARE = 0.2
+#: ...provided border and picture differ by this many levels on average.
+BLEND_MIN_CONTRAST = 10.0
 #: Lines examined in the first chunk after the outermost one; chunks then double.
 _FIRST_CHUNK = 4
 
@@ -73,7 +81,11 @@ def find_content_box(pixels: GreyArray) -> tuple[int, int, int, int]:
 
 
 def _flat_depth(lines: GreyArray, limit: int) -> int:
-    """How many leading lines of ``lines`` (axis 0) form a flat border, up to ``limit``."""
+    """How many leading lines of ``lines`` (axis 0) to cut as a flat border.
+
+    Returns 0 when the outermost line is not flat, or when the flat run reaches
+    ``limit``: a "border" that wide is the picture's own plain background.
+    """
     first = lines[0]
     reference = float(np.median(first))
     if not _flat(first[np.newaxis, :], reference)[0]:
@@ -83,10 +95,30 @@ def _flat_depth(lines: GreyArray, limit: int) -> int:
         block = lines[depth : min(depth + chunk, limit)]
         flat = _flat(block, reference)
         if not flat.all():
-            return depth + int(np.argmin(flat))
+            depth += int(np.argmin(flat))
+            return depth + _is_blend(lines, depth, reference)
         depth += block.shape[0]
         chunk *= 2
-    return depth
+    return 0
+
+
+def _is_blend(lines: GreyArray, index: int, reference: float) -> bool:
+    """Whether line ``index`` is a mix of the border colour and the line after it.
+
+    At reduced scale the border's edge rarely falls between two pixels, so the first
+    non-flat line is often a blend of border and picture; a bright blend above a dark
+    picture moves the hash by several bits, so it goes with the border. The share of
+    border colour in the line's mean decides (line means of a photo change slowly, so a
+    pure picture line shows almost none).
+    """
+    if index + 1 >= lines.shape[0]:
+        return False
+    line_mean = float(lines[index].mean())
+    after_mean = float(lines[index + 1].mean())
+    contrast = reference - after_mean
+    if abs(contrast) < BLEND_MIN_CONTRAST:
+        return False
+    return (line_mean - after_mean) / contrast > BLEND_SHARE
 
 
 def _flat(block: GreyArray, reference: float) -> npt.NDArray[np.bool_]:

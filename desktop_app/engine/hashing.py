@@ -6,7 +6,7 @@ reduced, upright, border-trimmed greyscale picture:
 1. Decode at reduced scale. JPEGs go through libjpeg's DCT scaling (``Image.draft``
    with mode "L" and 256x256 requested, so the 1/2, 1/4 or 1/8 scale keeps at least
    256 px on the short side, and libjpeg emits only the luma channel). Other formats are
-   decoded in full and box-reduced by an integer factor to the same scale.
+   decoded in full and box-reduced by the same rule, so both end at the same size.
 2. Apply the EXIF orientation; cut flat borders (``borders.py``) unless disabled.
 3. Resize to 32x32 with LANCZOS and ``reducing_gap=2.0`` (an integer box reduction to
    at least 64 px first; 10x cheaper than a plain LANCZOS resize, same hash on photos).
@@ -207,14 +207,26 @@ def _features(
     )
 
 
-def reduce_for_hash(grey: Image.Image) -> Image.Image:
-    """Box-reduce by an integer factor so the short side stays >= :data:`REDUCED_SIDE`.
+def reduction_scale(width: int, height: int) -> int:
+    """The factor ``Image.draft`` picks for our 256x256 request: 8, 4, 2 or 1.
 
-    Non-JPEG formats arrive at full size; this brings them to the scale a JPEG draft
-    gives, so trimming sees the same kind of picture (and costs the same) for all.
+    The largest of those that keeps at least :data:`REDUCED_SIDE` px on the short side.
     """
-    factor = min(grey.size) // REDUCED_SIDE
-    return grey.reduce(factor) if factor >= 2 else grey
+    scale = min(width // REDUCED_SIDE, height // REDUCED_SIDE)
+    return next((s for s in (8, 4, 2) if scale >= s), 1)
+
+
+def reduce_for_hash(grey: Image.Image) -> Image.Image:
+    """Box-reduce as the JPEG draft does, until the short side is under 2 x 256 px.
+
+    Non-JPEG formats arrive at full size, JPEGs at up to 1/8 of it; repeating the
+    draft's own rule (see :func:`reduction_scale`) brings both to the same size, so that
+    trimming sees the same picture (and costs the same) whatever the format, and a
+    48 MP JPEG and its PNG copy hash alike.
+    """
+    while (scale := reduction_scale(*grey.size)) > 1:
+        grey = grey.reduce(scale)
+    return grey
 
 
 def dct_block(grey: Image.Image, trim: bool = True) -> FloatBlock:
