@@ -32,14 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import imagehash  # noqa: E402
-import PIL  # noqa: E402
-from PIL import Image, features  # noqa: E402
+import imagehash
+import PIL
+from PIL import Image, features
 
-from desktop_app.demo import camera_jpeg  # noqa: E402
-from desktop_app.engine.config import EngineConfig  # noqa: E402
-from desktop_app.engine.hashing import hash_file  # noqa: E402
-from desktop_app.engine.types import ImageFeatures  # noqa: E402
+from desktop_app.demo import camera_jpeg
+from desktop_app.engine.config import EngineConfig
+from desktop_app.engine.hashing import hash_file
+from desktop_app.engine.types import ImageFeatures
 
 CONFIG = EngineConfig(workers=0)
 
@@ -136,7 +136,7 @@ def main() -> int:
         )
         print("|---|---:|---:|---:|---:|---:|---:|")
         for label, paths in kinds.items():
-            size = sum(os.path.getsize(path) for path in paths) / len(paths) / 1e6
+            size = sum(Path(path).stat().st_size for path in paths) / len(paths) / 1e6
             fast = best_times(paths, {"bare": bare, "ours": ours}, args.rounds)
             slow = best_times(paths, {"plain": plain}, args.plain_rounds)
             n = len(paths)

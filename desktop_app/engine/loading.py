@@ -337,7 +337,7 @@ def failure_reason(exc: BaseException, fmt: str | None) -> str:
     if isinstance(exc, MemoryError):
         return "not enough memory to decode this image"
     if isinstance(exc, UnidentifiedImageError):
-        return f"not a readable {label}" if fmt else "not an image"
+        return f"damaged {label}" if fmt else "not an image"
     if isinstance(exc, EOFError) or "truncated" in message or "premature end" in message:
         return f"truncated {label}"
     return f"damaged {label}"
