@@ -27,7 +27,7 @@ from PIL import Image, UnidentifiedImageError
 
 from desktop_app.engine.config import DEFAULT_MAX_PIXELS
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.exif import ExifInfo, read_exif
+from desktop_app.engine.exif import ExifInfo, quiet_warnings, read_exif
 
 log = logging.getLogger(__name__)
 
@@ -272,13 +272,21 @@ class OpenedImage:
     exif: ExifInfo
 
 
-def open_image(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> OpenedImage:
+def open_image(
+    data: bytes,
+    name: str,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    *,
+    raw_half_size: bool = True,
+) -> OpenedImage:
     """Open (but do not decode) the picture in ``data``.
 
     Args:
         data: The whole file.
         name: The file name, for messages and to tell TIFF-shaped RAW files by extension.
         max_pixels: Decompression-bomb limit, checked on the header.
+        raw_half_size: For a RAW file without a usable preview, demosaic at half size
+            (plenty for a hash or a thumbnail, four times faster) rather than in full.
 
     Returns:
         The lazily decoded image with its format, displayed size and EXIF. Camera RAW
@@ -294,7 +302,7 @@ def open_image(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     if fmt == "RAW" or (fmt == "TIFF" and is_raw_name(name)):
         from desktop_app.engine.raw import open_raw  # rawpy only when needed
 
-        return open_raw(data, name, max_pixels)
+        return open_raw(data, name, max_pixels, half_size=raw_half_size)
     if fmt is None:
         raise UnreadableImage(name, "not an image")
     if fmt == "HEIF":
@@ -302,7 +310,8 @@ def open_image(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     elif fmt not in _PILLOW_FORMATS:
         raise UnreadableImage(name, f"unsupported format: {fmt}")
     try:
-        image = Image.open(io.BytesIO(data), formats=[fmt])
+        with quiet_warnings():
+            image = Image.open(io.BytesIO(data), formats=[fmt])
         check_size(image.width, image.height, max_pixels)
     except UnreadableImage as exc:
         raise UnreadableImage(name, exc.reason) from None
@@ -475,7 +484,7 @@ def open_oriented(
             data = Path(name).read_bytes()
         except OSError as exc:
             raise UnreadableImage(name, os_error_reason(exc)) from exc
-    opened = open_image(data, name, max_pixels)
+    opened = open_image(data, name, max_pixels, raw_half_size=max_side is not None)
     image = opened.image
     try:
         if max_side is not None and image.format in ("JPEG", "MPO"):
