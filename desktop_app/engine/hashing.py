@@ -50,8 +50,10 @@ from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.loading import (
     apply_orientation,
     failure_reason,
+    is_raw_name,
     open_image,
     os_error_reason,
+    sniff_format,
     to_grey,
 )
 from desktop_app.engine.types import FileFailure, ImageFeatures, Transform
@@ -127,6 +129,13 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
             size, mtime_ns = before.st_size, before.st_mtime_ns
             if not stat.S_ISREG(before.st_mode):
                 return FileFailure(path, size, mtime_ns, "not a regular file")
+            # Peek first, so that a large video or archive misnamed .jpg is not read
+            # into memory just to be refused.
+            head = os.pread(file.fileno(), 32, 0)
+            if sniff_format(head) is None and not is_raw_name(path):
+                return FileFailure(
+                    path, size, mtime_ns, "empty file" if not head else "not an image"
+                )
             data = file.readall()
             after = os.fstat(file.fileno())
     except FileNotFoundError:
