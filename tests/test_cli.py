@@ -41,7 +41,7 @@ def run(capsys, *argv):
 
 
 def test_scan_reports_what_it_did(capsys, photos, catalog):
-    code, out, err = run(capsys, "scan", str(photos))
+    code, out, _ = run(capsys, "scan", str(photos))
     assert code == 0
     assert "5 new" in out and "1 unreadable" in out
     assert "broken.jpg" in out
@@ -139,7 +139,7 @@ def test_the_catalog_option_beats_the_environment(capsys, photos, catalog, tmp_p
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(capsys, catalog, argv, message):
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("doppel: error:") and message in err
     assert "Traceback" not in err
