@@ -96,7 +96,16 @@ def read_exif(image: Image.Image) -> ExifInfo:
 
 
 def exif_info(exif: Image.Exif) -> ExifInfo:
-    """Extract :class:`ExifInfo` from a parsed EXIF block (call within :func:`quiet_warnings`)."""
+    """Extract :class:`ExifInfo` from a parsed EXIF block.
+
+    Call it within :func:`quiet_warnings`: the date sits in a sub-IFD parsed on demand.
+
+    Args:
+        exif: From ``Image.getexif()`` or ``Image.Exif.load``.
+
+    Returns:
+        The values found; defaults for anything missing or invalid.
+    """
     if not exif:
         return NO_EXIF
     orientation = exif.get(_ORIENTATION, 1)

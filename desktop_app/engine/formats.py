@@ -180,5 +180,12 @@ def looks_like_image(path: str) -> bool:
 
 
 def is_raw_name(name: str) -> bool:
-    """Whether a file name has a camera RAW extension."""
+    """Whether a file name has a camera RAW extension.
+
+    Args:
+        name: A file name or path.
+
+    Returns:
+        True for the extensions in :data:`RAW_EXTENSIONS`, in any case.
+    """
     return PurePath(name).suffix.lower() in RAW_EXTENSIONS

@@ -212,7 +212,15 @@ def failure_reason(exc: BaseException, fmt: str | None) -> str:
 
 
 def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
-    """Turn decoded pixels upright according to an EXIF orientation (1..8)."""
+    """Turn decoded pixels upright according to an EXIF orientation.
+
+    Args:
+        image: Decoded pixels as stored in the file.
+        orientation: EXIF orientation 1..8; anything else leaves the image as it is.
+
+    Returns:
+        The upright image (the same object when no turn is needed).
+    """
     method = _ORIENTATION_TRANSPOSE.get(orientation)
     return image if method is None else image.transpose(method)
 
@@ -263,7 +271,14 @@ def open_oriented(
 
 
 def os_error_reason(exc: OSError) -> str:
-    """A short sentence for the user from an error reading a file."""
+    """A short sentence for the user from an error reading a file.
+
+    Args:
+        exc: What ``open`` or ``read`` raised.
+
+    Returns:
+        For example "permission denied" or "could not be read: Input/output error".
+    """
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, FileNotFoundError):

@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 def flatten_alpha(image: Image.Image) -> Image.Image:
     """Composite an image with transparency onto white, as a viewer would show it.
 
-    Returns an "RGB" or "L" image; images without alpha are returned unchanged.
+    Args:
+        image: Any image; "P" images with a transparent colour, "PA", "RGBA", "RGBa",
+            "LA" and "La" are composited, a "P" image without one is expanded to RGB.
+
+    Returns:
+        An "RGB" or "L" image; other modes are returned unchanged.
     """
     mode = image.mode
     if mode == "P":
@@ -102,7 +107,15 @@ def to_grey(image: Image.Image) -> Image.Image:
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """The 8-bit "RGB" version of any Pillow image, transparency flattened onto white."""
+    """The 8-bit "RGB" version of any Pillow image, for display.
+
+    Args:
+        image: A loaded or lazily loaded image in any mode.
+
+    Returns:
+        An "RGB" image of the same size, transparency flattened onto white and wide
+        data scaled as :func:`to_grey` does.
+    """
     mode = image.mode
     if mode == "RGB":
         return image

@@ -528,6 +528,15 @@ def test_a_huge_misnamed_file_is_refused_without_reading_it(
     assert failure(path).reason == "not an image"
 
 
+def test_file_name_that_is_not_valid_utf8(tmp_path: Path) -> None:
+    raw_name = os.fsencode(tmp_path) + b"/caf\xe9 \xff.jpg"
+    synthetic_photo(14, (64, 48)).save(raw_name.decode("utf-8", "surrogateescape"), "JPEG")
+    path = os.fsdecode(raw_name)
+    result = hash_file(path, DEFAULT)
+    assert isinstance(result, ImageFeatures)
+    assert result.path == path
+
+
 def test_progressive_jpeg(tmp_path: Path) -> None:
     photo = synthetic_photo(13, (1200, 800))
     baseline, progressive = tmp_path / "b.jpg", tmp_path / "p.jpg"
