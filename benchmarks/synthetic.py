@@ -55,7 +55,7 @@ def synthetic_hashes(
     # Draw clusters until they hold copy_fraction of the items (counting their originals
     # as copies too: a cluster of s items has s - 1 copies of one original).
     low, high = cluster_sizes
-    want = int(round(n * copy_fraction))
+    want = round(n * copy_fraction)
     sizes: list[int] = []
     copies = 0
     while copies < want:

@@ -94,6 +94,7 @@ class Table:
     hashes: HashArray  # hashes in sorted order
     values: Int64Array  # segment value of each sorted item
     counts: Int64Array  # items per bucket, 2**width entries
+    counts32: npt.NDArray[np.int32]  # the same, half the cache footprint for probing
     starts: Int64Array  # first sorted position of each bucket, 2**width + 1 entries
     nonempty: Int64Array  # bucket values with at least one item, ascending
 
@@ -111,6 +112,7 @@ class Table:
             hashes=hashes[order],
             values=values[order],
             counts=counts,
+            counts32=counts.astype(np.int32),
             starts=starts,
             nonempty=np.flatnonzero(counts),
         )
@@ -212,6 +214,19 @@ def _bucket_pairs(
         p0 = p1
 
 
+def _probe(
+    buckets: Int64Array, masks: Int64Array, table: Table
+) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """Bucket pairs ``(u, u ^ m)`` for ``u`` in ``buckets``, ``m`` in ``masks``, where
+    ``table`` has items in ``u ^ m``; with that bucket's item count.
+    """
+    width = int(buckets.shape[0])
+    v = np.bitwise_xor(masks[:, None], buckets[None, :]).ravel()
+    counts = np.take(table.counts32, v)
+    hit = np.flatnonzero(counts)
+    return np.take(buckets, hit % width), np.take(v, hit), np.take(counts, hit).astype(np.int64)
+
+
 def _first_finder(
     x_hash: HashArray, y_hash: HashArray, earlier: list[Segment]
 ) -> npt.NDArray[np.bool_]:
@@ -304,26 +319,21 @@ def self_join_jobs(
         for m0 in range(0, int(group.shape[0]), step):
 
             def probe(batch: Int64Array = group[m0 : m0 + step], low: Int64Array = low) -> Hits:
-                v = low[:, None] ^ batch[None, :]
-                cv = table.counts[v]
-                ui, mi = np.nonzero(cv)
-                u = low[ui]
-                v = v[ui, mi]
-                cu = table.counts[u]
-                cvv = cv[ui, mi]
+                u, v, cvv = _probe(low, batch, table)
+                cu = np.take(table.counts, u)
                 # Rows come from the smaller bucket: fewer, longer runs to expand.
                 swap = cu > cvv
                 ra = np.where(swap, v, u)
                 rb = np.where(swap, u, v)
                 parts = [
-                    (table.order[pa], table.order[pb], d)
+                    (np.take(table.order, pa), np.take(table.order, pb), d)
                     for pa, pb, d in _bucket_pairs(
                         table,
-                        table.starts[ra],
-                        table.counts[ra],
+                        np.take(table.starts, ra),
+                        np.minimum(cu, cvv),
                         table,
-                        table.starts[rb],
-                        table.counts[rb],
+                        np.take(table.starts, rb),
+                        np.maximum(cu, cvv),
                         threshold,
                         cancel,
                     )
@@ -367,13 +377,8 @@ def cross_join_jobs(
     for m0 in range(0, int(masks.shape[0]), step):
 
         def probe(batch: Int64Array = masks[m0 : m0 + step]) -> Hits:
-            v = src[:, None] ^ batch[None, :]
-            cv = htable.counts[v]
-            ui, mi = np.nonzero(cv)
-            u = src[ui]
-            v = v[ui, mi]
-            cu = qtable.counts[u]
-            cvv = cv[ui, mi]
+            u, v, cvv = _probe(src, batch, htable)
+            cu = np.take(qtable.counts, u)
             parts: list[Hits] = []
             fwd = cu <= cvv
             for pq, ph, d in _bucket_pairs(
