@@ -94,7 +94,7 @@ class Table:
     hashes: HashArray  # hashes in sorted order
     values: Int64Array  # segment value of each sorted item
     counts: Int64Array  # items per bucket, 2**width entries
-    counts32: npt.NDArray[np.int32]  # the same, half the cache footprint for probing
+    occupied: npt.NDArray[np.bool_]  # counts > 0: a probe reads one byte, not eight
     starts: Int64Array  # first sorted position of each bucket, 2**width + 1 entries
     nonempty: Int64Array  # bucket values with at least one item, ascending
 
@@ -112,13 +112,73 @@ class Table:
             hashes=hashes[order],
             values=values[order],
             counts=counts,
-            counts32=counts.astype(np.int32),
+            occupied=counts > 0,
             starts=starts,
             nonempty=np.flatnonzero(counts),
         )
 
 
+#: Columns verified by diagonals before the remaining runs go through ``repeat``.
+_DIAGONALS = 8
+
+
 def _expand(
+    row_hash: HashArray,
+    tstart: Int64Array,
+    tlen: Int64Array,
+    target: HashArray,
+    threshold: int,
+    cancel: threading.Event | None,
+) -> Iterator[tuple[Int64Array, Int64Array, DistArray]]:
+    """Verify every row against its run of targets.
+
+    Row ``k`` is compared with ``target[tstart[k]:tstart[k] + tlen[k]]``. Yields the row
+    index, target position and distance of each candidate within ``threshold``.
+
+    Runs are short (a bucket of a 21-bit segment holds a few hashes), and expanding them
+    with ``repeat`` costs more than the comparisons. So rows are sorted by run length,
+    longest first (a radix sort on uint8), and column ``j`` of every row with more than
+    ``j`` targets is one vector operation over a prefix of the rows. Runs longer than
+    ``_DIAGONALS`` finish through :func:`_expand_repeat`.
+    """
+    limit = np.uint8(min(threshold, 255))
+    rows = int(tlen.shape[0])
+    for r0 in range(0, rows, _ROW_CHUNK):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled
+        r1 = min(rows, r0 + _ROW_CHUNK)
+        lens = tlen[r0:r1]
+        clipped = np.minimum(lens, _DIAGONALS)
+        order = np.argsort((_DIAGONALS - clipped).astype(np.uint8), kind="stable")
+        # prefix[j]: rows with more than j targets, which come first in ``order``.
+        prefix = np.cumsum(np.bincount(clipped, minlength=_DIAGONALS + 1)[::-1])[::-1]
+        hashes = np.take(row_hash[r0:r1], order)
+        starts = np.take(tstart[r0:r1], order)
+        for j in range(_DIAGONALS):
+            p = int(prefix[j + 1])
+            if p == 0:
+                break
+            pos = starts[:p] + j
+            x = np.take(target, pos)
+            np.bitwise_xor(x, hashes[:p], out=x)
+            d = np.bitwise_count(x)
+            hit = np.flatnonzero(d <= limit)
+            if hit.size:
+                yield np.take(order, hit) + r0, np.take(pos, hit), np.take(d, hit)
+        wide = np.flatnonzero(lens > _DIAGONALS) + r0
+        if wide.size:
+            for row, tpos, d in _expand_repeat(
+                np.take(row_hash, wide),
+                np.take(tstart, wide) + _DIAGONALS,
+                np.take(tlen, wide) - _DIAGONALS,
+                target,
+                threshold,
+                cancel,
+            ):
+                yield np.take(wide, row), tpos, d
+
+
+def _expand_repeat(
     row_hash: HashArray,
     tstart: Int64Array,
     tlen: Int64Array,
@@ -167,64 +227,32 @@ def _expand(
         r0 = r1
 
 
-def _split_long(
-    sa: Int64Array, ca: Int64Array, sb: Int64Array, cb: Int64Array
-) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array]:
-    """Cut bucket pairs whose row side exceeds ``_ROW_CHUNK`` into pieces."""
-    if ca.shape[0] == 0 or int(ca.max()) <= _ROW_CHUNK:
-        return sa, ca, sb, cb
-    pieces = (ca + _ROW_CHUNK - 1) // _ROW_CHUNK
-    first = np.cumsum(pieces) - pieces
-    k = np.arange(int(pieces.sum())) - np.repeat(first, pieces)
-    sa_r = np.repeat(sa, pieces) + k * _ROW_CHUNK
-    ca_r = np.minimum(np.repeat(ca, pieces) - k * _ROW_CHUNK, _ROW_CHUNK)
-    return sa_r, ca_r, np.repeat(sb, pieces), np.repeat(cb, pieces)
-
-
-def _bucket_pairs(
-    a: Table,
-    sa: Int64Array,
-    ca: Int64Array,
-    b: Table,
-    sb: Int64Array,
-    cb: Int64Array,
-    threshold: int,
-    cancel: threading.Event | None,
-) -> Iterator[tuple[Int64Array, Int64Array, DistArray]]:
-    """Verify all ``ca[k] * cb[k]`` item pairs of each bucket pair, rows from ``a``.
-
-    Yields sorted positions in ``a``, sorted positions in ``b`` and distances.
-    """
-    sa, ca, sb, cb = _split_long(sa, ca, sb, cb)
-    cum = np.cumsum(ca)
-    p0 = 0
-    while p0 < ca.shape[0]:
-        base = int(cum[p0 - 1]) if p0 else 0
-        p1 = max(int(np.searchsorted(cum, base + _ROW_CHUNK, side="right")), p0 + 1)
-        lens = ca[p0:p1]
-        ends = cum[p0:p1] - base
-        rowpos = np.repeat(sa[p0:p1] - (ends - lens), lens)
-        rowpos += _ARANGE[: int(ends[-1])]
-        tstart = np.repeat(sb[p0:p1], lens)
-        tlen = np.repeat(cb[p0:p1], lens)
-        for row, tpos, d in _expand(
-            np.take(a.hashes, rowpos), tstart, tlen, b.hashes, threshold, cancel
-        ):
-            yield rowpos[row], tpos, d
-        p0 = p1
-
-
-def _probe(
-    buckets: Int64Array, masks: Int64Array, table: Table
+def _probe_rows(
+    positions: Int64Array,
+    values: Int64Array,
+    masks: Int64Array,
+    table: Table,
 ) -> tuple[Int64Array, Int64Array, Int64Array]:
-    """Bucket pairs ``(u, u ^ m)`` for ``u`` in ``buckets``, ``m`` in ``masks``, where
-    ``table`` has items in ``u ^ m``; with that bucket's item count.
+    """Rows for :func:`_expand`: each item against each non-empty bucket ``value ^ mask``.
+
+    Returns the items' positions (as given) and the start and length of the target
+    bucket in ``table``, for every (item, mask) whose target bucket has items.
     """
-    width = int(buckets.shape[0])
-    v = np.bitwise_xor(masks[:, None], buckets[None, :]).ravel()
-    counts = np.take(table.counts32, v)
-    hit = np.flatnonzero(counts)
-    return np.take(buckets, hit % width), np.take(v, hit), np.take(counts, hit).astype(np.int64)
+    rows, buckets = [], []
+    target = np.empty_like(values)
+    for mask in masks.tolist():
+        np.bitwise_xor(values, mask, out=target)
+        hit = np.flatnonzero(np.take(table.occupied, target))
+        if hit.size:
+            rows.append(np.take(positions, hit))
+            buckets.append(np.take(target, hit))
+    if not rows:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty
+    bucket = np.concatenate(buckets)
+    starts = np.take(table.starts, bucket)
+    # The next bucket's start sits beside this one's: a second gather that hits cache.
+    return np.concatenate(rows), starts, np.take(table.starts, bucket + 1) - starts
 
 
 def _first_finder(
@@ -261,12 +289,18 @@ def _by_top_bit(segment: Segment) -> list[tuple[int, Int64Array]]:
     return [(bit, masks[top == bit]) for bit in range(segment.width) if (top == bit).any()]
 
 
+def _low_items(table: Table, bit: int) -> int:
+    """Items whose segment value has a 0 at ``bit`` (the probing side for that bit)."""
+    high = table.counts.reshape(-1, 2 << bit)[:, 1 << bit :]
+    return int(table.order.shape[0]) - int(high.sum())
+
+
 def self_join_count(table: Table, segment: Segment) -> int:
     """How many jobs :func:`self_join_jobs` yields for this table and segment."""
     n = int(table.order.shape[0])
     count = -(-n // PROBES_PER_JOB)
     for bit, group in _by_top_bit(segment):
-        low = int(np.count_nonzero((table.nonempty >> bit) & 1 == 0))
+        low = _low_items(table, bit)
         if low:
             count += -(-int(group.shape[0]) // max(1, PROBES_PER_JOB // low))
     return count
@@ -286,7 +320,13 @@ def self_join_jobs(
     pairs within ``threshold`` that no segment of ``earlier`` would also find.
     """
 
-    def verified(parts: list[Hits]) -> Hits:
+    def run(tstart: Int64Array, tlen: Int64Array, rowpos: Int64Array) -> Hits:
+        parts = [
+            (np.take(table.order, np.take(rowpos, row)), np.take(table.order, tpos), d)
+            for row, tpos, d in _expand(
+                np.take(table.hashes, rowpos), tstart, tlen, table.hashes, threshold, cancel
+            )
+        ]
         x, y, d = _collect(parts)
         keep = _first_finder(hashes[x], hashes[y], earlier)
         return x[keep], y[keep], d[keep]
@@ -299,53 +339,32 @@ def self_join_jobs(
             p1 = min(n, p0 + PROBES_PER_JOB)
             pos = np.arange(p0, p1, dtype=np.int64)
             tlen = table.starts[table.values[p0:p1] + 1] - pos - 1
-            parts = [
-                (table.order[pos[row]], table.order[tpos], d)
-                for row, tpos, d in _expand(
-                    table.hashes[p0:p1], pos + 1, tlen, table.hashes, threshold, cancel
-                )
-            ]
-            return verified(parts)
+            return run(pos + 1, tlen, pos)
 
         yield same_bucket
 
-    # Masks != 0: bucket u pairs with v = u ^ M only when v > u, i.e. when u has a 0 at
-    # the mask's highest bit; each unordered bucket pair is probed exactly once.
+    # Masks != 0: an item in bucket u probes v = u ^ M only when v > u, i.e. when u has a
+    # 0 at the mask's highest bit; each unordered pair of buckets is met exactly once.
     for bit, group in _by_top_bit(segment):
-        low = table.nonempty[(table.nonempty >> bit) & 1 == 0]
-        if low.size == 0:
+        low = _low_items(table, bit)
+        if low == 0:
             continue
-        step = max(1, PROBES_PER_JOB // int(low.shape[0]))
+        step = max(1, PROBES_PER_JOB // low)
         for m0 in range(0, int(group.shape[0]), step):
 
-            def probe(batch: Int64Array = group[m0 : m0 + step], low: Int64Array = low) -> Hits:
-                u, v, cvv = _probe(low, batch, table)
-                cu = np.take(table.counts, u)
-                # Rows come from the smaller bucket: fewer, longer runs to expand.
-                swap = cu > cvv
-                ra = np.where(swap, v, u)
-                rb = np.where(swap, u, v)
-                parts = [
-                    (np.take(table.order, pa), np.take(table.order, pb), d)
-                    for pa, pb, d in _bucket_pairs(
-                        table,
-                        np.take(table.starts, ra),
-                        np.minimum(cu, cvv),
-                        table,
-                        np.take(table.starts, rb),
-                        np.maximum(cu, cvv),
-                        threshold,
-                        cancel,
-                    )
-                ]
-                return verified(parts)
+            def probe(batch: Int64Array = group[m0 : m0 + step], bit: int = bit) -> Hits:
+                positions = np.flatnonzero((table.values >> bit) & 1 == 0)
+                rowpos, tstart, tlen = _probe_rows(
+                    positions, np.take(table.values, positions), batch, table
+                )
+                return run(tstart, tlen, rowpos)
 
             yield probe
 
 
 def _cross_step(htable: Table, segment: Segment) -> tuple[int, int]:
     masks = int(flip_masks(segment.width, segment.radius).shape[0])
-    return masks, max(1, PROBES_PER_JOB // max(1, int(htable.nonempty.shape[0])))
+    return masks, max(1, PROBES_PER_JOB // max(1, int(htable.order.shape[0])))
 
 
 def cross_join_count(htable: Table, segment: Segment) -> int:
@@ -365,45 +384,26 @@ def cross_join_jobs(
 ) -> Iterator[Job]:
     """Jobs finding every ``(x, y)`` with ``queries[x]`` near ``hashes[y]`` in ``segment``.
 
-    ``htable`` indexes ``hashes`` on ``segment``; the query table is built here, when the
-    first job is generated. Each job returns original positions ``x`` (into ``queries``)
-    and ``y`` (into ``hashes``), including ``x == y``, with the distance, for pairs within
-    ``threshold`` that no segment of ``earlier`` would also find.
+    ``htable`` indexes ``hashes`` on ``segment``. Queries are probed in the order of
+    their segment value, so that the buckets they read come in order too. Each job
+    returns original positions ``x`` (into ``queries``) and ``y`` (into ``hashes``),
+    including ``x == y``, with the distance, for pairs within ``threshold`` that no
+    segment of ``earlier`` would also find.
     """
     masks = flip_masks(segment.width, segment.radius)
-    qtable = Table.build(queries, segment)
-    src = qtable.nonempty
+    values = segment_values(queries, segment.bits)
+    order = np.argsort(values, kind="stable")
+    values = values[order]
     _, step = _cross_step(htable, segment)
     for m0 in range(0, int(masks.shape[0]), step):
 
         def probe(batch: Int64Array = masks[m0 : m0 + step]) -> Hits:
-            u, v, cvv = _probe(src, batch, htable)
-            cu = np.take(qtable.counts, u)
+            rows, tstart, tlen = _probe_rows(order, values, batch, htable)
             parts: list[Hits] = []
-            fwd = cu <= cvv
-            for pq, ph, d in _bucket_pairs(
-                qtable,
-                qtable.starts[u[fwd]],
-                cu[fwd],
-                htable,
-                htable.starts[v[fwd]],
-                cvv[fwd],
-                threshold,
-                cancel,
+            for row, tpos, d in _expand(
+                np.take(queries, rows), tstart, tlen, htable.hashes, threshold, cancel
             ):
-                parts.append((qtable.order[pq], htable.order[ph], d))
-            rev = ~fwd
-            for ph, pq, d in _bucket_pairs(
-                htable,
-                htable.starts[v[rev]],
-                cvv[rev],
-                qtable,
-                qtable.starts[u[rev]],
-                cu[rev],
-                threshold,
-                cancel,
-            ):
-                parts.append((qtable.order[pq], htable.order[ph], d))
+                parts.append((np.take(rows, row), np.take(htable.order, tpos), d))
             x, y, d = _collect(parts)
             keep = _first_finder(queries[x], hashes[y], earlier)
             return x[keep], y[keep], d[keep]
