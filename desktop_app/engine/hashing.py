@@ -62,7 +62,9 @@ log = logging.getLogger(__name__)
 
 #: Version of the hash definition above. Bump it whenever stored values would change
 #: (algorithm, resampling, trimming rules, draft scale); the catalog re-hashes on mismatch.
-HASH_VERSION = 1
+#: 2: a flat run is cut as a border only if it is one exact colour (borders.RUN_NOISE),
+#: which changes the hash of photos with fog or a plain backdrop at an edge.
+HASH_VERSION = 2
 
 #: The side of the square picture the DCT runs on, and of the low-frequency block kept.
 DCT_SIZE = 32
