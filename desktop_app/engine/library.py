@@ -100,10 +100,13 @@ class Library:
     # ----------------------------------------------------------------- scanning
 
     def needs_scan(self) -> bool:
-        """Whether some folder of this library was never scanned to completion."""
+        """Whether some folder was never scanned to completion, or, with rotation
+        matching on, some photo was hashed without its rotation variants."""
         for root in self.roots:
             known = self.catalog.root(root)
             if known is None or known.scanned_ns is None:
+                return True
+            if self.config.rotations and scanner.lacking_variants(self.catalog, root, limit=1):
                 return True
         return False
 

@@ -11,7 +11,9 @@ The walk recognises images by extension and, for files with an unknown extension
 their first bytes. It never follows a folder twice (symbolic-link loops, bind mounts),
 skips hidden folders unless asked not to, and reports unreadable folders without
 forgetting what the catalog knew about their contents. A file is re-hashed only when its
-size or modification time changed, or when the hashing algorithm did (``HASH_VERSION``).
+size or modification time changed, when the hashing algorithm did (``HASH_VERSION``), or
+when rotation matching is on and the file was hashed without its rotation variants
+(their ``variants`` column is NULL: it was scanned while the setting was off).
 
 Hashing runs in a pool of worker processes, one per core: decoding is CPU-bound and
 Pillow holds the GIL for much of it. The pool uses the ``forkserver`` method where the
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from desktop_app.engine import hashing, loading
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.store import Catalog, KnownFile
+from desktop_app.engine.store import Catalog, KnownFile, encode_path
 from desktop_app.engine.types import (
     FileFailure,
     ImageFeatures,
@@ -168,13 +170,36 @@ class _Plan:
     added: int = 0
 
 
+def lacking_variants(catalog: Catalog, root: str, limit: int = -1) -> set[str]:
+    """Hashed files under ``root`` that have no rotation variants stored.
+
+    Args:
+        catalog: The catalog.
+        root: A library folder (absolute).
+        limit: At most this many (-1: all).
+
+    Returns:
+        Their paths.
+    """
+    low = encode_path(root).rstrip(b"/") + b"/"
+    high = low[:-1] + b"0"  # "0" is the byte after "/": every path inside the folder
+    rows = catalog.execute(
+        "SELECT path FROM images WHERE phash IS NOT NULL AND variants IS NULL"
+        " AND path >= ? AND path < ? LIMIT ?",
+        (low, high, limit),
+    )
+    return {os.fsdecode(row[0]) for row in rows}
+
+
 def _plan(
     found: Sequence[FoundFile],
     known: dict[str, KnownFile],
     unreadable: Sequence[str],
     hash_version: int,
+    stale: set[str] | None = None,
 ) -> _Plan:
     plan = _Plan()
+    stale = stale or set()
     for file in found:
         old = known.pop(file.path, None)
         if old is None:
@@ -184,6 +209,7 @@ def _plan(
             old.size == file.size
             and old.mtime_ns == file.mtime_ns
             and old.hash_version == hash_version
+            and file.path not in stale
         ):
             plan.unchanged += 1
         else:
@@ -225,10 +251,13 @@ def scan(
     found: list[FoundFile] = []
     known: dict[str, KnownFile] = {}
     unreadable: list[str] = []
+    stale: set[str] = set()
     last = 0.0
     for root in roots:
         catalog.add_root(root)
         known.update(catalog.known_files(root))
+        if config.rotations:  # hashed while the setting was off: hash again, with variants
+            stale |= lacking_variants(catalog, root)
         state = _Walk()
         for file in walk(root, config, state):
             found.append(file)
@@ -244,7 +273,7 @@ def scan(
             break
     if cancel.is_set():
         return _summary(roots, _Plan(), failures, True, started)
-    plan = _plan(found, known, unreadable, hashing.HASH_VERSION)
+    plan = _plan(found, known, unreadable, hashing.HASH_VERSION, stale)
     catalog.remove(plan.removed)
     yield Progress(Phase.HASHING, 0, len(plan.todo), None, failed=len(failures))
 
