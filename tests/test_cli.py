@@ -10,6 +10,7 @@ import pytest
 from desktop_app import __version__
 from desktop_app.cli import main
 from desktop_app.demo import synthetic_photo, write_variant
+from desktop_app.engine.config import DEFAULT_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +79,7 @@ def test_groups_json(capsys, photos, catalog):
 def test_groups_text(capsys, photos, catalog):
     code, out, _ = run(capsys, "groups", str(photos))
     assert code == 0
-    assert "Group 1: 3 photos" in out and out.strip().endswith("(threshold 10).")
+    assert "Group 1: 3 photos" in out and out.strip().endswith(f"(threshold {DEFAULT_THRESHOLD}).")
 
 
 def test_pairs_json_and_text(capsys, photos, catalog):

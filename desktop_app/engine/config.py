@@ -16,7 +16,7 @@ MAX_THRESHOLD = 16
 #: Threshold used when the user has chosen none. Chosen with ``benchmarks/quality.py``
 #: (see docs/benchmarks.md): the smallest distance that still finds every resize,
 #: re-encode, format change and EXIF-rotated copy, with precision above 0.99.
-DEFAULT_THRESHOLD = 10
+DEFAULT_THRESHOLD = 12
 
 #: Largest image, in pixels, that we agree to decode. A 300 MP panorama loads; a header
 #: claiming 100000 x 100000 is refused before any pixel is decoded.
@@ -41,7 +41,10 @@ class EngineConfig:
         follow_symlinks: Follow symbolic links to folders and files; loops are detected.
         workers: Hashing processes; 0 hashes in the calling process (tests, tiny scans).
         max_pixels: Decompression-bomb limit, see :data:`DEFAULT_MAX_PIXELS`.
-        rotations: Also match copies rotated by quarter turns or mirrored.
+        rotations: Also match copies rotated by quarter turns or mirrored. Off by default:
+            it multiplies the pair search time by 5-15 and queries by 7, adds 64 bytes
+            per photo to the catalog, and gives every pair 15 chances to match by
+            accident (docs/benchmarks.md, "Cost of the rotation setting").
         trim_borders: Trim flat borders before hashing so that a framed copy matches.
         batch_size: Files written to the catalog per transaction during a scan.
         excluded: Folder names never descended into (besides hidden ones).
