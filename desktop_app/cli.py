@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--include-hidden", action="store_true", help="also scan hidden folders and files"
     )
+    common.add_argument(
+        "--fold-raw-jpeg",
+        action="store_true",
+        help="treat a RAW file and the JPEG beside it with the same name as one photo "
+        "(the JPEG is not listed as a copy)",
+    )
     threshold = _Parser(add_help=False)
     threshold.add_argument(
         "--threshold",
@@ -134,6 +140,7 @@ def _config(args: argparse.Namespace) -> EngineConfig:
         "threshold": getattr(args, "threshold", DEFAULT_THRESHOLD),
         "rotations": args.rotations,
         "skip_hidden": not args.include_hidden,
+        "fold_raw_jpeg": args.fold_raw_jpeg,
     }
     if args.workers is not None:
         if args.workers < 0:

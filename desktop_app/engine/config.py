@@ -46,6 +46,10 @@ class EngineConfig:
             per photo to the catalog, and gives every pair 15 chances to match by
             accident (docs/benchmarks.md, "Cost of the rotation setting").
         trim_borders: Trim flat borders before hashing so that a framed copy matches.
+        fold_raw_jpeg: Treat a RAW file and the JPEG (or HEIF) the camera wrote beside
+            it, with the same name, as one photo: the JPEG is folded into the RAW and
+            left out of pairs, groups and query results (``sidecars.py``). Off by
+            default: the pair is then found like any other copy.
         batch_size: Files written to the catalog per transaction during a scan.
         excluded: Folder names never descended into (besides hidden ones).
     """
@@ -57,6 +61,7 @@ class EngineConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     rotations: bool = False
     trim_borders: bool = True
+    fold_raw_jpeg: bool = False
     batch_size: int = 256
     excluded: tuple[str, ...] = ("@eaDir", "$RECYCLE.BIN", "System Volume Information")
 

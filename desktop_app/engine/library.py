@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Sequence
 
 import numpy as np
 
-from desktop_app.engine import grouping, hashing, pairing, scanner
+from desktop_app.engine import grouping, hashing, pairing, scanner, sidecars
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.steps import drain
@@ -85,6 +85,7 @@ class Library:
             self.catalog, self._owns_catalog = Catalog(path), True
         self._records: dict[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
+        self._sidecars: set[int] | None = None
 
     def close(self) -> None:
         """Close the catalog if this Library opened it."""
@@ -125,6 +126,7 @@ class Library:
         summary = yield from scanner.scan(self.catalog, self.roots, self.config, cancel)
         self._records = None
         self._rank = None
+        self._sidecars = None
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -154,13 +156,23 @@ class Library:
         Loads them from the pair cache, searching first if the cache does not reach
         that far (which can take a while on a large library: call it off the GUI thread).
         The returned set may reach further than asked (up to the cache's threshold), so
-        that a slider can regroup from it without coming back here.
+        that a slider can regroup from it without coming back here. With
+        ``config.fold_raw_jpeg``, pairs of the JPEGs written beside RAW files are left out.
         """
         wanted = check_threshold(self.config.threshold if threshold is None else threshold)
         drain(self.pairs_steps(wanted, cancel=cancel))
         state = self.catalog.pairs.state()
         reach = wanted if state.upto is None else max(wanted, state.upto)
-        return self.catalog.pairs.load(reach, self.roots)
+        return sidecars.without(self.catalog.pairs.load(reach, self.roots), self.folded())
+
+    def folded(self) -> set[int]:
+        """Ids of the photos folded into another one and hidden from the results: the
+        JPEGs beside RAW files when ``config.fold_raw_jpeg`` is on, else none."""
+        if not self.config.fold_raw_jpeg:
+            return set()
+        if self._sidecars is None:
+            self._sidecars = sidecars.sidecar_ids(self.records().values())
+        return self._sidecars
 
     def pairs_steps(
         self, threshold: int, *, cancel: threading.Event | None = None
@@ -241,6 +253,8 @@ class Library:
                 old = best.get(image_id)
                 if old is None or distance < old[0]:
                     best[image_id] = (distance, transform)
+        for image_id in self.folded():
+            best.pop(image_id, None)
         found = self.catalog.records(best)
         matches = sorted(
             (
