@@ -96,19 +96,22 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 VariantArray = npt.NDArray[np.uint64]
 
-#: Seconds per verified candidate pair, per probe lookup, per brute-force pair and per
-#: hash sorted into one segment table (measured, see the notes above).
-COST_CANDIDATE = 10e-9
-COST_PROBE = 1.5e-9
-COST_BRUTE = 1.3e-9
-COST_SETUP = 1.2e-7
+#: Single-core seconds per probe (an item against one flipped bucket), per probe that
+#: finds a non-empty bucket (it becomes a row to expand), per verified candidate pair,
+#: per hash and segment of setup, and per brute-force pair: a least-squares fit over ten
+#: layouts of the synthetic benchmark (100k-1M hashes, thresholds 4-16), see the notes.
+COST_PROBE = 6.8e-9
+COST_ROW = 34e-9
+COST_CANDIDATE = 2.3e-9
+COST_SETUP = 4e-7
+COST_BRUTE = 0.85e-9
 #: Pairs are sorted by one int64 key holding both ranks and 16 bits of distance and
 #: transform, which caps the input at sqrt(2**47) hashes.
 MAX_HASHES = 11_000_000
 #: Below this many hashes the planner does not sample: brute force takes milliseconds.
 SMALL = 5_000
 _SAMPLE = 2_000
-_BRUTE_ROWS = 256
+_BRUTE_ROWS = 64
 _BRUTE_COLS = 4096
 
 #: The transform that undoes each transform.
@@ -189,8 +192,9 @@ def plan_search(hashes: HashArray, threshold: int, *, variants: VariantArray | N
     """
     n = int(hashes.shape[0])
     pairs = n * (n - 1) / 2
-    # Rotations: one self-join plus 7 cross joins over ordered pairs.
-    joins = 1.0 if variants is None else 15.0
+    # Rotations: one self-join plus 7 cross joins over ordered pairs (n^2 each).
+    cross = 0 if variants is None else 7
+    joins = 1.0 + 2 * cross
     brute = Plan("brute", estimate=COST_BRUTE * pairs * joins, candidates=pairs * joins)
     live = _live_bits(hashes, variants)
     if n < SMALL or len(live) < 3:
@@ -212,18 +216,23 @@ def plan_search(hashes: HashArray, threshold: int, *, variants: VariantArray | N
             mask = np.uint64(sum(1 << b for b in bits))
             hist = np.bincount(np.bitwise_count(xor & mask), minlength=65)
             share = np.cumsum(hist) / max(1, xor.shape[0])
-            distinct = float(np.count_nonzero(np.bincount(segment_values(hashes, bits))))
+            counts = np.bincount(segment_values(hashes, bits), minlength=1 << len(bits))
+            occupancy = np.count_nonzero(counts) / counts.shape[0]
             row = [(0.0, 0.0)]
             for units in range(1, threshold + 2):
                 radius = units - 1
+                flips = _ball(len(bits), radius) - 1
+                # Self-join: each item probes half the flips, plus its own bucket; a
+                # rotation's cross join probes every flip and its own bucket.
+                probes = n * (flips / 2 + 1) + cross * n * (flips + 1)
                 cand = pairs * joins * float(share[min(radius, 64)])
-                probes = distinct * _ball(len(bits), radius) * (joins - 0.5)
-                row.append(
-                    (
-                        COST_CANDIDATE * cand + COST_PROBE * probes + COST_SETUP * n * joins,
-                        cand,
-                    )
+                cost = (
+                    COST_PROBE * probes
+                    + COST_ROW * probes * occupancy
+                    + COST_CANDIDATE * cand
+                    + COST_SETUP * n * (1 + cross)
                 )
+                row.append((cost, cand))
             costs.append(row)
         plan = _cheapest(segs, costs, threshold + 1)
         if plan is not None and plan.estimate < best.estimate:
@@ -320,14 +329,22 @@ def _brute_jobs(
     def job(r0: int) -> Records:
         r1 = min(n, r0 + rows_per_job)
         out: Records = []
+        # Buffers reused for every block: fresh 2 MB temporaries cost more in page faults
+        # than the XOR and popcount themselves (0.8 against 2.9 ns per pair measured).
+        xor_buf = np.empty(_BRUTE_ROWS * _BRUTE_COLS, np.uint64)
+        dist_buf = np.empty(_BRUTE_ROWS * _BRUTE_COLS, np.uint8)
+        near_buf = np.empty(_BRUTE_ROWS * _BRUTE_COLS, np.bool_)
         for b0 in range(r0, r1, _BRUTE_ROWS):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
             b1 = min(r1, b0 + _BRUTE_ROWS)
             for c0 in range(b0, n, _BRUTE_COLS):
                 c1 = min(n, c0 + _BRUTE_COLS)
-                # Only pairs with column > row; the first column block holds the diagonal.
-                upper = np.arange(c0, c1)[None, :] > np.arange(b0, b1)[:, None] if c0 < b1 else None
+                shape = (b1 - b0, c1 - c0)
+                size = shape[0] * shape[1]
+                x = xor_buf[:size].reshape(shape)
+                d = dist_buf[:size].reshape(shape)
+                near = near_buf[:size].reshape(shape)
                 rows, cols = hashes[b0:b1, None], hashes[None, c0:c1]
                 # (left, right, t, swapped): left turned by t against right.
                 tests: list[tuple[HashArray, HashArray, int, bool]] = [(rows, cols, 0, False)]
@@ -336,14 +353,16 @@ def _brute_jobs(
                         tests.append((variants[b0:b1, t, None], cols, t, False))
                         tests.append((variants[None, c0:c1, t], rows, t, True))
                 for left, right, t, swapped in tests:
-                    d = np.bitwise_count(left ^ right)
-                    near = d <= limit
-                    if upper is not None:
-                        near &= upper
-                    r, c = np.nonzero(near)
-                    if r.size:
-                        x, y = r + b0, c + c0
-                        hits = (y, x, d[r, c]) if swapped else (x, y, d[r, c])
+                    np.bitwise_xor(left, right, out=x)
+                    np.bitwise_count(x, out=d)
+                    np.less_equal(d, limit, out=near)
+                    if c0 < b1:  # the block holding the diagonal: only column > row
+                        near &= np.arange(c0, c1)[None, :] > np.arange(b0, b1)[:, None]
+                    hit = np.flatnonzero(near_buf[:size])
+                    if hit.size:
+                        r, c = np.divmod(hit, shape[1])
+                        x_pos, y_pos = r + b0, c + c0
+                        hits = (y_pos, x_pos, d[r, c]) if swapped else (x_pos, y_pos, d[r, c])
                         out.append((hits, t))
         return out
 
