@@ -94,3 +94,48 @@ def tree_digests(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
         if path.is_file() and not any(rel.startswith(s) for s in skip):
             out[rel] = digest(path)
     return out
+
+
+def record(
+    image_id: int,
+    path: str,
+    *,
+    width: int = 3000,
+    height: int = 2000,
+    size: int = 1_000_000,
+    fmt: str | None = "JPEG",
+    taken: str | None = None,
+    digest: bytes | None = None,
+    phash: int = 0x8000_0000_0000_0001,
+) -> ImageRecord:
+    """A catalog record for selection tests (no file behind it)."""
+    return ImageRecord(
+        id=image_id,
+        path=path,
+        size=size,
+        mtime_ns=0,
+        digest=digest if digest is not None else image_id.to_bytes(16, "big"),
+        phash=phash,
+        width=width,
+        height=height,
+        format=fmt,
+        taken=taken,
+        camera=None,
+    )
+
+
+def group(*records: ImageRecord, distances: tuple[int, ...] | None = None, index: int = 0):
+    """A group whose first record is the grouping's reference.
+
+    Distances to the reference default to the Hamming distance of the pHashes.
+    """
+    from desktop_app.engine.types import Group, Member
+
+    first = records[0]
+    if distances is None:
+        distances = tuple((r.phash ^ first.phash).bit_count() for r in records)
+    members = tuple(
+        Member(r, d, identical=k > 0 and r.digest == first.digest)
+        for k, (r, d) in enumerate(zip(records, distances, strict=True))
+    )
+    return Group(index, members)
