@@ -130,6 +130,12 @@ def ignored(catalog: Catalog) -> list[IgnoredPair]:
     ]
 
 
+def keys(catalog: Catalog) -> frozenset[tuple[bytes, bytes]]:
+    """Every remembered pair as ``(smaller digest, larger digest)``, for ``selection.select``."""
+    rows = catalog.execute("SELECT a, b FROM ignored_pairs").fetchall()
+    return frozenset((bytes(a), bytes(b)) for a, b in rows)
+
+
 def parse_key(text: str) -> tuple[bytes, bytes]:
     """``AHEX:BHEX`` (as :attr:`IgnoredPair.key` prints it) to two digests.
 
@@ -155,11 +161,10 @@ def filter_pairs(catalog: Catalog, pairs: PairSet) -> PairSet:
     """
     if len(pairs) == 0:
         return pairs
-    rows = catalog.execute("SELECT a, b FROM ignored_pairs").fetchall()
-    if not rows:
+    remembered = keys(catalog)
+    if not remembered:
         return pairs
-    keys = {(bytes(a), bytes(b)) for a, b in rows}
-    digests = {d for key in keys for d in key}
+    digests = {d for key in remembered for d in key}
     # Only images whose digest is on the list can be in an ignored pair.
     owner: dict[int, bytes] = {}
     for chunk in _chunks(sorted(digests), 500):
@@ -175,7 +180,7 @@ def filter_pairs(catalog: Catalog, pairs: PairSet) -> PairSet:
     drop = np.zeros(len(pairs), dtype=bool)
     for k in suspects.tolist():
         da, db = owner[int(pairs.a[k])], owner[int(pairs.b[k])]
-        if ((da, db) if da <= db else (db, da)) in keys:
+        if ((da, db) if da <= db else (db, da)) in remembered:
             drop[k] = True
     if not drop.any():
         return pairs

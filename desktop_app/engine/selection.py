@@ -27,7 +27,7 @@ import dataclasses
 import enum
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -496,6 +496,7 @@ def _plan_group(
     threshold: int,
     references: Sequence[str],
     reference_groups_only: bool,
+    not_copies: Collection[tuple[bytes, bytes]],
 ) -> GroupPlan:
     members = group.members
     is_ref = [any(_inside(m.image.path, f) for f in references) for m in members]
@@ -514,7 +515,10 @@ def _plan_group(
         if is_ref[i]:
             notes[i] = "in a reference folder: never marked"
             continue
-        near = [(d, k) for k in anchors if (d := _distance(group, i, k)) is not None]
+        denied = [k for k in anchors if _denied(group, i, k, not_copies)]
+        near = [
+            (d, k) for k in anchors if k not in denied and (d := _distance(group, i, k)) is not None
+        ]
         close = [(d, k) for d, k in near if d <= threshold]
         if close:
             d, k = min(close)
@@ -524,6 +528,8 @@ def _plan_group(
             notes[i] = f"marked: {same} the {what} {members[k].image.name}"
             if not refs:
                 notes[i] += f"; {choice.losses.get(i, 'not kept')}"
+        elif denied:
+            notes[i] = "not marked: you said it is not a copy of the keeper"
         elif near:
             notes[i] = (
                 f"not marked: {min(near)[0]} from the keeper, beyond the threshold "
@@ -532,6 +538,14 @@ def _plan_group(
         else:
             notes[i] = "not marked: its distance to the keeper is not known (rotated copy)"
     return _finish(group, choice.keeper, marks, is_ref, notes, choice.reason)
+
+
+def _denied(group: Group, i: int, j: int, not_copies: Collection[tuple[bytes, bytes]]) -> bool:
+    """Whether the user said members ``i`` and ``j`` are not copies (``ignore.py``)."""
+    a, b = group.members[i].image.digest, group.members[j].image.digest
+    if not not_copies or a is None or b is None:
+        return False
+    return ((a, b) if a <= b else (b, a)) in not_copies
 
 
 def _identical(group: Group, i: int, j: int) -> bool:
@@ -568,6 +582,7 @@ def select(
     threshold: int,
     references: Sequence[str] = (),
     reference_groups_only: bool | None = None,
+    not_copies: Collection[tuple[bytes, bytes]] = frozenset(),
 ) -> Plan:
     """Choose the keeper of every group and mark the copies of it ("Select duplicates").
 
@@ -581,6 +596,9 @@ def select(
         reference_groups_only: Leave groups without a reference photo unmarked. Defaults
             to True when ``references`` are given: "check a new import against my
             library" marks only the import's photos that the library already has.
+        not_copies: Digest pairs the user said are not copies (``ignore.keys``): such a
+            member is not marked as a copy of the keeper even when grouping put both
+            together through a third photo.
 
     Returns:
         The plan, in the groups' order.
@@ -588,5 +606,5 @@ def select(
     rules = rules or KeepRules()
     folders = tuple(os.path.abspath(f).rstrip(os.sep) for f in references)
     only = bool(folders) if reference_groups_only is None else reference_groups_only
-    plans = tuple(_plan_group(g, rules, threshold, folders, only) for g in groups)
+    plans = tuple(_plan_group(g, rules, threshold, folders, only, not_copies) for g in groups)
     return Plan(plans, rules, threshold, folders)

@@ -295,3 +295,15 @@ def test_an_import_photo_far_from_every_reference_copy_stays():
     plan = keeper(group(near, lib, far), threshold=6, references=[LIB])
     assert [d.image for d in plan.marked] == [near]
     assert "beyond the threshold" in plan.decisions[2].note
+
+
+def test_a_photo_said_not_to_be_a_copy_of_the_keeper_stays():
+    keep = record(1, f"{P}/a.jpg", width=6000, height=4000, phash=0)
+    middle = record(2, f"{P}/b.jpg", phash=0b111)
+    other = record(3, f"{P}/c.jpg", phash=0b11)
+    g = group(middle, keep, other)  # grouped through the middle one
+    pair = tuple(sorted((keep.digest, other.digest)))
+    plan = select([g], threshold=10, not_copies={pair}).groups[0]
+    assert plan.keeper.image is keep
+    assert [d.image for d in plan.marked] == [middle]
+    assert plan.decisions[2].note == "not marked: you said it is not a copy of the keeper"
