@@ -98,13 +98,27 @@ def complete(path: str, entry: Entry) -> bool:
         return False
 
 
-def release(destination: str, token: bytes, info: str | None, info_text: str | None) -> None:
-    """Remove our placeholder at ``destination``, our part file and our ``.trashinfo``."""
+def release(
+    destination: str,
+    token: bytes,
+    info: str | None,
+    info_text: str | None,
+    *,
+    reserved: bool = False,
+) -> None:
+    """Remove our placeholder at ``destination``, our part file and our ``.trashinfo``.
+
+    With ``reserved`` (the journal recorded the reservation, so the names are ours), an
+    empty file is removed too: after a power cut a placeholder or ``.trashinfo`` whose
+    content had not reached the disk is left empty.
+    """
     with contextlib.suppress(OSError):
         os.unlink(fsutil.part_path(destination, token))
-    fsutil.remove_if_holds(destination, token)
+    if not fsutil.remove_if_holds(destination, token) and reserved:
+        fsutil.remove_if_holds(destination, b"")
     if info is not None and info_text is not None:
-        fsutil.remove_if_holds(info, info_text.encode())
+        if not fsutil.remove_if_holds(info, info_text.encode()) and reserved:
+            fsutil.remove_if_holds(info, b"")
 
 
 def release_unrecorded(first: str, token: bytes, info: str | None, info_text: str | None) -> None:
@@ -295,7 +309,7 @@ def _settle_forward(catalog: Catalog, entry: Entry) -> Settled:
         if at_target:  # a verified copy on another device; the original stays
             with contextlib.suppress(OSError):
                 os.unlink(target)
-        release(target, entry.token, entry.info, entry.info_text)
+        release(target, entry.token, entry.info, entry.info_text, reserved=True)
         return _record(
             catalog,
             entry,
@@ -324,7 +338,7 @@ def _settle_forward(catalog: Catalog, entry: Entry) -> Settled:
             target,
             f"the move had completed, but the file at {target} differs from the journal",
         )
-    release(target, entry.token, entry.info, entry.info_text)
+    release(target, entry.token, entry.info, entry.info_text, reserved=True)
     return _record(
         catalog,
         entry,
@@ -375,7 +389,7 @@ def _settle_back(catalog: Catalog, entry: Entry) -> Settled:
         if at_target:
             with contextlib.suppress(OSError):
                 os.unlink(target)
-        fsutil.remove_if_holds(target, entry.token)
+        release(target, entry.token, None, None, reserved=True)
         return _record(
             catalog,
             entry,
@@ -384,7 +398,7 @@ def _settle_back(catalog: Catalog, entry: Entry) -> Settled:
             origin,
             f"undo was interrupted; the file is still at {origin}",
         )
-    fsutil.remove_if_holds(target, entry.token)
+    release(target, entry.token, None, None, reserved=True)
     if os.path.lexists(target):
         return _record(
             catalog,

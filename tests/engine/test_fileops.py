@@ -522,6 +522,10 @@ if stage == "after-intents":
     movers.Runner._plan = plan
 elif stage == "after-reserve":
     die_after("reserve", movers, 3)
+elif stage == "before-move":
+    def transfer(*args):
+        os._exit(3)
+    movers.transfer = transfer
 elif stage == "after-rename":
     die_after("replace_placeholder", fsutil, 2)
 elif stage == "after-copy":
@@ -564,7 +568,8 @@ def _crash(catalog: Catalog, trash_dir: Path, stage: str, paths, undo: bool = Fa
 
 
 @pytest.mark.parametrize(
-    "stage", ["after-intents", "after-reserve", "after-rename", "after-copy", "mid-copy"]
+    "stage",
+    ["after-intents", "after-reserve", "before-move", "after-rename", "after-copy", "mid-copy"],
 )
 def test_a_crash_at_any_step_is_recovered(tmp_path, catalog, library, stage):
     root, records = library
@@ -584,6 +589,22 @@ def test_a_crash_at_any_step_is_recovered(tmp_path, catalog, library, stage):
         assert (catalog.record_at(e.source) is not None) == (e.state is State.FAILED)
     if op.restorable:
         fileops.run(fileops.undo(catalog))
+    assert tree_digests(root) == before
+
+
+def test_placeholders_emptied_by_a_power_cut_are_cleaned_up(tmp_path, catalog, library):
+    root, records = library
+    before = tree_digests(root)
+    trash_dir = tmp_path / "trash"
+    assert _crash(catalog, trash_dir, "before-move", [r.path for r in records]) == 3
+    reserved = [e for e in journal.open_entries(catalog) if e.state is State.RESERVED]
+    assert len(reserved) == 4  # the first batch
+    for e in reserved:  # their content never reached the disk
+        Path(e.destination).write_bytes(b"")
+        Path(e.info).write_bytes(b"")
+    fileops.recover(catalog)
+    assert list((trash_dir / "files").iterdir()) == []
+    assert list((trash_dir / "info").iterdir()) == []
     assert tree_digests(root) == before
 
 
