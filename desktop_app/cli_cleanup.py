@@ -21,13 +21,13 @@ from typing import Any, TextIO
 
 from desktop_app import cli_journal
 from desktop_app.cli_journal import EXIT_ERROR, EXIT_OK
-from desktop_app.engine import export, fileops, ignore, presets
+from desktop_app.engine import export, fileops, presets
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.journal import Action, State
 from desktop_app.engine.library import Library
 from desktop_app.engine.operations import Removal, Request
 from desktop_app.engine.scanner import normalise_root
-from desktop_app.engine.selection import KeepRules, Plan, human_size, select
+from desktop_app.engine.selection import KeepRules, Plan, human_size, select_in
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.trash import Trash
 from desktop_app.progress import ProgressPrinter
@@ -155,21 +155,8 @@ def _plan(args: argparse.Namespace, printer: ProgressPrinter) -> tuple[Library, 
     opened = argparse.Namespace(**{**vars(args), "folders": [*args.folders, *references]})
     library = _open(opened, printer, scan=True)
     try:
-        marked = [r.path for r in library.catalog.roots() if r.reference]
-        inside = [
-            r
-            for r in marked
-            if any(r.startswith(f.rstrip("/") + "/") or r == f for f in library.roots)
-        ]
         rules = _rules(args, library.catalog)
-        plan = select(
-            library.groups(args.threshold),
-            rules,
-            threshold=args.threshold,
-            references=[*references, *inside],
-            reference_groups_only=False if args.within else None,
-            not_copies=ignore.keys(library.catalog),
-        )
+        plan = select_in(library, args.threshold, rules, references=references, within=args.within)
     except BaseException:
         library.close()
         raise

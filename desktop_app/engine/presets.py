@@ -1,6 +1,6 @@
 """Named keep-the-best presets, stored in the catalog (table ``presets``).
 
-A preset is a :class:`~desktop_app.engine.selection.KeepRules` under a name the user
+A preset is a :class:`~desktop_app.engine.keeprules.KeepRules` under a name the user
 chose ("Prints: TIFF first"). The built-in ``default`` preset is the default rule order;
 saving a preset named ``default`` replaces it for this catalog, and deleting that one
 brings the built-in back. Presets are the user's data: migrations keep them and a rebuild
@@ -14,7 +14,7 @@ import logging
 import time
 
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.selection import KeepRules
+from desktop_app.engine.keeprules import KeepRules
 from desktop_app.engine.store import Catalog
 
 log = logging.getLogger(__name__)

@@ -116,9 +116,13 @@ def release(
         os.unlink(fsutil.part_path(destination, token))
     if not fsutil.remove_if_holds(destination, token) and reserved:
         fsutil.remove_if_holds(destination, b"")
-    if info is not None and info_text is not None:
-        if not fsutil.remove_if_holds(info, info_text.encode()) and reserved:
-            fsutil.remove_if_holds(info, b"")
+    if (
+        info is not None
+        and info_text is not None
+        and not fsutil.remove_if_holds(info, info_text.encode())
+        and reserved
+    ):
+        fsutil.remove_if_holds(info, b"")
 
 
 def release_unrecorded(first: str, token: bytes, info: str | None, info_text: str | None) -> None:
