@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from desktop_app.engine import fsutil, journal, reconcile
@@ -36,10 +36,10 @@ class Pending:
     destination: str | None = None
     info: str | None = None
     error: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def inside(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or below it."""
     folder = folder.rstrip(os.sep)
     return path.startswith(folder + os.sep) or path == folder
 
@@ -72,6 +72,7 @@ def problem(item: Removal, references: Sequence[str]) -> str | None:
 
 
 def describe(error: BaseException) -> str:
+    """A short sentence for an error, naming the file it concerns."""
     if isinstance(error, OSError):
         text = error.strerror or str(error)
         if error.filename:
@@ -89,12 +90,14 @@ def relative(path: str, roots: Sequence[str]) -> str:
 
 
 def move_target(request: Request, catalog_roots: Sequence[str], source: str) -> str:
+    """Where a move puts ``source``: below the destination, at its path in its library."""
     assert request.destination is not None
     rel = relative(source, [*request.roots, *catalog_roots])
     return os.path.join(os.path.abspath(request.destination), rel)
 
 
 def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of ``size``."""
     for start in range(0, len(items), max(1, size)):
         yield items[start : start + max(1, size)]
 
