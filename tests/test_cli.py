@@ -43,7 +43,7 @@ def run(capsys, *argv):
 def test_scan_reports_what_it_did(capsys, photos, catalog):
     code, out, _ = run(capsys, "scan", str(photos))
     assert code == 0
-    assert "5 new" in out and "1 unreadable" in out
+    assert "6 new" in out and "1 unreadable" in out
     assert "broken.jpg" in out
     assert catalog.exists()
 
@@ -156,6 +156,7 @@ def test_a_damaged_catalog_gives_one_line_and_exit_1(capsys, photos, tmp_path):
 def test_an_unreadable_query_image_gives_one_line(capsys, photos, catalog, tmp_path):
     fake = tmp_path / "fake.jpg"
     fake.write_text("hello")
+    run(capsys, "scan", str(photos))
     code, _, err = run(capsys, "query", str(fake), "--in", str(photos))
     assert code == 1 and err.count("\n") == 1 and "fake.jpg" in err
 
