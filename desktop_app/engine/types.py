@@ -9,6 +9,7 @@ bit 63 is the first bit of imagehash's bit string, so ``format(h, "016x")`` equa
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,7 +121,12 @@ class ImageRecord:
     @property
     def name(self) -> str:
         """The file name without its folder."""
-        return self.path.rsplit("/", 1)[-1] if "/" in self.path else self.path
+        return os.path.basename(self.path)
+
+    @property
+    def folder(self) -> str:
+        """The folder the file is in."""
+        return os.path.dirname(self.path)
 
     @property
     def pixels(self) -> int:

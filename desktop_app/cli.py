@@ -1,0 +1,428 @@
+"""The ``doppel`` command: the engine for scripts, and the launcher of the window.
+
+Every subcommand is a thin layer over :class:`desktop_app.engine.library.Library`:
+parse arguments, open the library (scanning first if a folder was never scanned), call
+one engine method, print. Errors the user can act on print one line on stderr and exit
+non-zero; they never show a traceback. The JSON shapes are documented in the README and
+scripts depend on them: add keys, never rename or remove one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Generator, Sequence
+from typing import Any, TextIO
+
+from desktop_app import __version__, cli_cleanup
+from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.errors import EngineError, UsageError
+from desktop_app.engine.library import Library
+from desktop_app.engine.scanner import normalise_root
+from desktop_app.engine.types import (
+    Group,
+    ImageRecord,
+    Match,
+    Phase,
+    Progress,
+    ScanSummary,
+    Transform,
+    hash_to_hex,
+)
+from desktop_app.progress import ProgressPrinter
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as :class:`UsageError`, in one line."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _threshold(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= MAX_THRESHOLD:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_THRESHOLD}, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``doppel`` (also used to document the commands)."""
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--catalog",
+        metavar="PATH",
+        help="catalog file (default: $DOPPEL_CATALOG, else the per-user data folder)",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    common.add_argument(
+        "--workers", type=int, metavar="N", help="hashing processes (default: one per core)"
+    )
+    common.add_argument(
+        "--rotations",
+        action="store_true",
+        help="also match copies rotated by quarter turns or mirrored",
+    )
+    common.add_argument(
+        "--include-hidden", action="store_true", help="also scan hidden folders and files"
+    )
+    threshold = _Parser(add_help=False)
+    threshold.add_argument(
+        "--threshold",
+        "-t",
+        type=_threshold,
+        default=DEFAULT_THRESHOLD,
+        metavar="N",
+        help=f"largest Hamming distance between copies, 0-{MAX_THRESHOLD} "
+        f"(default {DEFAULT_THRESHOLD})",
+    )
+    as_json = _Parser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON (shape in README)")
+
+    parser = _Parser(
+        prog="doppel",
+        description="Find duplicate and near-duplicate photos. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"doppel {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    gui = commands.add_parser("gui", parents=[common], help="open the window (the default)")
+    gui.add_argument("folders", nargs="*", metavar="FOLDER", help="library folders to open")
+
+    scan = commands.add_parser("scan", parents=[common], help="index library folders")
+    scan.add_argument("folders", nargs="+", metavar="FOLDER")
+
+    for name, text in (
+        ("groups", "groups of copies, largest first"),
+        ("pairs", "every pair of photos within the threshold"),
+    ):
+        sub = commands.add_parser(name, parents=[common, threshold, as_json], help=text)
+        sub.add_argument("folders", nargs="+", metavar="FOLDER")
+
+    query = commands.add_parser(
+        "query", parents=[common, threshold, as_json], help="library photos similar to one image"
+    )
+    query.add_argument("image", metavar="IMAGE")
+    query.add_argument(
+        "--in", dest="folders", nargs="+", required=True, metavar="FOLDER", help="the library"
+    )
+
+    export = commands.add_parser(
+        "export", parents=[common, as_json], help="one record per photo (CSV, or JSON)"
+    )
+    export.add_argument("folders", nargs="+", metavar="FOLDER")
+
+    # select, apply, undo, history, ignore, unignore (issue 5)
+    cli_cleanup.add_commands(commands, common=common, threshold=threshold, as_json=as_json)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> EngineConfig:
+    kwargs: dict[str, Any] = {
+        "threshold": getattr(args, "threshold", DEFAULT_THRESHOLD),
+        "rotations": args.rotations,
+        "skip_hidden": not args.include_hidden,
+    }
+    if args.workers is not None:
+        if args.workers < 0:
+            raise UsageError("--workers must be 0 or more")
+        kwargs["workers"] = args.workers
+    return EngineConfig(**kwargs)
+
+
+def _configure_logging(verbosity: int, printer: ProgressPrinter) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = printer.log_handler()
+    handler.setFormatter(logging.Formatter("doppel: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _run_steps(
+    steps: Generator[Progress, None, Any], printer: ProgressPrinter, cancel: threading.Event
+) -> Any:
+    """Drive a progress generator, drawing the bar; Ctrl+C cancels it cleanly."""
+    try:
+        while True:
+            try:
+                report = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            printer.update(report)
+    except KeyboardInterrupt:
+        cancel.set()
+        printer.finish()
+        raise
+    finally:
+        printer.finish()
+
+
+def _open(args: argparse.Namespace, printer: ProgressPrinter, *, scan: bool) -> Library:
+    library = Library(args.folders, catalog=args.catalog, config=_config(args))
+    if scan and library.needs_scan():
+        cancel = threading.Event()
+        summary = _run_steps(library.scan(cancel), printer, cancel)
+        _report_scan(summary, printer.stream, brief=True)
+    return library
+
+
+def _report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> None:
+    state = "cancelled" if summary.cancelled else "done"
+    print(
+        f"Scan {state} in {summary.seconds:.1f} s: {summary.added} new, {summary.updated} "
+        f"changed, {summary.removed} removed, {summary.unchanged} unchanged, "
+        f"{len(summary.failures)} unreadable.",
+        file=out,
+    )
+    if summary.failures and not brief:
+        print("Could not read:", file=out)
+        for failure in summary.failures:
+            print(f"  {failure.path}: {failure.reason}", file=out)
+
+
+def _record_json(record: ImageRecord) -> dict[str, Any]:
+    return {
+        "path": record.path,
+        "hash": None if record.phash is None else hash_to_hex(record.phash),
+        "width": record.width,
+        "height": record.height,
+        "size": record.size,
+        "format": record.format,
+        "taken": record.taken,
+        "camera": record.camera,
+        "error": record.error,
+    }
+
+
+def _transform_name(transform: Transform) -> str:
+    return transform.name.lower()
+
+
+def _group_json(group: Group) -> dict[str, Any]:
+    return {
+        "index": group.index,
+        "reference": group.reference.image.path,
+        "extra_bytes": group.extra_bytes,
+        "members": [
+            {
+                **_record_json(m.image),
+                "distance": m.distance,
+                "identical": m.identical,
+                "transform": _transform_name(m.transform),
+            }
+            for m in group.members
+        ],
+    }
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def cmd_scan(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    with Library(args.folders, catalog=args.catalog, config=_config(args)) as library:
+        cancel = threading.Event()
+        summary = _run_steps(library.scan(cancel), printer, cancel)
+        _report_scan(summary, sys.stdout)
+        photos, unreadable = library.counts()
+        print(f"The library holds {photos} photos ({unreadable} unreadable files).")
+        print(f"Catalog: {library.catalog.path}")
+    return EXIT_OK
+
+
+def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    with _open(args, printer, scan=True) as library:
+        groups = library.groups(args.threshold)
+        extra = sum(len(g.members) - 1 for g in groups)
+        extra_bytes = sum(g.extra_bytes for g in groups)
+        if args.json:
+            json.dump(
+                {
+                    "threshold": args.threshold,
+                    "roots": list(library.roots),
+                    "catalog": library.catalog.path,
+                    "summary": {
+                        "groups": len(groups),
+                        "extra_copies": extra,
+                        "extra_bytes": extra_bytes,
+                    },
+                    "groups": [_group_json(g) for g in groups],
+                },
+                sys.stdout,
+                indent=2,
+            )
+            sys.stdout.write("\n")
+            return EXIT_OK
+        for group in groups:
+            print(
+                f"Group {group.index + 1}: {len(group.members)} photos, "
+                f"{_size(group.extra_bytes)} in extra copies"
+            )
+            for m in group.members:
+                mark = "ref" if m is group.reference else ("=" if m.identical else str(m.distance))
+                taken = m.image.taken.replace("T", " ") if m.image.taken else ""
+                print(
+                    f"  {mark:>4}  {m.image.path}  {m.image.width}x{m.image.height}  "
+                    f"{_size(m.image.size)}  {taken}".rstrip()
+                )
+        print(
+            f"{len(groups)} groups, {extra} extra copies taking {_size(extra_bytes)} "
+            f"(threshold {args.threshold})."
+        )
+    return EXIT_OK
+
+
+def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    with _open(args, printer, scan=True) as library:
+        pairs = library.pairs(args.threshold).within(args.threshold)
+        records = library.records()
+        rows = sorted(
+            (
+                int(d),
+                records[int(a)].path,
+                records[int(b)].path,
+                Transform(int(t)),
+            )
+            for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
+        )
+        if args.json:
+            out = {
+                "threshold": args.threshold,
+                "roots": list(library.roots),
+                "pairs": [
+                    {"a": a, "b": b, "distance": d, "transform": _transform_name(t)}
+                    for d, a, b, t in rows
+                ],
+            }
+            json.dump(out, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            for d, a, b, _ in rows:
+                print(f"{d}\t{a}\t{b}")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    with _open(args, printer, scan=True) as library:
+        result = library.query(args.image, args.threshold)
+        query_path = os.path.abspath(args.image)
+        if args.json:
+            out = {
+                "query": {"path": query_path, "hash": hash_to_hex(result.query.phash)},
+                "threshold": args.threshold,
+                "matches": [_match_json(m) for m in result.matches],
+            }
+            json.dump(out, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            for m in result.matches:
+                mark = "=" if m.identical else str(m.distance)
+                print(f"{mark}\t{m.image.path}")
+            if not result.matches:
+                print(f"No photo within {args.threshold} of {query_path}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _match_json(match: Match) -> dict[str, Any]:
+    return {
+        **_record_json(match.image),
+        "distance": match.distance,
+        "identical": match.identical,
+        "transform": _transform_name(match.transform),
+    }
+
+
+_EXPORT_FIELDS = ("path", "hash", "width", "height", "size", "format", "taken", "camera", "error")
+
+
+def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    with _open(args, printer, scan=True) as library:
+        records = library.catalog.all_records(library.roots)
+        if args.json:
+            out = sys.stdout
+            out.write("[")
+            for i, record in enumerate(records):
+                out.write(",\n  " if i else "\n  ")
+                json.dump(_record_json(record), out)
+            out.write("\n]\n" if records else "]\n")
+        else:
+            writer = csv.DictWriter(sys.stdout, fieldnames=_EXPORT_FIELDS, lineterminator="\n")
+            writer.writeheader()
+            for record in records:
+                writer.writerow(_record_json(record))
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
+    try:
+        from desktop_app.gui.app import run  # Qt is imported only when asked for
+    except ImportError as error:
+        raise EngineError(f"The window cannot start: {error}") from error
+    return run(folders, catalog=args.catalog)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
+    "scan": cmd_scan,
+    "groups": cmd_groups,
+    "pairs": cmd_pairs,
+    "query": cmd_query,
+    "export": cmd_export,
+    "gui": cmd_gui,
+    **cli_cleanup.COMMANDS,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``doppel`` with ``argv`` (``sys.argv[1:]`` when None) and return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    printer = ProgressPrinter(sys.stderr)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["gui", *argv]  # `doppel` and `doppel FOLDER` open the window
+    try:
+        args = build_parser().parse_args(argv)
+        _configure_logging(args.verbose, printer)
+        return COMMANDS[args.command](args, printer)
+    except UsageError as error:
+        printer.finish()
+        print(f"doppel: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except EngineError as error:
+        printer.finish()
+        print(f"doppel: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("doppel: interrupted; the catalog keeps everything done so far.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `doppel pairs ... | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def gui_main() -> int:
+    """Entry point of the ``doppel-gui`` script (no console window on Windows)."""
+    return main(["gui", *sys.argv[1:]])
+
+
+__all__ = ["COMMANDS", "Phase", "build_parser", "gui_main", "main"]

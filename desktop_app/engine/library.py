@@ -1,0 +1,296 @@
+"""The engine's front door: a set of library folders over one catalog.
+
+The command line and the window both drive a :class:`Library`; neither talks to the
+catalog, the scanner or the search directly. A Library holds one SQLite connection, so
+it belongs to the thread that made it: a worker thread that scans opens its own Library
+on the same catalog file, and the GUI thread keeps another for reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Generator, Iterable, Sequence
+
+import numpy as np
+
+from desktop_app.engine import grouping, hashing, ignore, pairing, scanner
+from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.errors import UnreadableImage, UsageError
+from desktop_app.engine.steps import drain
+from desktop_app.engine.store import Catalog, default_catalog_path
+from desktop_app.engine.types import (
+    FileFailure,
+    Group,
+    Grouping,
+    IdArray,
+    ImageFeatures,
+    ImageRecord,
+    Match,
+    Member,
+    PairSet,
+    Progress,
+    QueryResult,
+    ScanSummary,
+    Transform,
+)
+
+log = logging.getLogger(__name__)
+
+
+def check_threshold(threshold: int) -> int:
+    """``threshold`` if the engine supports it.
+
+    Raises:
+        UsageError: It is outside 0..MAX_THRESHOLD.
+    """
+    if not 0 <= threshold <= MAX_THRESHOLD:
+        raise UsageError(f"The threshold must be between 0 and {MAX_THRESHOLD}, not {threshold}.")
+    return threshold
+
+
+class Library:
+    """Library folders and the catalog that indexes them.
+
+    Args:
+        roots: The library folders; they must exist.
+        catalog: An open :class:`Catalog` (not closed by :meth:`close`), a path to one,
+            or None for the default location (``DOPPEL_CATALOG`` or the per-user data
+            folder).
+        config: Engine settings; defaults when None.
+
+    Raises:
+        UsageError: A folder does not exist.
+        CatalogError: The catalog cannot be opened (locked, damaged, too new).
+    """
+
+    def __init__(
+        self,
+        roots: Iterable[str | os.PathLike[str]],
+        *,
+        catalog: Catalog | str | os.PathLike[str] | None = None,
+        config: EngineConfig | None = None,
+    ) -> None:
+        normalised = sorted({scanner.normalise_root(r) for r in roots})
+        # A folder inside another one is already covered by it.
+        self.roots: tuple[str, ...] = tuple(
+            r for r in normalised if not any(r.startswith(o.rstrip("/") + "/") for o in normalised)
+        )
+        self.config = config or EngineConfig()
+        if isinstance(catalog, Catalog):
+            self.catalog, self._owns_catalog = catalog, False
+        else:
+            path = default_catalog_path() if catalog is None else catalog
+            self.catalog, self._owns_catalog = Catalog(path), True
+        self._records: dict[int, ImageRecord] | None = None
+        self._rank: IdArray | None = None
+
+    def close(self) -> None:
+        """Close the catalog if this Library opened it."""
+        if self._owns_catalog:
+            self.catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- scanning
+
+    def needs_scan(self) -> bool:
+        """Whether some folder of this library was never scanned to completion."""
+        for root in self.roots:
+            known = self.catalog.root(root)
+            if known is None or known.scanned_ns is None:
+                return True
+        return False
+
+    def scan(self, cancel: threading.Event | None = None) -> Generator[Progress, None, ScanSummary]:
+        """Scan the folders, then bring the pair cache up to date.
+
+        Cancelling keeps every file hashed so far; the next scan resumes from there.
+
+        Yields:
+            Progress of the walk, the hashing and the pairing.
+
+        Returns:
+            What changed.
+        """
+        cancel = cancel or threading.Event()
+        summary = yield from scanner.scan(self.catalog, self.roots, self.config, cancel)
+        self._records = None
+        self._rank = None
+        if not cancel.is_set():
+            yield from pairing.update_pairs(
+                self.catalog,
+                self.config.threshold,
+                rotations=self.config.rotations,
+                cancel=cancel,
+            )
+            if cancel.is_set():
+                summary = _cancelled(summary)
+        return summary
+
+    def failures(self) -> list[FileFailure]:
+        """Files in the library that could not be read, with the reason."""
+        return self.catalog.failures(self.roots)
+
+    def counts(self) -> tuple[int, int]:
+        """(photos hashed, files that could not be read) in the library."""
+        return self.catalog.count(self.roots)
+
+    # ----------------------------------------------------------------- pairs and groups
+
+    def pairs(
+        self, threshold: int | None = None, *, cancel: threading.Event | None = None
+    ) -> PairSet:
+        """Every pair of library photos within ``threshold`` (the config's when None).
+
+        Loads them from the pair cache, searching first if the cache does not reach
+        that far (which can take a while on a large library: call it off the GUI thread).
+        The returned set may reach further than asked (up to the cache's threshold), so
+        that a slider can regroup from it without coming back here.
+        """
+        wanted = check_threshold(self.config.threshold if threshold is None else threshold)
+        drain(self.pairs_steps(wanted, cancel=cancel))
+        state = self.catalog.pairs.state()
+        reach = wanted if state.upto is None else max(wanted, state.upto)
+        # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
+        return ignore.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
+
+    def pairs_steps(
+        self, threshold: int, *, cancel: threading.Event | None = None
+    ) -> Generator[Progress, None, object]:
+        """The pair-cache update :meth:`pairs` runs, as a progress generator."""
+        return pairing.update_pairs(
+            self.catalog, threshold, rotations=self.config.rotations, cancel=cancel
+        )
+
+    def group(self, pairs: PairSet, threshold: int) -> Grouping:
+        """Group photos whose pairs are within ``threshold`` (no chaining, see grouping.py)."""
+        check_threshold(threshold)
+        return grouping.group_pairs(pairs.within(threshold), threshold, rank=self.rank())
+
+    def groups(self, threshold: int | None = None) -> list[Group]:
+        """Every group of copies in the library, largest first, resolved to records."""
+        wanted = check_threshold(self.config.threshold if threshold is None else threshold)
+        found = self.group(self.pairs(wanted), wanted)
+        return [self.resolve(found, g) for g in range(len(found))]
+
+    def resolve(self, found: Grouping, index: int) -> Group:
+        """Group ``index`` of ``found`` with catalog records for its members."""
+        records = self.records()
+        start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
+        reference = records[int(found.members[start])]
+        members = tuple(
+            Member(
+                image=records[int(found.members[k])],
+                distance=int(found.distance[k]),
+                identical=k > start
+                and reference.digest is not None
+                and records[int(found.members[k])].digest == reference.digest,
+                transform=Transform(int(found.transform[k])),
+            )
+            for k in range(start, stop)
+        )
+        return Group(index, members)
+
+    def refresh(self) -> None:
+        """Drop the cached records, after files were trashed, moved or put back
+        (``fileops``) so that the next :meth:`groups` sees the catalog as it is now."""
+        self._records = None
+        self._rank = None
+
+    def records(self) -> dict[int, ImageRecord]:
+        """Every catalogued file of the library by id (cached until the next scan)."""
+        if self._records is None:
+            self._records = {r.id: r for r in self.catalog.all_records(self.roots)}
+        return self._records
+
+    def rank(self) -> IdArray:
+        """``rank[id]``: the position of each image in path order, for stable tie-breaks."""
+        if self._rank is None:
+            records = self.records()  # already in path order
+            ids = np.fromiter(records, dtype=np.int64, count=len(records))
+            rank = np.full(int(ids.max(initial=0)) + 1, np.iinfo(np.int64).max, np.int64)
+            rank[ids] = np.arange(ids.size, dtype=np.int64)
+            self._rank = rank
+        return self._rank
+
+    # ----------------------------------------------------------------- query by image
+
+    def query(
+        self, source: str | os.PathLike[str] | bytes, threshold: int | None = None
+    ) -> QueryResult:
+        """Library photos similar to one image, nearest first.
+
+        Args:
+            source: A file anywhere (it need not be in the library) or the image's bytes
+                (a paste from the clipboard).
+            threshold: Largest distance to return (the config's when None).
+
+        Raises:
+            UnreadableImage: The source is not a readable image.
+        """
+        wanted = check_threshold(self.config.threshold if threshold is None else threshold)
+        features = self._features(source)
+        best: dict[int, tuple[int, int]] = {}
+        hashes = list(features.variants) if self.config.rotations else []
+        hashes = hashes or [features.phash]
+        for transform, value in enumerate(hashes):
+            ids, distances = self.catalog.query(value, wanted, self.roots)
+            for image_id, distance in zip(ids.tolist(), distances.tolist(), strict=True):
+                old = best.get(image_id)
+                if old is None or distance < old[0]:
+                    best[image_id] = (distance, transform)
+        found = self.catalog.records(best)
+        matches = sorted(
+            (
+                Match(
+                    image=record,
+                    distance=best[record.id][0],
+                    identical=record.digest == features.digest,
+                    transform=Transform(best[record.id][1]),
+                )
+                for record in found.values()
+            ),
+            key=lambda m: (m.distance, not m.identical, m.image.path),
+        )
+        return QueryResult(features, wanted, tuple(matches))
+
+    def _features(self, source: str | os.PathLike[str] | bytes) -> ImageFeatures:
+        if isinstance(source, bytes):
+            return hashing.hash_bytes(source, "<pasted image>", self.config)
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise UnreadableImage(path, "no such file")
+        result = hashing.hash_file(path, self.config)
+        if isinstance(result, FileFailure):
+            raise UnreadableImage(path, result.reason)
+        return result
+
+
+def _cancelled(summary: ScanSummary) -> ScanSummary:
+    return ScanSummary(
+        summary.roots,
+        summary.added,
+        summary.updated,
+        summary.removed,
+        summary.unchanged,
+        summary.failures,
+        True,
+        summary.seconds,
+    )
+
+
+def open_library(
+    folders: Sequence[str | os.PathLike[str]],
+    catalog: str | os.PathLike[str] | None = None,
+    config: EngineConfig | None = None,
+) -> Library:
+    """A :class:`Library` over ``folders``; raises UsageError when none is given."""
+    if not folders:
+        raise UsageError("Name at least one library folder.")
+    return Library(folders, catalog=catalog, config=config)

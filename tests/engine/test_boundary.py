@@ -1,0 +1,34 @@
+"""The engine never imports Qt: it must run headless, in scripts and in worker processes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_PROBE = """
+import importlib, pkgutil, sys
+import desktop_app.engine as engine
+import desktop_app.cli, desktop_app.progress
+for module in pkgutil.walk_packages(engine.__path__, "desktop_app.engine."):
+    importlib.import_module(module.name)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6"))
+print(",".join(loaded))
+"""
+
+
+def test_importing_every_engine_module_and_the_cli_loads_no_qt():
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_the_import_contract_is_declared():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'source_modules = ["desktop_app.engine"]' in text
+    assert '"PySide6"' in text
