@@ -389,7 +389,7 @@ def all_pairs(
         ValueError: Mismatched or duplicate ids, a negative threshold, bad variants.
     """
     ids, hashes, variants = _check(ids, hashes, threshold, variants)
-    workers = workers or min(2, default_workers()) or 1
+    workers = workers or default_workers()
     started = time.perf_counter()
     if plan is None:
         plan = plan_search(hashes, threshold, variants=variants)
