@@ -13,6 +13,7 @@ import pytest
 
 from desktop_app.cli import main
 from desktop_app.demo import synthetic_photo, write_variant
+from desktop_app.engine.config import DEFAULT_THRESHOLD
 from tests.engine.cleanup_support import (
     no_system_trash,  # noqa: F401 - autouse fixture
     tree_digests,
@@ -63,7 +64,7 @@ def test_select_json_and_csv_exports(capsys, tmp_path, catalog, library):
     code, out, _ = run(capsys, "select", str(library), "--json", "--keep", "pixels,path")
     assert code == 0
     data = json.loads(out)
-    assert data["summary"]["marked"] == 2 and data["threshold"] == 10
+    assert data["summary"]["marked"] == 2 and data["threshold"] == DEFAULT_THRESHOLD
     assert data["roots"] == [str(library.resolve())]
     (group,) = data["groups"]
     assert Path(group["keeper"]).name == "p0.jpg"
