@@ -11,19 +11,30 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import logging
 import os
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from desktop_app import __version__, cli_cleanup
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
-from desktop_app.engine.errors import EngineError, UsageError
+from desktop_app.engine.errors import (
+    CatalogCorrupt,
+    CatalogLocked,
+    CatalogTooNew,
+    EngineError,
+    UsageError,
+)
 from desktop_app.engine.library import Library
+from desktop_app.engine.recovery import rebuild_catalog
 from desktop_app.engine.scanner import normalise_root
+from desktop_app.engine.store import Catalog, default_catalog_path
 from desktop_app.engine.types import (
     Group,
     ImageRecord,
@@ -132,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         "export", parents=[common, as_json], help="one record per photo (CSV, or JSON)"
     )
     export.add_argument("folders", nargs="+", metavar="FOLDER")
+
+    commands.add_parser(
+        "rebuild-catalog",
+        parents=[common],
+        help="replace a damaged or too new catalog by a fresh one (photos are not touched)",
+    )
 
     # select, apply, undo, history, ignore, unignore (issue 5)
     cli_cleanup.add_commands(commands, common=common, threshold=threshold, as_json=as_json)
@@ -381,6 +398,54 @@ def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     return EXIT_OK
 
 
+def cmd_rebuild_catalog(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    """Set the catalog file aside and start a fresh one with the user's data in it.
+
+    Nothing is deleted: the old file is renamed beside the new one. Photos are never
+    opened. Refused while another program holds the catalog, which would go on writing
+    to the file set aside.
+    """
+    path = Path(args.catalog).expanduser() if args.catalog else default_catalog_path()
+    _refuse_if_locked(path)
+    aside = rebuild_catalog(path)
+    with Catalog(path) as fresh:
+        roots = fresh.roots()
+    if aside is None:
+        print(f"There was no catalog at {path}; a new one was created.")
+    else:
+        print(f"Rebuilt the catalog {path}; the old file is kept as {aside}.")
+    print(
+        f"Kept {len(roots)} library folder(s) and your settings; the next scan hashes the "
+        "photos again. No photo was touched."
+    )
+    return EXIT_OK
+
+
+def _refuse_if_locked(path: Path) -> None:
+    """Raise CatalogLocked if another connection holds a lock on the file at ``path``."""
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return  # cannot even be opened: nobody else is using it as a database
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    except sqlite3.OperationalError as error:
+        text = str(error).lower()
+        if "locked" in text or "busy" in text:
+            raise CatalogLocked(
+                str(path),
+                f"The catalog {path} is in use by another program; close it (the Doppel "
+                "window, another doppel command) and try again.",
+            ) from error
+    except sqlite3.Error:
+        pass  # damaged: exactly what a rebuild is for
+    finally:
+        db.close()
+
+
 def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
     try:
@@ -397,13 +462,26 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "query": cmd_query,
     "export": cmd_export,
     "gui": cmd_gui,
+    "rebuild-catalog": cmd_rebuild_catalog,
     **cli_cleanup.COMMANDS,
 }
+
+
+def _tolerate_undecodable_names() -> None:
+    """Print file names that are not valid UTF-8 as the bytes they are, never crash.
+
+    Paths come from the file system as str with surrogate escapes; a UTF-8 terminal
+    with strict errors (the default outside the C locale) would raise on them.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="surrogateescape")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``doppel`` with ``argv`` (``sys.argv[1:]`` when None) and return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _tolerate_undecodable_names()
     printer = ProgressPrinter(sys.stderr)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]  # `doppel` and `doppel FOLDER` open the window
@@ -415,6 +493,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         printer.finish()
         print(f"doppel: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except (CatalogCorrupt, CatalogTooNew) as error:
+        printer.finish()
+        option = f" --catalog {error.path}" if error.path != str(default_catalog_path()) else ""
+        print(
+            f"doppel: error: {error} To rebuild it, keeping your library folders and "
+            f"settings and without touching any photo: doppel rebuild-catalog{option}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except EngineError as error:
         printer.finish()
         print(f"doppel: error: {error}", file=sys.stderr)

@@ -32,6 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from desktop_app.engine import hashing, loading
@@ -143,7 +144,14 @@ def _examine(
         if entry.is_dir(follow_symlinks=follow):
             return True
         info = entry.stat(follow_symlinks=follow)
-    except OSError:  # vanished, or a dangling link
+    except FileNotFoundError:  # vanished, or a dangling link
+        return None
+    except OSError as error:  # a path too long to stat, a link loop, an I/O error
+        extension = os.path.splitext(entry.name)[1].lower()
+        if extension in loading.IMAGE_EXTENSIONS:
+            reason = f"cannot be read: {error.strerror or error}"
+            log.warning("%s: %s", entry.path, reason)
+            state.failures.append(FileFailure(entry.path, 0, 0, reason))
         return None
     if not stat.S_ISREG(info.st_mode):
         return None
@@ -342,34 +350,86 @@ def _summary(
 def _hash_all(
     files: Sequence[FoundFile], config: EngineConfig, cancel: threading.Event, hasher: Hasher
 ) -> Iterator[Result]:
-    """Hash ``files``, in a process pool when it pays, yielding results as they come."""
+    """Hash ``files``, in a process pool when it pays, yielding results as they come.
+
+    A decoder that crashes its process (a native library meeting a malformed file) must
+    cost that one file, not the scan: when the pool breaks, the files it had in hand are
+    hashed again one per process, the one that crashes again is recorded as a failure,
+    and a fresh pool takes the rest.
+    """
     if config.workers == 0 or len(files) < _POOL_MINIMUM:
         for file in files:
             if cancel.is_set():
                 return
             yield hasher(file.path, config)
         return
+    start = 0
+    while start < len(files) and not cancel.is_set():
+        outcome = yield from _pooled(files[start:], config, cancel, hasher)
+        done, lost = outcome
+        if not lost:
+            return
+        log.warning("A hashing process crashed; checking its %d files one at a time", lost)
+        for file in files[start + done : start + done + lost]:
+            if cancel.is_set():
+                return
+            yield _isolated(file, config, hasher)
+        start += done + lost
+
+
+def _pooled(
+    files: Sequence[FoundFile], config: EngineConfig, cancel: threading.Event, hasher: Hasher
+) -> Generator[Result, None, tuple[int, int]]:
+    """Hash ``files`` in a pool; return (files reported, files lost to a crashed worker).
+
+    The files lost are the ones after those reported: they were in the pool's hands when
+    a worker died, and their results, if any, are not trusted.
+    """
+    reported = 0
     with cf.ProcessPoolExecutor(max_workers=config.workers, mp_context=_context()) as pool:
         # A bounded window of tasks in flight: results stream back in submission order
         # within the window, cancelling drops only what was not started, and memory stays
         # flat however large the library.
-        window: deque[cf.Future[list[Result]]] = deque()
+        window: deque[tuple[int, cf.Future[list[Result]]]] = deque()
         chunk = _chunk_size(files, config.workers)
         batches = (files[i : i + chunk] for i in range(0, len(files), chunk))
+        in_hand = 0
         try:
             for batch in batches:
-                window.append(pool.submit(_hash_batch, [f.path for f in batch], config, hasher))
+                in_hand += len(batch)  # counted before submit, which fails on a broken pool
+                future = pool.submit(_hash_batch, [f.path for f in batch], config, hasher)
+                window.append((len(batch), future))
                 if len(window) >= 2 * config.workers:
-                    yield from window.popleft().result()
+                    size, oldest = window.popleft()
+                    yield from oldest.result()
+                    reported += size
+                    in_hand -= size
                 if cancel.is_set():
-                    return
+                    return reported, 0
             while window:
-                yield from window.popleft().result()
+                size, oldest = window.popleft()
+                yield from oldest.result()
+                reported += size
+                in_hand -= size
                 if cancel.is_set():
-                    return
+                    return reported, 0
+        except BrokenProcessPool:
+            return reported, in_hand
         finally:
-            for future in window:
-                future.cancel()
+            for _, pending in window:
+                pending.cancel()
+    return reported, 0
+
+
+def _isolated(file: FoundFile, config: EngineConfig, hasher: Hasher) -> Result:
+    """Hash one file in a process of its own; a crash there is this file's failure."""
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+        try:
+            return pool.submit(_hash_batch, [file.path], config, hasher).result()[0]
+        except BrokenProcessPool:
+            return FileFailure(
+                file.path, file.size, file.mtime_ns, "the image decoder crashed on this file"
+            )
 
 
 def _chunk_size(files: Sequence[FoundFile], workers: int) -> int:
