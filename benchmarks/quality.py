@@ -323,11 +323,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"copies, {distractors} distractors), built in {built:.0f} s"
     )
     print("Sources:")
+    packages = {
+        "plasma": "plasma-workspace-wallpapers",
+        "mate": "mate-backgrounds",
+        "ukui": "ukui-wallpapers",
+        "lomiri": "lomiri-wallpapers-20.04",
+    }
     for name, got in sources.items():
+        origin = quality_corpus.ORIGINS.get(packages.get(name, name), "")
         if isinstance(got, str):
             print(f"- {name}: skipped ({got})")
         else:
-            print(f"- {name}: {got[0]} photographs, {got[1]} distractors")
+            print(f"- {name}: {got[0]} photographs, {got[1]} distractors ({origin})")
 
     catalogs = Path(temp.name) / "catalogs"
     catalogs.mkdir(parents=True, exist_ok=True)

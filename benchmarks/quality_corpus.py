@@ -32,7 +32,6 @@ import dataclasses
 import glob
 import io
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -46,8 +45,6 @@ from PIL import Image, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop_app.demo import write_variant
-
-log = logging.getLogger(__name__)
 
 #: Transformations, in table order, with what each does. ``exact`` is a byte copy;
 #: ``resize25`` is made here; the others are ``desktop_app.demo.write_variant`` kinds.
@@ -142,6 +139,9 @@ SKIMAGE_PHOTOS = (
 )
 SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 
+#: Where each source's files came from (package and version), filled in by :func:`gather`.
+ORIGINS: dict[str, str] = {}
+
 
 @dataclasses.dataclass(frozen=True)
 class SourceImage:
@@ -177,6 +177,10 @@ def _apt_install(package: str, allow: bool) -> str | None:
         ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
     )
     if status.returncode == 0 and "install ok installed" in status.stdout:
+        version = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True
+        ).stdout
+        ORIGINS[package] = f"Debian package {package} {version}"
         return None
     if not allow:
         return "not installed (--no-install)"
@@ -260,7 +264,8 @@ def _wheel_files(
         imported = __import__(module)
         base = Path(imported.__file__).parent / folder
         if all((base / n).exists() for n in names):
-            return {n: _file_reader(str(base / n)) for n in names}, f"{package} (installed)"
+            version = getattr(imported, "__version__", "?")
+            return {n: _file_reader(str(base / n)) for n in names}, f"{package} {version}"
     except ImportError:
         pass
     wheels = sorted(cache.glob(f"{package.replace('-', '_')}-*.whl"))
@@ -304,7 +309,7 @@ def _sklearn(cache: Path, allow: bool) -> Iterator[SourceImage] | str:
     if isinstance(found, str):
         return found
     files, origin = found
-    log.info("scikit-learn images from %s", origin)
+    ORIGINS["sklearn"] = origin
     return iter(
         SourceImage(Path(n).stem, "sklearn", True, files[n]) for n in SKLEARN_PHOTOS if n in files
     )
@@ -315,7 +320,7 @@ def _skimage(cache: Path, allow: bool) -> Iterator[SourceImage] | str:
     if isinstance(found, str):
         return found
     files, origin = found
-    log.info("scikit-image images from %s", origin)
+    ORIGINS["skimage"] = origin
     return iter(
         SourceImage(Path(n).stem, "skimage", True, files[n]) for n in SKIMAGE_PHOTOS if n in files
     )

@@ -242,6 +242,14 @@ class Library:
     ) -> QueryResult:
         """Library photos similar to one image, nearest first.
 
+        With rotation matching on, each of the query's eight variant hashes is looked up
+        in the segment index (exact at every threshold): a match's distance is the least
+        over the transforms t of the query turned by t against the library photo, and
+        ``Match.transform`` is that t. (The pair search also tries the other direction,
+        the photo turned against the query; the two differ by a bit or two at most, as
+        each variant hash has its own median.) With ``config.fold_raw_jpeg``, the JPEGs
+        written beside RAW files are left out.
+
         Args:
             source: A file anywhere (it need not be in the library) or the image's bytes
                 (a paste from the clipboard).
