@@ -12,9 +12,10 @@ and once with it on, and prints:
 - the same for the baseline: plain ``imagehash.phash(Image.open(path))`` on every file,
   all pairs by brute force;
 - the distances of crops, and what a second signal would change for them;
-- what the rotation setting costs (scan time, catalog size, pair search and query time).
+- what the rotation setting costs on this corpus (scan time, catalog size; the pair
+  search and query times on 100,000 hashes are ``benchmarks/rotation_cost.py``'s).
 
-    python benchmarks/quality.py                  # about 5 minutes on 2 cores
+    python benchmarks/quality.py                  # about 3 minutes on 2 cores
     python benchmarks/quality.py --keep /tmp/qc   # keep (and reuse) the corpus
     python benchmarks/quality.py --no-install     # use only sources already present
 
