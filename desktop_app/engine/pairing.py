@@ -82,6 +82,12 @@ def update_pairs(
     """
     cancel = cancel or threading.Event()
     state = catalog.pairs.state()
+    if rotations and not state.rotations and _lacks_variants(catalog):
+        # Photos hashed while the setting was off have no variants until the next scan
+        # hashes them again; until then, pair without rotations rather than search again
+        # (and fall back again) on every call.
+        log.warning("Some photos have no rotation hashes yet; scan to match rotations")
+        rotations = False
     hashed = int(catalog.hashed_ids().shape[0])
     target = max(threshold, reach(hashed, threshold))
     if state.upto is not None and state.rotations == rotations and state.upto >= threshold:
@@ -97,6 +103,14 @@ def update_pairs(
             return catalog.pairs.state()
     yield from _full(catalog, target, rotations, cancel)
     return catalog.pairs.state()
+
+
+def _lacks_variants(catalog: Catalog) -> bool:
+    """Whether some hashed image was stored without its rotation variants."""
+    row = catalog.execute(
+        "SELECT 1 FROM images WHERE phash IS NOT NULL AND variants IS NULL LIMIT 1"
+    ).fetchone()
+    return row is not None
 
 
 def _full(

@@ -215,3 +215,19 @@ def test_a_query_finds_a_turned_copy_only_with_rotations(turned: Path, tmp_path:
         # The query turned a further 270 degrees counter-clockwise is the original.
         assert matches["first.jpg"].transform == Transform.ROTATE_270
         assert matches["first.jpg"].distance <= 2
+
+
+def test_without_variants_rotations_wait_for_a_scan_instead_of_searching_again() -> None:
+    hashes, _ = clustered_with_variants(5, 40)
+    with Catalog(":memory:") as catalog:
+        add(catalog, 0, hashes, None)  # hashed while rotations were off
+        drain(pairing.update_pairs(catalog, 10, rotations=False))
+        with pytest.MonkeyPatch.context() as patch:
+
+            def no_full_search(*args: object) -> None:
+                raise AssertionError("nothing to search again without variants")
+
+            patch.setattr(pairing, "_full", no_full_search)
+            for _ in range(2):
+                state = drain(pairing.update_pairs(catalog, 10, rotations=True))
+                assert state.rotations is False
