@@ -14,6 +14,8 @@ import io
 import os
 import signal
 import struct
+import subprocess
+import sys
 import threading
 import zlib
 from pathlib import Path
@@ -33,6 +35,7 @@ from desktop_app.engine.store import Catalog
 from desktop_app.engine.types import FileFailure, ImageFeatures, Phase, ScanSummary
 
 CONFIG = EngineConfig(workers=0)
+ROOT = Path(__file__).resolve().parents[2]
 UNDECODABLE = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes: not valid UTF-8
 LONG_NAME = "n" * 251 + ".jpg"  # 255 bytes, the most a Linux file system allows
 
@@ -315,3 +318,22 @@ def test_mutated_files_never_crash_a_scan(
         assert (record.phash is None) == (record.error is not None)
         if record.error is not None:
             assert record.error and failed[path] == record.error
+
+
+def test_names_that_are_not_utf8_print_as_their_bytes(tmp_path: Path) -> None:
+    # A UTF-8 terminal outside the C locale has strict errors; the command must not crash.
+    root = tmp_path / "library"
+    root.mkdir()
+    photo = synthetic_photo(34, (200, 140))
+    photo.save(root / os.fsdecode(os.fsencode(UNDECODABLE)), quality=90)
+    photo.save(root / "copy.png")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONPATH=str(ROOT))
+    catalog = str(tmp_path / "c.sqlite")
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "pairs", str(root), "--catalog", catalog],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert os.fsencode(UNDECODABLE) in done.stdout
