@@ -296,7 +296,7 @@ def mutate(kind: str, flips: list[tuple[int, int]], cut: int | None, splice: obj
     return bytes(data)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=st.lists(mutation, min_size=1, max_size=6))
 def test_mutated_files_never_crash_a_scan(
     tmp_path_factory: pytest.TempPathFactory, files: list[tuple]
