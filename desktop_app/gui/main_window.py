@@ -1,0 +1,509 @@
+"""The main window: the cluster view, the threshold slider, the query and failure panels.
+
+The window arranges widgets and turns user gestures into calls on the
+:class:`~desktop_app.gui.session.LibrarySession`; the session does the work. Photos
+(folders or image files) can be dropped anywhere on the window: folders open as a
+library, a file or image data becomes a query, anything else is reported in the
+status bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.engine import recovery
+from desktop_app.engine.errors import CatalogError, EngineError
+from desktop_app.engine.types import ImageRecord, QueryResult
+from desktop_app.gui import desktop, dialogs, dropping, settings as keys, text
+from desktop_app.gui.actions import Actions, build_menus, build_toolbar, photo_menu
+from desktop_app.gui.cluster_view import ClusterView
+from desktop_app.gui.compare import CompareDialog, PreviewDialog
+from desktop_app.gui.histogram import ThresholdControl
+from desktop_app.gui.models import GroupModel
+from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress
+from desktop_app.gui.query_panel import QueryPanel
+from desktop_app.gui.session import LibrarySession, Summary
+from desktop_app.gui.settings import Settings
+from desktop_app.gui.thumbnails import ThumbnailLoader
+
+log = logging.getLogger(__name__)
+
+#: Image files the "Find Photo" dialog offers (the engine recognises more by content).
+IMAGE_FILTER = (
+    "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp *.gif *.heic *.heif *.avif "
+    "*.JPG *.JPEG *.PNG *.HEIC);;All files (*)"
+)
+
+
+class MainWindow(QMainWindow):
+    """Doppel's window.
+
+    Args:
+        settings: Where preferences and window state are kept.
+        catalog: The catalog file (None: the default location).
+        icon: The application icon (for the empty state).
+    """
+
+    def __init__(self, settings: Settings, catalog: str | None = None, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.setWindowTitle("Doppel")
+        self.setAcceptDrops(True)
+        self.thumbnails = ThumbnailLoader(parent=self)
+        self.previews = ThumbnailLoader(max_side=4096, cache_bytes=256 * 1024 * 1024, threads=1, parent=self)
+        self.session = LibrarySession(catalog, settings.engine_config(), self)
+        self._selection_source: Callable[[], list[ImageRecord]] = lambda: []
+        self._query_label = ""
+        self._query_picture = None
+
+        # Central area: the empty state, or the summary, the slider and the groups.
+        self.empty = EmptyState(icon)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        font = self.summary.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.summary.setFont(font)
+        self.threshold = ThresholdControl("Similarity threshold (Hamming distance)")
+        self.threshold.setMaximumWidth(380)
+        self.threshold.set_value(self.session.threshold)
+        self.model = GroupModel(self.thumbnails, self)
+        self.view = ClusterView(self.thumbnails)
+        self.view.setModel(self.model)
+        self.notice = QLabel("")
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice.setWordWrap(True)
+        self.groups_stack = QStackedWidget()
+        self.groups_stack.addWidget(self.view)
+        self.groups_stack.addWidget(self.notice)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.threshold)
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(8, 8, 8, 0)
+        column.addLayout(top)
+        column.addWidget(self.groups_stack, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+
+        # Docks: the query results and the unreadable files.
+        self.query_panel = QueryPanel(self.thumbnails)
+        self.query_panel.set_threshold(settings.query_threshold())
+        self.query_dock = self._dock("Find Photo", "query-dock", self.query_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.failure_panel = FailurePanel()
+        self.failure_dock = self._dock(
+            "Unreadable Files", "failure-dock", self.failure_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.scan_progress = ScanProgress()
+        self.scan_progress.hide()
+        self.statusBar().addPermanentWidget(self.scan_progress, 1)
+
+        self.actions = Actions(self)
+        build_menus(self, self.actions, [self.query_dock.toggleViewAction(), self.failure_dock.toggleViewAction()])
+        build_toolbar(self, self.actions)
+        self._photo_menu = photo_menu(self, self.actions)
+        self._connect()
+        self._restore()
+        self._update_actions()
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        dock.hide()
+        return dock
+
+    def _connect(self) -> None:
+        a, s = self.actions, self.session
+        a.open_folder.triggered.connect(self.choose_folder)
+        a.add_folder.triggered.connect(self.add_folder)
+        a.clear_recent.triggered.connect(self._on_clear_recent_triggered)
+        a.find_photo.triggered.connect(self.choose_photo)
+        a.paste.triggered.connect(self.paste)
+        a.close_library.triggered.connect(self.close_library)
+        a.quit.triggered.connect(self.close)
+        a.rescan.triggered.connect(s.scan)
+        a.stop_scan.triggered.connect(s.cancel_scan)
+        a.stricter.triggered.connect(lambda: self.threshold.set_value(self.threshold.value() - 1))
+        a.looser.triggered.connect(lambda: self.threshold.set_value(self.threshold.value() + 1))
+        a.preview.triggered.connect(lambda: self._with_photo(self.preview))
+        a.compare.triggered.connect(self.compare_selected)
+        a.open_file.triggered.connect(lambda: self._with_photo(lambda r: desktop.open_file(r.path)))
+        a.show_in_folder.triggered.connect(lambda: self._with_photo(lambda r: desktop.show_in_folder(r.path)))
+        a.find_similar.triggered.connect(lambda: self._with_photo(lambda r: self.query_file(r.path)))
+        a.copy_path.triggered.connect(lambda: self._with_photo(lambda r: QGuiApplication.clipboard().setText(r.path)))
+        for action, key in ((a.rotations, keys.ROTATIONS), (a.skip_hidden, keys.SKIP_HIDDEN), (a.rescan_on_open, keys.RESCAN_ON_OPEN)):
+            action.setChecked(self.settings.get(key))
+            action.toggled.connect(lambda on, key=key: self._on_setting_toggled(key, on))
+        a.about.triggered.connect(lambda: dialogs.show_about(self, str(self.session.catalog_path)))
+        a.about_qt.triggered.connect(QApplication.aboutQt)
+
+        self.empty.open_requested.connect(self.choose_folder)
+        self.empty.recent_requested.connect(self.open_folders)
+        self.threshold.value_changed.connect(self._on_threshold_value_changed)
+        self.view.photo_activated.connect(self.preview)
+        self.view.more_requested.connect(self._on_view_more_requested)
+        self.view.selection_changed.connect(lambda: self._on_selection_changed(self.view.selected_photos))
+        self.view.photo_menu_requested.connect(self._on_photo_menu_requested)
+        self.query_panel.threshold_changed.connect(lambda t: self.settings.set(keys.QUERY_THRESHOLD, t))
+        self.query_panel.photo_activated.connect(self.preview)
+        self.query_panel.selection_changed.connect(lambda: self._on_selection_changed(self.query_panel.selected_photos))
+        self.scan_progress.cancel_requested.connect(s.cancel_scan)
+
+        s.opened.connect(self._on_session_opened)
+        s.grouping_changed.connect(self._on_session_grouping_changed)
+        s.summary_changed.connect(self._on_session_summary_changed)
+        s.histogram_changed.connect(self._on_session_histogram_changed)
+        s.failures_changed.connect(self._on_session_failures_changed)
+        s.status.connect(lambda message: self.statusBar().showMessage(message, 5000))
+        s.error.connect(self._on_session_error)
+        s.query_ready.connect(self._on_session_query_ready)
+        s.query_failed.connect(self._on_session_query_failed)
+        s.busy_changed.connect(self._on_session_busy_changed)
+        s.index.running_changed.connect(self._on_index_running_changed)
+        s.index.progress.connect(self.scan_progress.update_progress)
+        s.index.finished.connect(self._on_index_finished)
+
+    # ----------------------------------------------------------------- libraries
+
+    def open_folders(self, folders: list[str]) -> bool:
+        """Open ``folders`` as one library (and scan it in the background).
+
+        Returns:
+            Whether the library was opened.
+        """
+        try:
+            self.session.open(folders, rescan=self.settings.get(keys.RESCAN_ON_OPEN))
+        except CatalogError as error:
+            return self._on_catalog_error(error, lambda: self.open_folders(folders))
+        except EngineError as error:
+            self.statusBar().showMessage(str(error), 8000)
+            dialogs.show_error(self, "Cannot open the library", str(error))
+            return False
+        return True
+
+    def choose_folder(self) -> None:
+        """Ask for a folder and open it as the library."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a Folder of Photos", os.path.expanduser("~"))
+        if folder:
+            self.open_folders([folder])
+
+    def add_folder(self) -> None:
+        """Ask for a folder and add it to the open library."""
+        folder = QFileDialog.getExistingDirectory(self, "Add a Folder to the Library", os.path.expanduser("~"))
+        if folder:
+            self.open_folders([*self.session.roots, folder])
+
+    def close_library(self) -> None:
+        """Close the library and show the empty state."""
+        self.session.close()
+        self.setWindowTitle("Doppel")
+        self.empty.set_recent(self.settings.recent_libraries())
+        self.pages.setCurrentWidget(self.empty)
+        self._update_actions()
+
+    def _on_catalog_error(self, error: CatalogError, retry: Callable[[], bool]) -> bool:
+        log.warning("Catalog problem: %s", error)
+        choice = dialogs.ask_catalog_action(self, error)
+        if choice == "rebuild":
+            aside = recovery.rebuild_catalog(error.path)
+            self.statusBar().showMessage(f"Catalog rebuilt; the old file is kept as {aside}", 10000)
+            return retry()
+        if choice == "retry":
+            return retry()
+        return False
+
+    def _on_session_opened(self, roots: tuple[str, ...]) -> None:
+        self.settings.add_recent_library(list(roots))
+        self._fill_recent_menu()
+        names = ", ".join(os.path.basename(r) or r for r in roots)
+        self.setWindowTitle(f"{names} — Doppel")
+        self.pages.setCurrentWidget(self.pages.widget(1))
+        self.summary.setText("Opening…")
+        self._show_notice("Loading the groups…")
+        self._update_actions()
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        recent = self.settings.recent_libraries()
+        for folders in recent:
+            action = QAction(" + ".join(folders), menu)
+            action.triggered.connect(lambda _=False, f=folders: self.open_folders(f))
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.actions.clear_recent)
+        menu.setEnabled(bool(recent))
+        self.empty.set_recent(recent)
+
+    def _on_clear_recent_triggered(self) -> None:
+        self.settings.clear_recent_libraries()
+        self._fill_recent_menu()
+
+    # ----------------------------------------------------------------- groups
+
+    def _on_threshold_value_changed(self, value: int) -> None:
+        self.settings.set(keys.THRESHOLD, value)
+        self.session.set_threshold(value)
+
+    def _on_session_grouping_changed(self, grouping: object) -> None:
+        self.thumbnails.drop_queued()
+        self.model.set_grouping(grouping, self.session.resolve if grouping is not None else None)  # type: ignore[arg-type]
+        if grouping is not None and len(grouping):  # type: ignore[arg-type]
+            self.groups_stack.setCurrentWidget(self.view)
+        elif grouping is not None:
+            self._show_notice(
+                f"No copies within distance {self.session.threshold}.\n"
+                "Move the slider right to look for less similar copies."
+            )
+
+    def _on_session_summary_changed(self, summary: Summary) -> None:
+        if not summary.photos:
+            self.summary.setText("No photos in this library yet.")
+            return
+        self.summary.setText(
+            f"<b>{text.plural(summary.groups, 'group')}</b> of copies among "
+            f"{text.plural(summary.photos, 'photo')} · <b>{text.plural(summary.extra_copies, 'extra copy', 'extra copies')}</b> "
+            f"taking <b>{text.human_size(summary.extra_bytes)}</b>"
+        )
+
+    def _on_session_histogram_changed(self, counts: list[int], reach: int) -> None:
+        if self.threshold.histogram is not None:
+            self.threshold.histogram.set_counts(counts, reach)
+
+    def _on_session_busy_changed(self, busy: bool) -> None:
+        if busy and self.session.grouping is None:
+            self._show_notice("Loading the groups…")
+
+    def _show_notice(self, message: str) -> None:
+        self.notice.setText(message)
+        self.groups_stack.setCurrentWidget(self.notice)
+
+    def _on_view_more_requested(self, row: int) -> None:
+        dialog = dialogs.GroupDialog(self.model.group(row), self.thumbnails, self)
+        dialog.photo_activated.connect(self.preview)
+        dialog.compare_requested.connect(lambda photos: self.compare(*photos[:2]))
+        dialog.show()
+
+    # ----------------------------------------------------------------- scanning
+
+    def _on_index_running_changed(self, running: bool) -> None:
+        self.scan_progress.setVisible(running)
+        if running:
+            self.scan_progress.start()
+            if self.session.grouping is None:
+                self._show_notice("Indexing the photos…\nThe groups appear when the scan ends.")
+        self._update_actions()
+
+    def _on_index_finished(self, summary: object) -> None:
+        from desktop_app.engine.types import ScanSummary
+
+        assert isinstance(summary, ScanSummary)
+        if summary.hashed or summary.removed:
+            self.thumbnails.clear_cache()
+            self.previews.clear_cache()
+        parts = [f"{summary.added} new", f"{summary.updated} changed", f"{summary.removed} gone"]
+        verb = "Scan stopped" if summary.cancelled else "Scan finished"
+        message = f"{verb}: {', '.join(parts)}, {summary.unchanged} unchanged"
+        if summary.failures:
+            message += f"; {len(summary.failures)} unreadable (View › Unreadable Files)"
+        if summary.cancelled:
+            message += ". Rescan (F5) to resume."
+        self.statusBar().showMessage(message, 15000)
+
+    def _on_session_failures_changed(self, failures: list) -> None:
+        self.failure_panel.set_failures(failures)
+        if failures and not self.failure_dock.isVisible():
+            self.statusBar().showMessage(f"{len(failures)} files could not be read: see View › Unreadable Files", 8000)
+
+    def _on_session_error(self, message: str, error: object) -> None:
+        if isinstance(error, CatalogError):
+            self._on_catalog_error(error, lambda: self.open_folders(list(self.session.roots)))
+            return
+        self.statusBar().showMessage(message, 10000)
+        dialogs.show_error(self, "Doppel", message)
+
+    # ----------------------------------------------------------------- queries
+
+    def query_file(self, path: str) -> None:
+        """Ask which library photos look like the photo at ``path``."""
+        self._start_query(path, os.path.basename(path), None)
+
+    def query_image(self, image) -> None:  # noqa: ANN001
+        """Ask which library photos look like ``image`` (a QImage, e.g. pasted)."""
+        self._start_query(dropping.image_bytes(image), "the pasted image", image)
+
+    def _start_query(self, source: str | bytes, label: str, picture) -> None:  # noqa: ANN001
+        self.query_dock.show()
+        self.query_dock.raise_()
+        if not self.session.query(source):
+            self.query_panel.show_message(
+                "No library is open", "Open a folder first, then drop a photo to find its copies."
+            )
+            self.statusBar().showMessage("Open a library first, then ask about a photo.", 8000)
+            return
+        self._query_label, self._query_picture = label, picture
+        if picture is None and isinstance(source, str):
+            picture = self.thumbnails.pixmap(source)
+            picture = picture.toImage() if picture is not None else None
+        self.query_panel.show_pending(label, picture)
+
+    def _on_session_query_ready(self, result: QueryResult) -> None:
+        picture = self._query_picture
+        if picture is None:
+            pixmap = self.thumbnails.pixmap(result.query.path)
+            picture = pixmap.toImage() if pixmap is not None else None
+            if pixmap is None:  # not decoded yet: show it when it is
+                self.thumbnails.loaded.connect(self._on_query_picture_loaded)
+        self.query_panel.show_result(result, self._query_label, picture)
+        self.statusBar().showMessage(f"{self.query_panel.count.text()}", 6000)
+
+    def _on_query_picture_loaded(self, key: str, image) -> None:  # noqa: ANN001
+        result = self.query_panel.result
+        if result is not None and key == result.query.path:
+            self.thumbnails.loaded.disconnect(self._on_query_picture_loaded)
+            self.query_panel._set_picture(image)
+
+    def _on_session_query_failed(self, message: str, error: object) -> None:
+        self.query_panel.show_message(f"Cannot look for {self._query_label}", message)
+        self.statusBar().showMessage(message, 10000)
+
+    def paste(self) -> None:
+        """Ask about the photo on the clipboard (image data, or a copied file)."""
+        found = dropping.classify(QGuiApplication.clipboard().mimeData())
+        if found.is_empty():
+            self.statusBar().showMessage("The clipboard holds no photo.", 6000)
+            return
+        self._use(found)
+
+    def choose_photo(self) -> None:
+        """Ask for a photo file and look for it in the library."""
+        path, _ = QFileDialog.getOpenFileName(self, "Find a Photo in the Library", os.path.expanduser("~"), IMAGE_FILTER)
+        if path:
+            self.query_file(path)
+
+    # ----------------------------------------------------------------- drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime is not None and (mime.hasUrls() or mime.hasImage()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: ANN001
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        found = dropping.classify(event.mimeData())
+        event.acceptProposedAction()
+        self._use(found)
+
+    def _use(self, found: dropping.Dropped) -> None:
+        if found.folders:
+            self.open_folders(found.folders)
+        elif found.files:
+            if len(found.files) > 1:
+                self.statusBar().showMessage("Several files were dropped; asking about the first.", 6000)
+            self.query_file(found.files[0])
+        elif found.image is not None:
+            self.query_image(found.image)
+        else:
+            what = ", ".join(found.rejected) or "that"
+            self.statusBar().showMessage(f"Cannot use {what}: drop a folder or a photo file.", 8000)
+
+    # ----------------------------------------------------------------- looking closer
+
+    def preview(self, record: ImageRecord) -> PreviewDialog:
+        """Show one photo large."""
+        dialog = PreviewDialog(record, self.previews, self.thumbnails, self)
+        self.previews.request(record.path)
+        dialog.show()
+        return dialog
+
+    def compare(self, left: ImageRecord, right: ImageRecord) -> CompareDialog:
+        """Show two photos side by side."""
+        dialog = CompareDialog(left, right, self.previews, self.thumbnails, self)
+        for record in (left, right):
+            self.previews.request(record.path)
+        dialog.show()
+        return dialog
+
+    def compare_selected(self) -> CompareDialog | None:
+        """Compare the two selected photos."""
+        photos = self._selection_source()
+        if len(photos) != 2:
+            self.statusBar().showMessage("Select two photos to compare (Ctrl+click the second).", 6000)
+            return None
+        return self.compare(*photos)
+
+    def _with_photo(self, use: Callable[[ImageRecord], object]) -> None:
+        photos = self._selection_source()
+        if photos:
+            use(photos[-1])
+
+    def _on_selection_changed(self, source: Callable[[], list[ImageRecord]]) -> None:
+        self._selection_source = source
+        self._update_actions()
+
+    def _on_photo_menu_requested(self, record: ImageRecord, where: QPoint) -> None:
+        self._photo_menu.popup(where)
+
+    # ----------------------------------------------------------------- state
+
+    def _update_actions(self) -> None:
+        photos = self._selection_source()
+        for action in self.actions.photo_actions():
+            action.setEnabled(bool(photos))
+        self.actions.compare.setEnabled(len(photos) == 2)
+        is_open = self.session.library is not None
+        for action in self.actions.library_actions():
+            action.setEnabled(is_open)
+        running = self.session.index.is_running()
+        self.actions.rescan.setEnabled(is_open and not running)
+        self.actions.stop_scan.setEnabled(running)
+
+    def _on_setting_toggled(self, key: keys.Key[bool], on: bool) -> None:
+        self.settings.set(key, on)
+        self.session.config = self.settings.engine_config()
+
+    def _restore(self) -> None:
+        geometry = self.settings.get(keys.GEOMETRY)
+        if geometry.isEmpty() or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+        state = self.settings.get(keys.WINDOW_STATE)
+        if not state.isEmpty():
+            self.restoreState(state)
+        self._fill_recent_menu()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set(keys.GEOMETRY, self.saveGeometry())
+        self.settings.set(keys.WINDOW_STATE, self.saveState())
+        self.settings.sync()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every background thread (scan, queries, thumbnails)."""
+        self.session.shutdown()
+        self.thumbnails.shutdown()
+        self.previews.shutdown()
