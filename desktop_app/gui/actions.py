@@ -42,14 +42,18 @@ class Actions:
             return action
 
         pix = QStyle.StandardPixmap
-        self.open_folder = make("&Open Folder…", Key.Open, "Open a folder as a library", pix.SP_DirOpenIcon)
+        self.open_folder = make(
+            "&Open Folder…", Key.Open, "Open a folder as a library", pix.SP_DirOpenIcon
+        )
         self.add_folder = make(
             "&Add Folder to Library…", "Ctrl+Shift+O", "Add another folder to the open library"
         )
         self.recent_menu = QMenu("Open &Recent", window)
         self.clear_recent = make("Clear Recent Libraries")
         self.find_photo = make(
-            "&Find Photo…", Key.Find, "Choose a photo and see where else the library has it",
+            "&Find Photo…",
+            Key.Find,
+            "Choose a photo and see where else the library has it",
             pix.SP_FileDialogContentsView,
         )
         self.paste = make("&Paste Photo", Key.Paste, "Ask about the photo on the clipboard")
@@ -57,28 +61,47 @@ class Actions:
         self.quit = make("&Quit", Key.Quit, "Quit Doppel")
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
-        self.rescan = make("&Rescan", Key.Refresh, "Look for new, changed and deleted photos", pix.SP_BrowserReload)
-        self.stop_scan = make("&Stop Scan", "Ctrl+.", "Stop the scan; the next one resumes", pix.SP_BrowserStop)
+        self.rescan = make(
+            "&Rescan", Key.Refresh, "Look for new, changed and deleted photos", pix.SP_BrowserReload
+        )
+        self.stop_scan = make(
+            "&Stop Scan", "Ctrl+.", "Stop the scan; the next one resumes", pix.SP_BrowserStop
+        )
         self.stricter = make("S&tricter", "Ctrl+[", "Lower the distance threshold by one")
         self.looser = make("&Looser", "Ctrl+]", "Raise the distance threshold by one")
 
-        self.preview = make("&Preview", None, "Show the selected photo large (Enter, or double-click)")
+        self.preview = make(
+            "&Preview", None, "Show the selected photo large (Enter, or double-click)"
+        )
         self.compare = make(
-            "&Compare Selected", "Ctrl+D", "Compare the two selected photos side by side",
+            "&Compare Selected",
+            "Ctrl+D",
+            "Compare the two selected photos side by side",
             pix.SP_FileDialogDetailedView,
         )
-        self.open_file = make("Open in &Viewer", "Ctrl+Return", "Open the photo with the system's viewer")
-        self.show_in_folder = make("Show in &Folder", "Ctrl+Shift+R", "Show the photo in the file manager")
-        self.find_similar = make("Find &Similar Photos", "Ctrl+Shift+F", "Ask about the selected photo")
+        self.open_file = make(
+            "Open in &Viewer", "Ctrl+Return", "Open the photo with the system's viewer"
+        )
+        self.show_in_folder = make(
+            "Show in &Folder", "Ctrl+Shift+R", "Show the photo in the file manager"
+        )
+        self.find_similar = make(
+            "Find &Similar Photos", "Ctrl+Shift+F", "Ask about the selected photo"
+        )
         self.copy_path = make("Copy &Path", "Ctrl+Shift+C", "Copy the selected photo's path")
 
         self.rotations = make(
-            "Match &Rotated and Mirrored Copies", checkable=True,
-            tip="Also find copies turned by quarter turns or mirrored (takes effect at the next scan)",
+            "Match &Rotated and Mirrored Copies",
+            checkable=True,
+            tip="Also find copies turned by quarter turns or mirrored (from the next scan on)",
         )
-        self.skip_hidden = make("Skip &Hidden Folders", checkable=True, tip="Do not look inside hidden folders")
+        self.skip_hidden = make(
+            "Skip &Hidden Folders", checkable=True, tip="Do not look inside hidden folders"
+        )
         self.rescan_on_open = make(
-            "Rescan When &Opening", checkable=True, tip="Look for changes every time a library is opened"
+            "Rescan When &Opening",
+            checkable=True,
+            tip="Look for changes every time a library is opened",
         )
 
         self.about = make("&About Doppel", tip="Version and how Doppel works")
@@ -88,7 +111,13 @@ class Actions:
 
     def photo_actions(self) -> list[QAction]:
         """Actions that need one selected photo."""
-        return [self.preview, self.open_file, self.show_in_folder, self.find_similar, self.copy_path]
+        return [
+            self.preview,
+            self.open_file,
+            self.show_in_folder,
+            self.find_similar,
+            self.copy_path,
+        ]
 
     def library_actions(self) -> list[QAction]:
         """Actions that need an open library."""
@@ -144,7 +173,14 @@ def build_toolbar(window: QMainWindow, actions: Actions) -> QToolBar:
     bar = window.addToolBar("Main")
     bar.setObjectName("main-toolbar")
     bar.setMovable(False)
-    for action in (actions.open_folder, actions.rescan, actions.stop_scan, None, actions.find_photo, actions.compare):
+    for action in (
+        actions.open_folder,
+        actions.rescan,
+        actions.stop_scan,
+        None,
+        actions.find_photo,
+        actions.compare,
+    ):
         if action is None:
             bar.addSeparator()
         else:
@@ -155,11 +191,18 @@ def build_toolbar(window: QMainWindow, actions: Actions) -> QToolBar:
 def photo_menu(window: QMainWindow, actions: Actions) -> QMenu:
     """The context menu of a photo."""
     menu = QMenu(window)
-    for action in (actions.preview, actions.compare, None, actions.open_file, actions.show_in_folder,
-                   actions.copy_path, None, actions.find_similar):
+    for action in (
+        actions.preview,
+        actions.compare,
+        None,
+        actions.open_file,
+        actions.show_in_folder,
+        actions.copy_path,
+        None,
+        actions.find_similar,
+    ):
         if action is None:
             menu.addSeparator()
         else:
             menu.addAction(action)
     return menu
-

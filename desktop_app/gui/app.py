@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -84,9 +84,7 @@ def install_logging(path: Path | None = None) -> None:
     except OSError as error:
         log.warning("Cannot write the log file %s: %s", path, error)
         return
-    file_handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     file_handler.setLevel(logging.INFO)
     root.addHandler(file_handler)
     root.setLevel(min(root.level, logging.INFO))
@@ -124,9 +122,7 @@ class ExceptionHook:
         self._showing = True
         try:
             details = "".join(traceback.format_exception(kind, error, tb))
-            dialogs.show_crash(
-                QApplication.activeWindow(), f"{kind.__name__}: {error}", details
-            )
+            dialogs.show_crash(QApplication.activeWindow(), f"{kind.__name__}: {error}", details)
         finally:
             self._showing = False
 

@@ -90,7 +90,9 @@ def paint_card(
     base = palette.color(QPalette.ColorRole.Base)
     highlight = palette.color(QPalette.ColorRole.Highlight)
     frame = QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5)
-    painter.setPen(QPen(highlight if selected else palette.color(QPalette.ColorRole.Mid), 2 if selected else 1))
+    painter.setPen(
+        QPen(highlight if selected else palette.color(QPalette.ColorRole.Mid), 2 if selected else 1)
+    )
     painter.setBrush(highlight.lighter(185) if selected else base)
     painter.drawRoundedRect(frame, 6, 6)
     if current:
@@ -132,13 +134,7 @@ def paint_card(
     turned = text.transform_name(info.transform)
     if turned and not info.reference:
         relation += f", {turned}"
-    color = (
-        REFERENCE_COLOR
-        if info.reference
-        else IDENTICAL_COLOR
-        if info.identical
-        else text_color
-    )
+    color = REFERENCE_COLOR if info.reference else IDENTICAL_COLOR if info.identical else text_color
     if info.identical or info.reference:
         mark = "★ " if info.reference else "= "
         relation = mark + relation
@@ -184,7 +180,9 @@ class CardDelegate(QStyledItemDelegate):
             return
         thumbs = index.data(self._thumbnails_role) or [None]
         size = card_size(option.font)
-        rect = QRect(option.rect.x() + GAP // 2, option.rect.y() + GAP // 2, size.width(), size.height())
+        rect = QRect(
+            option.rect.x() + GAP // 2, option.rect.y() + GAP // 2, size.width(), size.height()
+        )
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         current = bool(option.state & QStyle.StateFlag.State_HasFocus)
         paint_card(

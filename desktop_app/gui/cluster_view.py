@@ -52,7 +52,9 @@ class GroupDelegate(QStyledItemDelegate):
         super().__init__(view)
         self._view = view
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         card = card_size(option.font)
         return QSize(card.width() + 2 * GAP, header_height(option.font) + card.height() + GAP)
 
@@ -135,7 +137,9 @@ class ClusterView(QListView):
     more_requested = Signal(int)
     photo_menu_requested = Signal(object, QPoint)
 
-    def __init__(self, loader: ThumbnailLoader | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, loader: ThumbnailLoader | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._loader = loader
         self._selected: dict[int, ImageRecord] = {}  # insertion-ordered
@@ -246,7 +250,7 @@ class ClusterView(QListView):
                 self.clear_photo_selection()
             return
         row, slot = hit
-        shown, more = self.layout_cards(len(self.group_model().group(row).members))
+        shown, _ = self.layout_cards(len(self.group_model().group(row).members))
         if slot >= shown:
             if event.button() == Qt.MouseButton.LeftButton:
                 self.more_requested.emit(row)
@@ -309,7 +313,7 @@ class ClusterView(QListView):
         self._set_current(row, max(slot, 0))
         self.viewport().update()
 
-    def resizeEvent(self, event) -> None:  # noqa: ANN001
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._update_visible_cards()
 

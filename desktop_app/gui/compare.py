@@ -223,7 +223,9 @@ class CompareDialog(QDialog):
                 table.setItem(row, column, item)
         table.setAccessibleName("Metadata of both photos; differences highlighted")
         table.resizeRowsToContents()
-        height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
+        height = table.horizontalHeader().height() + sum(
+            table.rowHeight(r) for r in range(table.rowCount())
+        )
         table.setMinimumHeight(min(height + 4, 340))
         return table
 

@@ -51,7 +51,9 @@ def show_about(parent: QWidget | None, catalog: str) -> None:
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
     """A warning box with ``message`` (and a "Show Details" part if given)."""
-    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
+    )
     if details:
         box.setDetailedText(details)
     box.exec()
@@ -111,7 +113,9 @@ class GroupDialog(QDialog):
     photo_activated = Signal(object)
     compare_requested = Signal(list)
 
-    def __init__(self, group: Group, loader: ThumbnailLoader | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, group: Group, loader: ThumbnailLoader | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Group {group.index + 1}: {text.plural(len(group.members), 'photo')}")
@@ -124,7 +128,11 @@ class GroupDialog(QDialog):
 
         def to_info(match: Match) -> CardInfo:
             return CardInfo(
-                match.image, match.distance, match.identical, match.transform, reference=match.image.id == reference
+                match.image,
+                match.distance,
+                match.identical,
+                match.transform,
+                reference=match.image.id == reference,
             )
 
         self.list = QListView()

@@ -158,7 +158,9 @@ class ThresholdControl(QWidget):
             "for them to count as copies. Lower is stricter."
         )
         self.value_label = QLabel()
-        self.value_label.setMinimumWidth(self.value_label.fontMetrics().horizontalAdvance("≤ 16 ") + 4)
+        self.value_label.setMinimumWidth(
+            self.value_label.fontMetrics().horizontalAdvance("≤ 16 ") + 4
+        )
         title_label = QLabel(title)
         title_label.setBuddy(self.slider)
         self.histogram = DistanceHistogram(maximum) if histogram else None

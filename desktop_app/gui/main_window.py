@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 from desktop_app.engine import recovery
 from desktop_app.engine.errors import CatalogError, EngineError
 from desktop_app.engine.types import ImageRecord, QueryResult
-from desktop_app.gui import desktop, dialogs, dropping, settings as keys, text
+from desktop_app.gui import desktop, dialogs, dropping, text
+from desktop_app.gui import settings as keys
 from desktop_app.gui.actions import Actions, build_menus, build_toolbar, photo_menu
 from desktop_app.gui.cluster_view import ClusterView
 from desktop_app.gui.compare import CompareDialog, PreviewDialog
@@ -60,15 +61,19 @@ class MainWindow(QMainWindow):
         icon: The application icon (for the empty state).
     """
 
-    def __init__(self, settings: Settings, catalog: str | None = None, icon: QIcon | None = None) -> None:
+    def __init__(
+        self, settings: Settings, catalog: str | None = None, icon: QIcon | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.setWindowTitle("Doppel")
         self.setAcceptDrops(True)
         self.thumbnails = ThumbnailLoader(parent=self)
-        self.previews = ThumbnailLoader(max_side=4096, cache_bytes=256 * 1024 * 1024, threads=1, parent=self)
+        self.previews = ThumbnailLoader(
+            max_side=4096, cache_bytes=256 * 1024 * 1024, threads=1, parent=self
+        )
         self.session = LibrarySession(catalog, settings.engine_config(), self)
-        self._selection_source: Callable[[], list[ImageRecord]] = lambda: []
+        self._selection_source: Callable[[], list[ImageRecord]] = list
         self._query_label = ""
         self._query_picture = None
 
@@ -107,17 +112,26 @@ class MainWindow(QMainWindow):
         # Docks: the query results and the unreadable files.
         self.query_panel = QueryPanel(self.thumbnails)
         self.query_panel.set_threshold(settings.query_threshold())
-        self.query_dock = self._dock("Find Photo", "query-dock", self.query_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.query_dock = self._dock(
+            "Find Photo", "query-dock", self.query_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self.failure_panel = FailurePanel()
         self.failure_dock = self._dock(
-            "Unreadable Files", "failure-dock", self.failure_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+            "Unreadable Files",
+            "failure-dock",
+            self.failure_panel,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self.scan_progress = ScanProgress()
         self.scan_progress.hide()
         self.statusBar().addPermanentWidget(self.scan_progress, 1)
 
         self.actions = Actions(self)
-        build_menus(self, self.actions, [self.query_dock.toggleViewAction(), self.failure_dock.toggleViewAction()])
+        build_menus(
+            self,
+            self.actions,
+            [self.query_dock.toggleViewAction(), self.failure_dock.toggleViewAction()],
+        )
         build_toolbar(self, self.actions)
         self._photo_menu = photo_menu(self, self.actions)
         self._connect()
@@ -148,10 +162,20 @@ class MainWindow(QMainWindow):
         a.preview.triggered.connect(lambda: self._with_photo(self.preview))
         a.compare.triggered.connect(self.compare_selected)
         a.open_file.triggered.connect(lambda: self._with_photo(lambda r: desktop.open_file(r.path)))
-        a.show_in_folder.triggered.connect(lambda: self._with_photo(lambda r: desktop.show_in_folder(r.path)))
-        a.find_similar.triggered.connect(lambda: self._with_photo(lambda r: self.query_file(r.path)))
-        a.copy_path.triggered.connect(lambda: self._with_photo(lambda r: QGuiApplication.clipboard().setText(r.path)))
-        for action, key in ((a.rotations, keys.ROTATIONS), (a.skip_hidden, keys.SKIP_HIDDEN), (a.rescan_on_open, keys.RESCAN_ON_OPEN)):
+        a.show_in_folder.triggered.connect(
+            lambda: self._with_photo(lambda r: desktop.show_in_folder(r.path))
+        )
+        a.find_similar.triggered.connect(
+            lambda: self._with_photo(lambda r: self.query_file(r.path))
+        )
+        a.copy_path.triggered.connect(
+            lambda: self._with_photo(lambda r: QGuiApplication.clipboard().setText(r.path))
+        )
+        for action, key in (
+            (a.rotations, keys.ROTATIONS),
+            (a.skip_hidden, keys.SKIP_HIDDEN),
+            (a.rescan_on_open, keys.RESCAN_ON_OPEN),
+        ):
             action.setChecked(self.settings.get(key))
             action.toggled.connect(lambda on, key=key: self._on_setting_toggled(key, on))
         a.about.triggered.connect(lambda: dialogs.show_about(self, str(self.session.catalog_path)))
@@ -162,11 +186,17 @@ class MainWindow(QMainWindow):
         self.threshold.value_changed.connect(self._on_threshold_value_changed)
         self.view.photo_activated.connect(self.preview)
         self.view.more_requested.connect(self._on_view_more_requested)
-        self.view.selection_changed.connect(lambda: self._on_selection_changed(self.view.selected_photos))
+        self.view.selection_changed.connect(
+            lambda: self._on_selection_changed(self.view.selected_photos)
+        )
         self.view.photo_menu_requested.connect(self._on_photo_menu_requested)
-        self.query_panel.threshold_changed.connect(lambda t: self.settings.set(keys.QUERY_THRESHOLD, t))
+        self.query_panel.threshold_changed.connect(
+            lambda t: self.settings.set(keys.QUERY_THRESHOLD, t)
+        )
         self.query_panel.photo_activated.connect(self.preview)
-        self.query_panel.selection_changed.connect(lambda: self._on_selection_changed(self.query_panel.selected_photos))
+        self.query_panel.selection_changed.connect(
+            lambda: self._on_selection_changed(self.query_panel.selected_photos)
+        )
         self.scan_progress.cancel_requested.connect(s.cancel_scan)
 
         s.opened.connect(self._on_session_opened)
@@ -203,13 +233,17 @@ class MainWindow(QMainWindow):
 
     def choose_folder(self) -> None:
         """Ask for a folder and open it as the library."""
-        folder = QFileDialog.getExistingDirectory(self, "Open a Folder of Photos", os.path.expanduser("~"))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open a Folder of Photos", os.path.expanduser("~")
+        )
         if folder:
             self.open_folders([folder])
 
     def add_folder(self) -> None:
         """Ask for a folder and add it to the open library."""
-        folder = QFileDialog.getExistingDirectory(self, "Add a Folder to the Library", os.path.expanduser("~"))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a Folder to the Library", os.path.expanduser("~")
+        )
         if folder:
             self.open_folders([*self.session.roots, folder])
 
@@ -282,7 +316,8 @@ class MainWindow(QMainWindow):
             return
         self.summary.setText(
             f"<b>{text.plural(summary.groups, 'group')}</b> of copies among "
-            f"{text.plural(summary.photos, 'photo')} · <b>{text.plural(summary.extra_copies, 'extra copy', 'extra copies')}</b> "
+            f"{text.plural(summary.photos, 'photo')} · "
+            f"<b>{text.plural(summary.extra_copies, 'extra copy', 'extra copies')}</b> "
             f"taking <b>{text.human_size(summary.extra_bytes)}</b>"
         )
 
@@ -333,7 +368,9 @@ class MainWindow(QMainWindow):
     def _on_session_failures_changed(self, failures: list) -> None:
         self.failure_panel.set_failures(failures)
         if failures and not self.failure_dock.isVisible():
-            self.statusBar().showMessage(f"{len(failures)} files could not be read: see View › Unreadable Files", 8000)
+            self.statusBar().showMessage(
+                f"{len(failures)} files could not be read: see View › Unreadable Files", 8000
+            )
 
     def _on_session_error(self, message: str, error: object) -> None:
         if isinstance(error, CatalogError):
@@ -348,11 +385,11 @@ class MainWindow(QMainWindow):
         """Ask which library photos look like the photo at ``path``."""
         self._start_query(path, os.path.basename(path), None)
 
-    def query_image(self, image) -> None:  # noqa: ANN001
+    def query_image(self, image) -> None:
         """Ask which library photos look like ``image`` (a QImage, e.g. pasted)."""
         self._start_query(dropping.image_bytes(image), "the pasted image", image)
 
-    def _start_query(self, source: str | bytes, label: str, picture) -> None:  # noqa: ANN001
+    def _start_query(self, source: str | bytes, label: str, picture) -> None:
         self.query_dock.show()
         self.query_dock.raise_()
         if not self.session.query(source):
@@ -377,7 +414,7 @@ class MainWindow(QMainWindow):
         self.query_panel.show_result(result, self._query_label, picture)
         self.statusBar().showMessage(f"{self.query_panel.count.text()}", 6000)
 
-    def _on_query_picture_loaded(self, key: str, image) -> None:  # noqa: ANN001
+    def _on_query_picture_loaded(self, key: str, image) -> None:
         result = self.query_panel.result
         if result is not None and key == result.query.path:
             self.thumbnails.loaded.disconnect(self._on_query_picture_loaded)
@@ -397,7 +434,9 @@ class MainWindow(QMainWindow):
 
     def choose_photo(self) -> None:
         """Ask for a photo file and look for it in the library."""
-        path, _ = QFileDialog.getOpenFileName(self, "Find a Photo in the Library", os.path.expanduser("~"), IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Find a Photo in the Library", os.path.expanduser("~"), IMAGE_FILTER
+        )
         if path:
             self.query_file(path)
 
@@ -410,7 +449,7 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: ANN001
+    def dragMoveEvent(self, event) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -423,7 +462,9 @@ class MainWindow(QMainWindow):
             self.open_folders(found.folders)
         elif found.files:
             if len(found.files) > 1:
-                self.statusBar().showMessage("Several files were dropped; asking about the first.", 6000)
+                self.statusBar().showMessage(
+                    "Several files were dropped; asking about the first.", 6000
+                )
             self.query_file(found.files[0])
         elif found.image is not None:
             self.query_image(found.image)
@@ -452,7 +493,9 @@ class MainWindow(QMainWindow):
         """Compare the two selected photos."""
         photos = self._selection_source()
         if len(photos) != 2:
-            self.statusBar().showMessage("Select two photos to compare (Ctrl+click the second).", 6000)
+            self.statusBar().showMessage(
+                "Select two photos to compare (Ctrl+click the second).", 6000
+            )
             return None
         return self.compare(*photos)
 

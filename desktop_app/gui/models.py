@@ -152,15 +152,21 @@ class GroupModel(QAbstractListModel):
             return f"{text.plural(len(group.members), 'photo')}: {group.reference.image.name}"
         if role == Qt.ItemDataRole.ToolTipRole:
             group = self.group(row)
-            lines = [f"{m.image.path} ({text.relation(m.distance, m.identical, k == 0)})"
-                     for k, m in enumerate(group.members)]
+            lines = [
+                f"{m.image.path} ({text.relation(m.distance, m.identical, k == 0)})"
+                for k, m in enumerate(group.members)
+            ]
             return "\n".join(lines)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
     @Slot(str)
     def _on_thumbnail_ready(self, key: str, *_: object) -> None:
@@ -231,7 +237,11 @@ class MatchModel(QAbstractListModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
     @Slot(str)
     def _on_thumbnail_ready(self, key: str, *_: object) -> None:
@@ -297,4 +307,8 @@ class FailureModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )

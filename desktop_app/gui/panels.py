@@ -82,7 +82,9 @@ class ScanProgress(QWidget):
         path = report.current or ""
         name = path.rsplit("/", 1)[-1]
         metrics = self.current.fontMetrics()
-        self.current.setText(metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, self.current.maximumWidth()))
+        self.current.setText(
+            metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, self.current.maximumWidth())
+        )
         self.current.setToolTip(path)
         if report.phase == Phase.PAIRING:
             self.current.setText("comparing hashes")
@@ -104,7 +106,9 @@ class FailurePanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
@@ -139,7 +143,7 @@ class FailurePanel(QWidget):
         if path:
             desktop.show_in_folder(path)
 
-    def _on_table_double_clicked(self, index) -> None:  # noqa: ANN001
+    def _on_table_double_clicked(self, index) -> None:
         desktop.show_in_folder(index.data(PathRole))
 
 

@@ -53,7 +53,9 @@ class QueryPanel(QWidget):
     photo_activated = Signal(object)
     selection_changed = Signal()
 
-    def __init__(self, loader: ThumbnailLoader | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, loader: ThumbnailLoader | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._loader = loader
         self.result: QueryResult | None = None
@@ -104,7 +106,9 @@ class QueryPanel(QWidget):
         )
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.none_found = QLabel("No photo of the library is this close.\nMove the slider right to widen the search.")
+        self.none_found = QLabel(
+            "No photo of the library is this close.\nMove the slider right to widen the search."
+        )
         self.none_found.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedWidget()
         for page in (self.empty, self.list, self.none_found):
@@ -188,7 +192,9 @@ class QueryPanel(QWidget):
             self.stack.setCurrentWidget(self.empty)
             return
         shown, total = self.model.rowCount(), self.model.total()
-        identical = sum(1 for m in self.result.matches if m.identical and m.distance <= self.threshold())
+        identical = sum(
+            1 for m in self.result.matches if m.identical and m.distance <= self.threshold()
+        )
         line = f"{text.plural(shown, 'match', 'matches')} within distance {self.threshold()}"
         if identical:
             line += f", {identical} byte-identical"

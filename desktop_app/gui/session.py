@@ -239,7 +239,9 @@ class LibrarySession(QObject):
 
         self._drop_pair_task()
         self.busy_changed.emit(True)
-        self._pairs_token = self._pair_tasks.submit(work, self._on_pairs_loaded, self._on_pairs_failed)
+        self._pairs_token = self._pair_tasks.submit(
+            work, self._on_pairs_loaded, self._on_pairs_failed
+        )
 
     def _drop_pair_task(self) -> None:
         if self._pairs_token is not None:

@@ -16,11 +16,12 @@ import itertools
 import logging
 from collections import OrderedDict
 
-from PIL import Image, ImageOps
+from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.engine.errors import UnreadableImage
+from desktop_app.engine.loading import open_oriented
 from desktop_app.gui.workers import make_pool, stop_pool
 
 log = logging.getLogger(__name__)
@@ -37,21 +38,6 @@ def pil_to_qimage(image: Image.Image) -> QImage:
     width, height = rgb.size
     data = rgb.tobytes()
     return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-
-
-def open_oriented(path: str, max_side: int | None) -> Image.Image:
-    """Stand-in for ``engine.loading.open_oriented`` until the hashing work lands."""
-    try:
-        with Image.open(path) as image:
-            if max_side is not None and image.format == "JPEG":
-                image.draft("RGB", (2 * max_side, 2 * max_side))
-            image.load()
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise UnreadableImage(path, str(error)) from error
-    if max_side is not None:
-        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return upright
 
 
 def decode(path: str, max_side: int | None) -> QImage:

@@ -10,7 +10,15 @@ for a sharper one (thumbnail first, then the full decode) without the view jumpi
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QResizeEvent, QTransform, QWheelEvent
+from PySide6.QtGui import (
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
 #: Zoom limits, relative to fitting the whole photo in the view.
@@ -142,7 +150,9 @@ class ZoomView(QGraphicsView):
         if not width or not height:
             return QPointF(0.5, 0.5)
         point = self.mapToScene(self.viewport().rect().center())
-        return QPointF(min(max(point.x() / width, 0.0), 1.0), min(max(point.y() / height, 0.0), 1.0))
+        return QPointF(
+            min(max(point.x() / width, 0.0), 1.0), min(max(point.y() / height, 0.0), 1.0)
+        )
 
     # ----------------------------------------------------------------- events
 

@@ -12,16 +12,16 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import logging  # noqa: E402
-import re  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
+import logging
+import re
+import threading
+import time
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings, QThreadPool
 
-from desktop_app.gui import settings as gui_settings  # noqa: E402
-from desktop_app.gui.workers import LIVE_POOLS  # noqa: E402
+from desktop_app.gui import settings as gui_settings
+from desktop_app.gui.workers import LIVE_POOLS
 
 
 @pytest.fixture(autouse=True)

@@ -99,7 +99,9 @@ def write_photo(path: Path, seed: int, size: tuple[int, int] = (320, 240), **sav
     return path
 
 
-def write_library(folder: Path, originals: int = 6, copies: int = 2, *, seed: int = 0) -> dict[str, list[Path]]:
+def write_library(
+    folder: Path, originals: int = 6, copies: int = 2, *, seed: int = 0
+) -> dict[str, list[Path]]:
     """A folder of photos: each original with resized and re-encoded copies.
 
     Returns:

@@ -89,14 +89,19 @@ def test_thumbnails_arrive_for_the_waiting_row_only(qtbot, loader, tmp_path):
     changed: list[int] = []
     model.dataChanged.connect(lambda top, bottom, roles: changed.append(top.row()))
     qtbot.waitUntil(lambda: loader.pixmap(str(tmp_path / "p5.jpg")) is not None)
-    qtbot.waitUntil(lambda: all(isinstance(t, QPixmap) for t in model.index(1, 0).data(ThumbnailsRole)))
+    qtbot.waitUntil(
+        lambda: all(isinstance(t, QPixmap) for t in model.index(1, 0).data(ThumbnailsRole))
+    )
     assert set(changed) == {1}
     thumbs = model.index(1, 0).data(ThumbnailsRole)
     assert max(thumbs[0].width(), thumbs[0].height()) == 64
 
 
 def test_match_model_filters_by_threshold(qtmodeltester, tmp_path):
-    matches = [Match(record(i, str(tmp_path / f"m{i}.jpg")), d, d == 0) for i, d in enumerate([0, 2, 5, 9, 14], 1)]
+    matches = [
+        Match(record(i, str(tmp_path / f"m{i}.jpg")), d, d == 0)
+        for i, d in enumerate([0, 2, 5, 9, 14], 1)
+    ]
     model = MatchModel()
     model.set_matches(matches, threshold=5)
     qtmodeltester.check(model)
@@ -112,7 +117,12 @@ def test_match_model_filters_by_threshold(qtmodeltester, tmp_path):
 
 def test_failure_model(qtmodeltester):
     model = FailureModel()
-    model.set_failures([FileFailure("/photos/a/bad.jpg", 10, 1, "truncated JPEG"), FileFailure("/photos/b.png", 3, 1, "not an image")])
+    model.set_failures(
+        [
+            FileFailure("/photos/a/bad.jpg", 10, 1, "truncated JPEG"),
+            FileFailure("/photos/b.png", 3, 1, "not an image"),
+        ]
+    )
     qtmodeltester.check(model)
     assert model.rowCount() == 2 and model.columnCount() == 3
     assert model.index(0, 0).data() == "bad.jpg"

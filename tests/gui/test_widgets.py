@@ -44,7 +44,14 @@ def test_classify_drops(tmp_path):
     folder = tmp_path / "lib"
     folder.mkdir()
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(folder)), QUrl.fromLocalFile(str(photo)), QUrl("https://example.com/x.jpg"), QUrl.fromLocalFile(str(tmp_path / "gone.jpg"))])
+    mime.setUrls(
+        [
+            QUrl.fromLocalFile(str(folder)),
+            QUrl.fromLocalFile(str(photo)),
+            QUrl("https://example.com/x.jpg"),
+            QUrl.fromLocalFile(str(tmp_path / "gone.jpg")),
+        ]
+    )
     found = classify(mime)
     assert found.folders == [str(folder)]
     assert found.files == [str(photo)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import ClassVar
 
 from desktop_app.engine.errors import CatalogLocked
 from desktop_app.engine.types import Phase, Progress, ScanSummary
@@ -13,7 +14,7 @@ from desktop_app.gui.workers import IndexController, TaskRunner
 class FakeLibrary:
     """Scans ``files`` pretend files, one every ``delay`` seconds."""
 
-    threads: list[str] = []
+    threads: ClassVar[list[str]] = []
 
     def __init__(self, files: int = 20, delay: float = 0.0, fail: Exception | None = None):
         self.files, self.delay, self.fail = files, delay, fail
