@@ -7,6 +7,7 @@ its slots; nothing here knows what they do.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
@@ -173,6 +174,7 @@ def build_toolbar(window: QMainWindow, actions: Actions) -> QToolBar:
     bar = window.addToolBar("Main")
     bar.setObjectName("main-toolbar")
     bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     for action in (
         actions.open_folder,
         actions.rescan,

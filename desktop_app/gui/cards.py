@@ -38,6 +38,7 @@ class CardInfo:
     identical: bool
     transform: Transform
     reference: bool
+    folder: str = ""
 
 
 def line_height(font: QFont) -> int:
@@ -123,7 +124,7 @@ def paint_card(
         y += step
 
     line(image.name, text_color, bold=True)
-    line(text.short_folder(image.path), dim)
+    line(info.folder or text.short_folder(image.path), dim)
     facts = " · ".join(v for v in (text.pixel_size(image), text.human_size(image.size)) if v)
     line(facts, text_color)
     line(text.taken(image) or "no date taken", text_color if image.taken else dim)

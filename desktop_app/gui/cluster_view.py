@@ -11,6 +11,7 @@ with more photos than fit in the width shows a "+N more" tile that opens the who
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette
@@ -27,6 +28,7 @@ from desktop_app.engine.types import Group, ImageRecord
 from desktop_app.gui import text
 from desktop_app.gui.cards import GAP, CardInfo, card_size, line_height, paint_card
 from desktop_app.gui.models import GroupModel, GroupRole, ThumbnailsRole
+from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,17 @@ def header_height(font: QFont) -> int:
     return line_height(font) + 6
 
 
-def card_infos(group: Group) -> list[CardInfo]:
-    """The cards of a group, reference first."""
+def card_infos(group: Group, roots: Sequence[str] = ()) -> list[CardInfo]:
+    """The cards of a group, reference first; folders shown relative to ``roots``."""
     return [
-        CardInfo(m.image, m.distance, m.identical, m.transform, reference=k == 0)
+        CardInfo(
+            m.image,
+            m.distance,
+            m.identical,
+            m.transform,
+            reference=k == 0,
+            folder=text.relative_folder(m.image.path, roots),
+        )
         for k, m in enumerate(group.members)
     ]
 
@@ -98,7 +107,7 @@ class GroupDelegate(QStyledItemDelegate):
         )
 
         view = self._view
-        cards = card_infos(group)
+        cards = card_infos(group, view.roots)
         shown, more = view.layout_cards(len(cards))
         for slot in range(shown):
             info = cards[slot]
@@ -142,6 +151,8 @@ class ClusterView(QListView):
     ) -> None:
         super().__init__(parent)
         self._loader = loader
+        #: Library folders; cards show each photo's folder relative to them.
+        self.roots: tuple[str, ...] = ()
         self._selected: dict[int, ImageRecord] = {}  # insertion-ordered
         self._current: tuple[int, int] | None = None
         self.setUniformItemSizes(True)
@@ -224,14 +235,14 @@ class ClusterView(QListView):
             self._selected = {record.id: record}
         self._set_current(row, slot)
         self.viewport().update()
-        self.selection_changed.emit()
+        emit(self.selection_changed)
 
     def clear_photo_selection(self) -> None:
         """Select nothing."""
         if self._selected:
             self._selected.clear()
             self.viewport().update()
-            self.selection_changed.emit()
+            emit(self.selection_changed)
 
     def _set_current(self, row: int, slot: int) -> None:
         self._current = (row, slot)
@@ -253,7 +264,7 @@ class ClusterView(QListView):
         shown, _ = self.layout_cards(len(self.group_model().group(row).members))
         if slot >= shown:
             if event.button() == Qt.MouseButton.LeftButton:
-                self.more_requested.emit(row)
+                emit(self.more_requested, row)
             return
         toggle = bool(
             event.modifiers()
@@ -263,7 +274,7 @@ class ClusterView(QListView):
             record = self.group_model().group(row).members[slot].image
             if record.id not in self._selected:
                 self.select_photo(row, slot)
-            self.photo_menu_requested.emit(record, event.globalPosition().toPoint())
+            emit(self.photo_menu_requested, record, event.globalPosition().toPoint())
             return
         self.select_photo(row, slot, toggle=toggle)
 
@@ -274,7 +285,7 @@ class ClusterView(QListView):
         row, slot = hit
         members = self.group_model().group(row).members
         if slot < self.layout_cards(len(members))[0]:
-            self.photo_activated.emit(members[slot].image)
+            emit(self.photo_activated, members[slot].image)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         event.accept()  # no rubber band, no drag selection of rows
@@ -303,7 +314,7 @@ class ClusterView(QListView):
         elif key == Qt.Key.Key_Space and self._current is not None:
             self.select_photo(row, slot, toggle=True)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
-            self.photo_activated.emit(self.group_model().group(row).members[slot].image)
+            emit(self.photo_activated, self.group_model().group(row).members[slot].image)
         elif key == Qt.Key.Key_Escape:
             self.clear_photo_selection()
         else:
@@ -325,7 +336,7 @@ class ClusterView(QListView):
     def _on_model_reset(self) -> None:
         self._current = None
         self._selected.clear()
-        self.selection_changed.emit()
+        emit(self.selection_changed)
 
     def _on_scrolled(self, _value: int) -> None:
         # Rows scrolled past need no thumbnails any more; what is visible now asks again

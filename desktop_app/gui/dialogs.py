@@ -7,6 +7,7 @@ it by monkeypatching the function instead of clicking a real message box.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from desktop_app.engine.types import Group, ImageRecord, Match
 from desktop_app.gui import text
 from desktop_app.gui.cards import CardDelegate, CardInfo
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
+from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,11 @@ class GroupDialog(QDialog):
     compare_requested = Signal(list)
 
     def __init__(
-        self, group: Group, loader: ThumbnailLoader | None, parent: QWidget | None = None
+        self,
+        group: Group,
+        loader: ThumbnailLoader | None,
+        roots: Sequence[str] = (),
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -133,6 +139,7 @@ class GroupDialog(QDialog):
                 match.identical,
                 match.transform,
                 reference=match.image.id == reference,
+                folder=text.relative_folder(match.image.path, roots),
             )
 
         self.list = QListView()
@@ -144,7 +151,7 @@ class GroupDialog(QDialog):
         self.list.setItemDelegate(CardDelegate(to_info, MatchRole, ThumbnailsRole, self.list))
         self.list.setModel(self.model)
         self.list.doubleClicked.connect(
-            lambda index: self.photo_activated.emit(self.model.match_at(index.row()).image)
+            lambda index: emit(self.photo_activated, self.model.match_at(index.row()).image)
         )
         info = QLabel(
             f"{text.human_size(group.extra_bytes)} in extra copies. Select two photos "
@@ -155,7 +162,7 @@ class GroupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.compare = buttons.addButton("Compare", QDialogButtonBox.ButtonRole.ActionRole)
         self.compare.setEnabled(False)
-        self.compare.clicked.connect(lambda: self.compare_requested.emit(self.selected_photos()))
+        self.compare.clicked.connect(lambda: emit(self.compare_requested, self.selected_photos()))
         self.list.selectionModel().selectionChanged.connect(
             lambda *_: self.compare.setEnabled(len(self.selected_photos()) == 2)
         )

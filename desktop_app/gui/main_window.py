@@ -9,9 +9,11 @@ status bar.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
@@ -19,27 +21,23 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.engine import recovery
+from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import CatalogError, EngineError
-from desktop_app.engine.types import ImageRecord, QueryResult
-from desktop_app.gui import desktop, dialogs, dropping, text
+from desktop_app.engine.types import ImageRecord, ScanSummary
+from desktop_app.gui import desktop, dialogs, dropping
 from desktop_app.gui import settings as keys
 from desktop_app.gui.actions import Actions, build_menus, build_toolbar, photo_menu
-from desktop_app.gui.cluster_view import ClusterView
 from desktop_app.gui.compare import CompareDialog, PreviewDialog
-from desktop_app.gui.histogram import ThresholdControl
-from desktop_app.gui.models import GroupModel
-from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress
-from desktop_app.gui.query_panel import QueryPanel
-from desktop_app.gui.session import LibrarySession, Summary
+from desktop_app.gui.groups_page import GroupsPage
+from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress, scan_finished_text
+from desktop_app.gui.query_panel import QueryDock
+from desktop_app.gui.session import LibrarySession
 from desktop_app.gui.settings import Settings
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
@@ -59,10 +57,16 @@ class MainWindow(QMainWindow):
         settings: Where preferences and window state are kept.
         catalog: The catalog file (None: the default location).
         icon: The application icon (for the empty state).
+        overrides: Engine settings that win over the user's (tests and benchmarks hash
+            in-process with ``{"workers": 0}``).
     """
 
     def __init__(
-        self, settings: Settings, catalog: str | None = None, icon: QIcon | None = None
+        self,
+        settings: Settings,
+        catalog: str | os.PathLike[str] | None = None,
+        icon: QIcon | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -72,49 +76,25 @@ class MainWindow(QMainWindow):
         self.previews = ThumbnailLoader(
             max_side=4096, cache_bytes=256 * 1024 * 1024, threads=1, parent=self
         )
-        self.session = LibrarySession(catalog, settings.engine_config(), self)
+        self._overrides = dict(overrides or {})
+        self.session = LibrarySession(catalog, self._engine_config(), self)
         self._selection_source: Callable[[], list[ImageRecord]] = list
-        self._query_label = ""
-        self._query_picture = None
 
         # Central area: the empty state, or the summary, the slider and the groups.
         self.empty = EmptyState(icon)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        font = self.summary.font()
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.summary.setFont(font)
-        self.threshold = ThresholdControl("Similarity threshold (Hamming distance)")
-        self.threshold.setMaximumWidth(380)
-        self.threshold.set_value(self.session.threshold)
-        self.model = GroupModel(self.thumbnails, self)
-        self.view = ClusterView(self.thumbnails)
-        self.view.setModel(self.model)
-        self.notice = QLabel("")
-        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.notice.setWordWrap(True)
-        self.groups_stack = QStackedWidget()
-        self.groups_stack.addWidget(self.view)
-        self.groups_stack.addWidget(self.notice)
-        top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
-        top.addWidget(self.threshold)
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(8, 8, 8, 0)
-        column.addLayout(top)
-        column.addWidget(self.groups_stack, 1)
+        self.groups = GroupsPage(self.session, self.thumbnails)
+        self.view = self.groups.view
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
-        self.pages.addWidget(page)
+        self.pages.addWidget(self.groups)
         self.setCentralWidget(self.pages)
 
         # Docks: the query results and the unreadable files.
-        self.query_panel = QueryPanel(self.thumbnails)
+        self.query_dock = QueryDock(self.session, self.thumbnails, self)
+        self.query_panel = self.query_dock.panel
         self.query_panel.set_threshold(settings.query_threshold())
-        self.query_dock = self._dock(
-            "Find Photo", "query-dock", self.query_panel, Qt.DockWidgetArea.RightDockWidgetArea
-        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.query_dock)
+        self.query_dock.hide()
         self.failure_panel = FailurePanel()
         self.failure_dock = self._dock(
             "Unreadable Files",
@@ -157,8 +137,8 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.rescan.triggered.connect(s.scan)
         a.stop_scan.triggered.connect(s.cancel_scan)
-        a.stricter.triggered.connect(lambda: self.threshold.set_value(self.threshold.value() - 1))
-        a.looser.triggered.connect(lambda: self.threshold.set_value(self.threshold.value() + 1))
+        a.stricter.triggered.connect(lambda: self.groups.step_threshold(-1))
+        a.looser.triggered.connect(lambda: self.groups.step_threshold(+1))
         a.preview.triggered.connect(lambda: self._with_photo(self.preview))
         a.compare.triggered.connect(self.compare_selected)
         a.open_file.triggered.connect(lambda: self._with_photo(lambda r: desktop.open_file(r.path)))
@@ -166,7 +146,7 @@ class MainWindow(QMainWindow):
             lambda: self._with_photo(lambda r: desktop.show_in_folder(r.path))
         )
         a.find_similar.triggered.connect(
-            lambda: self._with_photo(lambda r: self.query_file(r.path))
+            lambda: self._with_photo(lambda r: self.query_dock.ask_file(r.path))
         )
         a.copy_path.triggered.connect(
             lambda: self._with_photo(lambda r: QGuiApplication.clipboard().setText(r.path))
@@ -183,7 +163,7 @@ class MainWindow(QMainWindow):
 
         self.empty.open_requested.connect(self.choose_folder)
         self.empty.recent_requested.connect(self.open_folders)
-        self.threshold.value_changed.connect(self._on_threshold_value_changed)
+        self.groups.threshold.value_changed.connect(self._on_threshold_value_changed)
         self.view.photo_activated.connect(self.preview)
         self.view.more_requested.connect(self._on_view_more_requested)
         self.view.selection_changed.connect(
@@ -200,15 +180,10 @@ class MainWindow(QMainWindow):
         self.scan_progress.cancel_requested.connect(s.cancel_scan)
 
         s.opened.connect(self._on_session_opened)
-        s.grouping_changed.connect(self._on_session_grouping_changed)
-        s.summary_changed.connect(self._on_session_summary_changed)
-        s.histogram_changed.connect(self._on_session_histogram_changed)
         s.failures_changed.connect(self._on_session_failures_changed)
         s.status.connect(lambda message: self.statusBar().showMessage(message, 5000))
         s.error.connect(self._on_session_error)
-        s.query_ready.connect(self._on_session_query_ready)
-        s.query_failed.connect(self._on_session_query_failed)
-        s.busy_changed.connect(self._on_session_busy_changed)
+        self.query_dock.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.index.running_changed.connect(self._on_index_running_changed)
         s.index.progress.connect(self.scan_progress.update_progress)
         s.index.finished.connect(self._on_index_finished)
@@ -267,13 +242,12 @@ class MainWindow(QMainWindow):
         return False
 
     def _on_session_opened(self, roots: tuple[str, ...]) -> None:
+        self.query_panel.roots = roots
         self.settings.add_recent_library(list(roots))
         self._fill_recent_menu()
         names = ", ".join(os.path.basename(r) or r for r in roots)
         self.setWindowTitle(f"{names} — Doppel")
         self.pages.setCurrentWidget(self.pages.widget(1))
-        self.summary.setText("Opening…")
-        self._show_notice("Loading the groups…")
         self._update_actions()
 
     def _fill_recent_menu(self) -> None:
@@ -297,44 +271,11 @@ class MainWindow(QMainWindow):
 
     def _on_threshold_value_changed(self, value: int) -> None:
         self.settings.set(keys.THRESHOLD, value)
-        self.session.set_threshold(value)
-
-    def _on_session_grouping_changed(self, grouping: object) -> None:
-        self.thumbnails.drop_queued()
-        self.model.set_grouping(grouping, self.session.resolve if grouping is not None else None)  # type: ignore[arg-type]
-        if grouping is not None and len(grouping):  # type: ignore[arg-type]
-            self.groups_stack.setCurrentWidget(self.view)
-        elif grouping is not None:
-            self._show_notice(
-                f"No copies within distance {self.session.threshold}.\n"
-                "Move the slider right to look for less similar copies."
-            )
-
-    def _on_session_summary_changed(self, summary: Summary) -> None:
-        if not summary.photos:
-            self.summary.setText("No photos in this library yet.")
-            return
-        self.summary.setText(
-            f"<b>{text.plural(summary.groups, 'group')}</b> of copies among "
-            f"{text.plural(summary.photos, 'photo')} · "
-            f"<b>{text.plural(summary.extra_copies, 'extra copy', 'extra copies')}</b> "
-            f"taking <b>{text.human_size(summary.extra_bytes)}</b>"
-        )
-
-    def _on_session_histogram_changed(self, counts: list[int], reach: int) -> None:
-        if self.threshold.histogram is not None:
-            self.threshold.histogram.set_counts(counts, reach)
-
-    def _on_session_busy_changed(self, busy: bool) -> None:
-        if busy and self.session.grouping is None:
-            self._show_notice("Loading the groups…")
-
-    def _show_notice(self, message: str) -> None:
-        self.notice.setText(message)
-        self.groups_stack.setCurrentWidget(self.notice)
 
     def _on_view_more_requested(self, row: int) -> None:
-        dialog = dialogs.GroupDialog(self.model.group(row), self.thumbnails, self)
+        dialog = dialogs.GroupDialog(
+            self.groups.model.group(row), self.thumbnails, self.session.roots, self
+        )
         dialog.photo_activated.connect(self.preview)
         dialog.compare_requested.connect(lambda photos: self.compare(*photos[:2]))
         dialog.show()
@@ -345,25 +286,13 @@ class MainWindow(QMainWindow):
         self.scan_progress.setVisible(running)
         if running:
             self.scan_progress.start()
-            if self.session.grouping is None:
-                self._show_notice("Indexing the photos…\nThe groups appear when the scan ends.")
         self._update_actions()
 
-    def _on_index_finished(self, summary: object) -> None:
-        from desktop_app.engine.types import ScanSummary
-
-        assert isinstance(summary, ScanSummary)
+    def _on_index_finished(self, summary: ScanSummary) -> None:
         if summary.hashed or summary.removed:
             self.thumbnails.clear_cache()
             self.previews.clear_cache()
-        parts = [f"{summary.added} new", f"{summary.updated} changed", f"{summary.removed} gone"]
-        verb = "Scan stopped" if summary.cancelled else "Scan finished"
-        message = f"{verb}: {', '.join(parts)}, {summary.unchanged} unchanged"
-        if summary.failures:
-            message += f"; {len(summary.failures)} unreadable (View › Unreadable Files)"
-        if summary.cancelled:
-            message += ". Rescan (F5) to resume."
-        self.statusBar().showMessage(message, 15000)
+        self.statusBar().showMessage(scan_finished_text(summary), 15000)
 
     def _on_session_failures_changed(self, failures: list) -> None:
         self.failure_panel.set_failures(failures)
@@ -381,49 +310,6 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- queries
 
-    def query_file(self, path: str) -> None:
-        """Ask which library photos look like the photo at ``path``."""
-        self._start_query(path, os.path.basename(path), None)
-
-    def query_image(self, image) -> None:
-        """Ask which library photos look like ``image`` (a QImage, e.g. pasted)."""
-        self._start_query(dropping.image_bytes(image), "the pasted image", image)
-
-    def _start_query(self, source: str | bytes, label: str, picture) -> None:
-        self.query_dock.show()
-        self.query_dock.raise_()
-        if not self.session.query(source):
-            self.query_panel.show_message(
-                "No library is open", "Open a folder first, then drop a photo to find its copies."
-            )
-            self.statusBar().showMessage("Open a library first, then ask about a photo.", 8000)
-            return
-        self._query_label, self._query_picture = label, picture
-        if picture is None and isinstance(source, str):
-            picture = self.thumbnails.pixmap(source)
-            picture = picture.toImage() if picture is not None else None
-        self.query_panel.show_pending(label, picture)
-
-    def _on_session_query_ready(self, result: QueryResult) -> None:
-        picture = self._query_picture
-        if picture is None:
-            pixmap = self.thumbnails.pixmap(result.query.path)
-            picture = pixmap.toImage() if pixmap is not None else None
-            if pixmap is None:  # not decoded yet: show it when it is
-                self.thumbnails.loaded.connect(self._on_query_picture_loaded)
-        self.query_panel.show_result(result, self._query_label, picture)
-        self.statusBar().showMessage(f"{self.query_panel.count.text()}", 6000)
-
-    def _on_query_picture_loaded(self, key: str, image) -> None:
-        result = self.query_panel.result
-        if result is not None and key == result.query.path:
-            self.thumbnails.loaded.disconnect(self._on_query_picture_loaded)
-            self.query_panel._set_picture(image)
-
-    def _on_session_query_failed(self, message: str, error: object) -> None:
-        self.query_panel.show_message(f"Cannot look for {self._query_label}", message)
-        self.statusBar().showMessage(message, 10000)
-
     def paste(self) -> None:
         """Ask about the photo on the clipboard (image data, or a copied file)."""
         found = dropping.classify(QGuiApplication.clipboard().mimeData())
@@ -438,7 +324,7 @@ class MainWindow(QMainWindow):
             self, "Find a Photo in the Library", os.path.expanduser("~"), IMAGE_FILTER
         )
         if path:
-            self.query_file(path)
+            self.query_dock.ask_file(path)
 
     # ----------------------------------------------------------------- drag and drop
 
@@ -465,9 +351,9 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(
                     "Several files were dropped; asking about the first.", 6000
                 )
-            self.query_file(found.files[0])
+            self.query_dock.ask_file(found.files[0])
         elif found.image is not None:
-            self.query_image(found.image)
+            self.query_dock.ask_image(found.image)
         else:
             what = ", ".join(found.rejected) or "that"
             self.statusBar().showMessage(f"Cannot use {what}: drop a folder or a photo file.", 8000)
@@ -527,7 +413,10 @@ class MainWindow(QMainWindow):
 
     def _on_setting_toggled(self, key: keys.Key[bool], on: bool) -> None:
         self.settings.set(key, on)
-        self.session.config = self.settings.engine_config()
+        self.session.config = self._engine_config()
+
+    def _engine_config(self) -> EngineConfig:
+        return dataclasses.replace(self.settings.engine_config(), **self._overrides)
 
     def _restore(self) -> None:
         geometry = self.settings.get(keys.GEOMETRY)

@@ -31,6 +31,7 @@ from PySide6.QtGui import QPixmap
 
 from desktop_app.engine.types import FileFailure, Group, Grouping, Match
 from desktop_app.gui import text
+from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ class GroupModel(QAbstractListModel):
         for row in self._waiting.take(key):
             if row < count:
                 index = self.index(row, 0)
-                self.dataChanged.emit(index, index, [ThumbnailsRole])
+                emit(self.dataChanged, index, index, [ThumbnailsRole])
 
 
 class MatchModel(QAbstractListModel):
@@ -248,7 +249,7 @@ class MatchModel(QAbstractListModel):
         for row in self._waiting.take(key):
             if row < len(self._shown):
                 index = self.index(row, 0)
-                self.dataChanged.emit(index, index, [ThumbnailsRole])
+                emit(self.dataChanged, index, index, [ThumbnailsRole])
 
 
 class FailureModel(QAbstractTableModel):

@@ -26,12 +26,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.types import FileFailure, Phase, Progress
+from desktop_app.engine.types import FileFailure, Phase, Progress, ScanSummary
 from desktop_app.gui import desktop
 from desktop_app.gui.models import FailureModel, PathRole
+from desktop_app.gui.signals import emit
 from desktop_app.progress import describe
 
 log = logging.getLogger(__name__)
+
+
+def scan_finished_text(summary: ScanSummary) -> str:
+    """The status bar's line about a scan that ended."""
+    parts = [f"{summary.added} new", f"{summary.updated} changed", f"{summary.removed} gone"]
+    verb = "Scan stopped" if summary.cancelled else "Scan finished"
+    message = f"{verb}: {', '.join(parts)}, {summary.unchanged} unchanged"
+    if summary.failures:
+        message += f"; {len(summary.failures)} unreadable (View › Unreadable Files)"
+    if summary.cancelled:
+        message += ". Rescan (F5) to resume."
+    return message
 
 
 class ScanProgress(QWidget):
@@ -92,7 +105,7 @@ class ScanProgress(QWidget):
     def _on_cancel_clicked(self) -> None:
         self.cancel.setEnabled(False)
         self.cancel.setText("Stopping…")
-        self.cancel_requested.emit()
+        emit(self.cancel_requested)
 
 
 class FailurePanel(QWidget):
@@ -213,4 +226,4 @@ class EmptyState(QWidget):
         self.recent_title.setVisible(bool(libraries))
 
     def _on_recent_item_activated(self, item: QListWidgetItem) -> None:
-        self.recent_requested.emit(list(item.data(Qt.ItemDataRole.UserRole)))
+        emit(self.recent_requested, list(item.data(Qt.ItemDataRole.UserRole)))

@@ -9,11 +9,14 @@ matches and never waits on the engine.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -25,8 +28,11 @@ from PySide6.QtWidgets import (
 from desktop_app.engine.types import ImageRecord, Match, QueryResult
 from desktop_app.gui import text
 from desktop_app.gui.cards import CardDelegate, CardInfo
+from desktop_app.gui.dropping import image_bytes
 from desktop_app.gui.histogram import ThresholdControl
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
+from desktop_app.gui.session import LibrarySession
+from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -35,9 +41,16 @@ log = logging.getLogger(__name__)
 QUERY_PICTURE_SIDE = 112
 
 
-def match_card(match: Match) -> CardInfo:
-    """A query match as a card."""
-    return CardInfo(match.image, match.distance, match.identical, match.transform, reference=False)
+def match_card(match: Match, roots: Sequence[str] = ()) -> CardInfo:
+    """A query match as a card; its folder is shown relative to ``roots``."""
+    return CardInfo(
+        match.image,
+        match.distance,
+        match.identical,
+        match.transform,
+        reference=False,
+        folder=text.relative_folder(match.image.path, roots),
+    )
 
 
 class QueryPanel(QWidget):
@@ -58,8 +71,13 @@ class QueryPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self._loader = loader
+        #: Library folders; cards show each photo's folder relative to them.
+        self.roots: tuple[str, ...] = ()
         self.result: QueryResult | None = None
         self.model = MatchModel(loader, self)
+        self._picture_key: str | None = None
+        if loader is not None:
+            loader.loaded.connect(self._on_loader_loaded)
 
         self.picture = QLabel()
         self.picture.setFixedSize(QUERY_PICTURE_SIDE, QUERY_PICTURE_SIDE)
@@ -94,7 +112,9 @@ class QueryPanel(QWidget):
         self.list.setSpacing(0)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.list.setItemDelegate(CardDelegate(match_card, MatchRole, ThumbnailsRole, self.list))
+        self.list.setItemDelegate(
+            CardDelegate(lambda m: match_card(m, self.roots), MatchRole, ThumbnailsRole, self.list)
+        )
         self.list.setModel(self.model)
         self.list.doubleClicked.connect(self._on_list_double_clicked)
         self.list.selectionModel().selectionChanged.connect(self.selection_changed)
@@ -130,12 +150,14 @@ class QueryPanel(QWidget):
         """The query slider's value."""
         return self.slider.value()
 
-    def show_pending(self, label: str, picture: QImage | None = None) -> None:
-        """Show that a query about ``label`` is running."""
+    def show_pending(
+        self, label: str, picture: QImage | None = None, path: str | None = None
+    ) -> None:
+        """Show that a query about ``label`` (the file ``path``, or ``picture``) is running."""
         self.title.setText(f"Looking for {label}…")
         self.details.setText("")
         self.count.setText("")
-        self._set_picture(picture)
+        self._set_picture(picture, path)
 
     def show_result(self, result: QueryResult, label: str, picture: QImage | None = None) -> None:
         """Show the matches of a query.
@@ -151,7 +173,7 @@ class QueryPanel(QWidget):
         facts = [f"{query.width} × {query.height}", query.format, text.human_size(query.size)]
         self.details.setText(" · ".join(f for f in facts if f))
         self.details.setToolTip(query.path)
-        self._set_picture(picture)
+        self._set_picture(picture, None if picture is not None else query.path)
         self.model.set_matches(result.matches, self.threshold())
         self._update_count()
 
@@ -170,7 +192,15 @@ class QueryPanel(QWidget):
         rows = sorted(i.row() for i in self.list.selectionModel().selectedIndexes())
         return [self.model.match_at(r).image for r in rows]
 
-    def _set_picture(self, picture: QImage | None) -> None:
+    def _set_picture(self, picture: QImage | None, path: str | None = None) -> None:
+        """Show ``picture``, or the thumbnail of ``path`` (now, or when it is decoded)."""
+        self._picture_key = None
+        if picture is None and path is not None and self._loader is not None:
+            pixmap = self._loader.pixmap(path)
+            if pixmap is None:
+                self._picture_key = path
+            else:
+                picture = pixmap.toImage()
         if picture is None or picture.isNull():
             self.picture.setText("…")
             return
@@ -182,10 +212,14 @@ class QueryPanel(QWidget):
         )
         self.picture.setPixmap(pixmap)
 
+    def _on_loader_loaded(self, key: str, image: QImage) -> None:
+        if key == self._picture_key:
+            self._set_picture(image)
+
     def _on_slider_value_changed(self, value: int) -> None:
         self.model.set_threshold(value)
         self._update_count()
-        self.threshold_changed.emit(value)
+        emit(self.threshold_changed, value)
 
     def _update_count(self) -> None:
         if self.result is None:
@@ -204,4 +238,60 @@ class QueryPanel(QWidget):
         self.stack.setCurrentWidget(self.list if shown else self.none_found)
 
     def _on_list_double_clicked(self, index: QModelIndex) -> None:
-        self.photo_activated.emit(self.model.match_at(index.row()).image)
+        emit(self.photo_activated, self.model.match_at(index.row()).image)
+
+
+class QueryDock(QDockWidget):
+    """The query panel in a dock, asking the session and showing its answers.
+
+    Args:
+        session: The open library's session, which runs the queries.
+        loader: Thumbnails for the cards and the query photo.
+        parent: The main window.
+
+    Signals:
+        message(str): A line for the status bar.
+    """
+
+    message = Signal(str)
+
+    def __init__(
+        self, session: LibrarySession, loader: ThumbnailLoader | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__("Find Photo", parent)
+        self.setObjectName("query-dock")
+        self.session = session
+        self.panel = QueryPanel(loader)
+        self.setWidget(self.panel)
+        self._label = ""
+        self._picture: QImage | None = None
+        session.query_ready.connect(self._on_session_query_ready)
+        session.query_failed.connect(self._on_session_query_failed)
+
+    def ask_file(self, path: str) -> None:
+        """Ask which library photos look like the photo at ``path``."""
+        self._ask(path, os.path.basename(path), None)
+
+    def ask_image(self, image: QImage) -> None:
+        """Ask which library photos look like ``image`` (pasted or dragged image data)."""
+        self._ask(image_bytes(image), "the pasted image", image)
+
+    def _ask(self, source: str | bytes, label: str, picture: QImage | None) -> None:
+        self.show()
+        self.raise_()
+        if not self.session.query(source):
+            self.panel.show_message(
+                "No library is open", "Open a folder first, then drop a photo to find its copies."
+            )
+            emit(self.message, "Open a library first, then ask about a photo.")
+            return
+        self._label, self._picture = label, picture
+        self.panel.show_pending(label, picture, source if isinstance(source, str) else None)
+
+    def _on_session_query_ready(self, result: QueryResult) -> None:
+        self.panel.show_result(result, self._label, self._picture)
+        emit(self.message, f"{self._label}: {self.panel.count.text()}")
+
+    def _on_session_query_failed(self, message: str, error: object) -> None:
+        self.panel.show_message(f"Cannot look for {self._label}", message)
+        emit(self.message, message)

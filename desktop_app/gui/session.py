@@ -31,6 +31,7 @@ from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.library import Library
 from desktop_app.engine.store import default_catalog_path
 from desktop_app.engine.types import FileFailure, Group, Grouping, PairSet, QueryResult, ScanSummary
+from desktop_app.gui.signals import emit
 from desktop_app.gui.workers import IndexController, TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
@@ -146,8 +147,8 @@ class LibrarySession(QObject):
         self.close()
         self.library = library
         self._reload_records()
-        self.opened.emit(library.roots)
-        self.failures_changed.emit(library.failures())
+        emit(self.opened, library.roots)
+        emit(self.failures_changed, library.failures())
         needs_scan = library.needs_scan()
         if not needs_scan:
             self.load_pairs()
@@ -166,8 +167,8 @@ class LibrarySession(QObject):
         self.library = None
         self.pairs = None
         self.grouping = None
-        self.grouping_changed.emit(None)
-        self.histogram_changed.emit([0] * (MAX_THRESHOLD + 1), MAX_THRESHOLD)
+        emit(self.grouping_changed, None)
+        emit(self.histogram_changed, [0] * (MAX_THRESHOLD + 1), MAX_THRESHOLD)
 
     def shutdown(self) -> None:
         """Stop every background job and wait for the threads (at exit)."""
@@ -218,11 +219,11 @@ class LibrarySession(QObject):
         self.library.close()
         self.library = Library(self.roots, catalog=self.catalog_path, config=self.config)
         self._reload_records()
-        self.failures_changed.emit(self.library.failures())
+        emit(self.failures_changed, self.library.failures())
         self.load_pairs()
 
     def _on_scan_failed(self, message: str, error: object) -> None:
-        self.error.emit(message, error)
+        emit(self.error, message, error)
 
     # ----------------------------------------------------------------- pairs and groups
 
@@ -238,7 +239,7 @@ class LibrarySession(QObject):
                 return library.pairs(wanted)
 
         self._drop_pair_task()
-        self.busy_changed.emit(True)
+        emit(self.busy_changed, True)
         self._pairs_token = self._pair_tasks.submit(
             work, self._on_pairs_loaded, self._on_pairs_failed
         )
@@ -247,22 +248,22 @@ class LibrarySession(QObject):
         if self._pairs_token is not None:
             self._pair_tasks.drop(self._pairs_token)
             self._pairs_token = None
-            self.busy_changed.emit(False)
+            emit(self.busy_changed, False)
 
     def _on_pairs_loaded(self, pairs: PairSet) -> None:
         self._pairs_token = None
-        self.busy_changed.emit(False)
+        emit(self.busy_changed, False)
         if self.library is None:
             return
         self.pairs = pairs
         counts = np.bincount(pairs.distance, minlength=MAX_THRESHOLD + 1)[: MAX_THRESHOLD + 1]
-        self.histogram_changed.emit([int(c) for c in counts], pairs.threshold)
+        emit(self.histogram_changed, [int(c) for c in counts], pairs.threshold)
         self.regroup()
 
     def _on_pairs_failed(self, error: BaseException) -> None:
         self._pairs_token = None
-        self.busy_changed.emit(False)
-        self.error.emit(describe_error(error), error)
+        emit(self.busy_changed, False)
+        emit(self.error, describe_error(error), error)
 
     def set_threshold(self, threshold: int) -> None:
         """Regroup at ``threshold`` once the slider has been still for a moment."""
@@ -278,7 +279,7 @@ class LibrarySession(QObject):
         if self.library is None or self.pairs is None:
             return
         if self.threshold > self.pairs.threshold:
-            self.status.emit(f"Searching for pairs up to distance {self.threshold}…")
+            emit(self.status, f"Searching for pairs up to distance {self.threshold}…")
             self.load_pairs(self.threshold)
             return
         started = time.perf_counter()
@@ -286,8 +287,8 @@ class LibrarySession(QObject):
         self.last_regroup_seconds = time.perf_counter() - started
         log.debug("Regrouped at %d in %.1f ms", self.threshold, 1000 * self.last_regroup_seconds)
         self.grouping = grouping
-        self.grouping_changed.emit(grouping)
-        self.summary_changed.emit(self.summary())
+        emit(self.grouping_changed, grouping)
+        emit(self.summary_changed, self.summary())
 
     def summary(self) -> Summary:
         """Groups, extra copies and their size at the current threshold."""
@@ -336,8 +337,8 @@ class LibrarySession(QObject):
 
     def _on_query_done(self, result: QueryResult) -> None:
         self._query_token = None
-        self.query_ready.emit(result)
+        emit(self.query_ready, result)
 
     def _on_query_error(self, error: BaseException) -> None:
         self._query_token = None
-        self.query_failed.emit(describe_error(error), error)
+        emit(self.query_failed, describe_error(error), error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 
 from desktop_app.engine.types import ImageRecord, Transform
 
@@ -73,6 +74,23 @@ def folder(path: str) -> str:
 def short_folder(path: str) -> str:
     """The last folder name of ``path``, for cards where space is short."""
     return os.path.basename(os.path.dirname(path)) or os.path.dirname(path)
+
+
+def relative_folder(path: str, roots: Sequence[str]) -> str:
+    """The folder of ``path`` inside the library folder holding it.
+
+    ``exports/web`` for ``/photos/exports/web/a.jpg`` in the library ``/photos``; the
+    library folder's own name for a photo at its top; the whole folder (home as ``~``)
+    for a photo outside the library.
+    """
+    parent = os.path.dirname(path)
+    for root in roots:
+        base = root.rstrip(os.sep)
+        if parent == base:
+            return os.path.basename(base) or base
+        if parent.startswith(base + os.sep):
+            return parent[len(base) + 1 :]
+    return folder(path)
 
 
 def transform_name(transform: Transform) -> str:

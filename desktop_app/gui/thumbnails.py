@@ -22,7 +22,8 @@ from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.loading import open_oriented
-from desktop_app.gui.workers import make_pool, stop_pool
+from desktop_app.gui.signals import emit
+from desktop_app.gui.workers import emit_safely, make_pool, stop_pool
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,13 @@ class _ThumbnailJob(QRunnable):
         try:
             image = decode(self._key, self._max_side)
         except UnreadableImage as error:
-            self._loader._job_done.emit(self._key, error.reason, self._generation)
+            emit_safely(self._loader._job_done, self._key, error.reason, self._generation)
             return
         except Exception as error:  # a bad photo must never take the window down
             log.exception("Could not make a thumbnail of %s", self._key)
-            self._loader._job_done.emit(self._key, str(error), self._generation)
+            emit_safely(self._loader._job_done, self._key, str(error), self._generation)
             return
-        self._loader._job_done.emit(self._key, image, self._generation)
+        emit_safely(self._loader._job_done, self._key, image, self._generation)
 
 
 class ThumbnailLoader(QObject):
@@ -154,11 +155,11 @@ class ThumbnailLoader(QObject):
         if isinstance(result, QImage):
             pixmap = QPixmap.fromImage(result)  # on the GUI thread, as pixmaps must be
             self._store(key, pixmap)
-            self.loaded.emit(key, result)
+            emit(self.loaded, key, result)
         else:
             self._errors[key] = str(result)
             log.info("No thumbnail for %s: %s", key, result)
-            self.failed.emit(key, str(result))
+            emit(self.failed, key, str(result))
 
     def _store(self, key: str, pixmap: QPixmap) -> None:
         old = self._cache.pop(key, None)

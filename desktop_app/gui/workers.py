@@ -35,6 +35,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from desktop_app.engine.errors import EngineError
 from desktop_app.engine.types import Phase, Progress
+from desktop_app.gui.signals import emit
 
 if TYPE_CHECKING:
     from desktop_app.engine.library import Library
@@ -79,6 +80,23 @@ def stop_pool(pool: QThreadPool, timeout_ms: int = -1) -> bool:
     return bool(pool.waitForDone(timeout_ms))
 
 
+def emit_safely(signal: Any, *args: object) -> bool:
+    """Emit ``signal`` from a worker thread, unless its owner was deleted meanwhile.
+
+    The owners shut their pools down before they go, but a window torn down without
+    closing (a crash, an interpreter exit) must not add a worker traceback to it.
+
+    Returns:
+        Whether the signal was emitted.
+    """
+    try:
+        emit(signal, *args)
+    except RuntimeError:  # "Signal source has been deleted"
+        log.debug("Dropped a result: its receiver is gone")
+        return False
+    return True
+
+
 def describe_error(error: BaseException) -> str:
     """The message to show for an exception raised by engine work."""
     if isinstance(error, EngineError):
@@ -113,16 +131,17 @@ class _ScanJob(QRunnable):
                         break
                     now = time.monotonic()
                     if report.phase != last_phase or now - last_sent >= PROGRESS_INTERVAL:
-                        controller.progress.emit(report)
+                        if not emit_safely(controller.progress, report):
+                            self._cancel.set()  # nobody is listening any more
                         last_phase, last_sent, report = report.phase, now, None
                 if report is not None:  # the last one was throttled away
-                    controller.progress.emit(report)
+                    emit_safely(controller.progress, report)
         except Exception as error:
             if not isinstance(error, EngineError):
                 log.exception("Scan failed")
-            controller._job_failed.emit(describe_error(error), error)
+            emit_safely(controller._job_failed, describe_error(error), error)
             return
-        controller._job_finished.emit(summary)
+        emit_safely(controller._job_finished, summary)
 
 
 class IndexController(QObject):
@@ -165,7 +184,7 @@ class IndexController(QObject):
             return False
         self._cancel = threading.Event()
         self._running = True
-        self.running_changed.emit(True)
+        emit(self.running_changed, True)
         self.pool.start(_ScanJob(self, factory, self._cancel))
         return True
 
@@ -181,14 +200,14 @@ class IndexController(QObject):
     @Slot(object)
     def _on_job_finished(self, summary: object) -> None:
         self._running = False
-        self.running_changed.emit(False)
-        self.finished.emit(summary)
+        emit(self.running_changed, False)
+        emit(self.finished, summary)
 
     @Slot(str, object)
     def _on_job_failed(self, message: str, error: object) -> None:
         self._running = False
-        self.running_changed.emit(False)
-        self.failed.emit(message, error)
+        emit(self.running_changed, False)
+        emit(self.failed, message, error)
 
 
 class _FunctionJob(QRunnable):
@@ -206,9 +225,9 @@ class _FunctionJob(QRunnable):
         except Exception as error:
             if not isinstance(error, EngineError):
                 log.exception("Background task failed")
-            self._runner._failed.emit(self._token, error)
+            emit_safely(self._runner._failed, self._token, error)
             return
-        self._runner._succeeded.emit(self._token, result)
+        emit_safely(self._runner._succeeded, self._token, result)
 
 
 class TaskRunner(QObject):

@@ -18,6 +18,7 @@ import threading
 import time
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings, QThreadPool
 
 from desktop_app.gui import settings as gui_settings
@@ -70,10 +71,11 @@ def no_dangling_threads():
     """
     before = set(threading.enumerate())
     yield
-    busy = [p.objectName() for p in list(LIVE_POOLS) if p.activeThreadCount()]
+    pools = [p for p in list(LIVE_POOLS) if shiboken6.isValid(p)]  # deleted ones are done
+    busy = [p.objectName() for p in pools if p.activeThreadCount()]
     if QThreadPool.globalInstance().activeThreadCount():
         busy.append("global")
-    for pool in list(LIVE_POOLS):
+    for pool in pools:
         pool.waitForDone(5000)  # do not let a leak spill into the next test
     assert not busy, f"thread pools still running after the test: {busy}"
     deadline = time.monotonic() + 2.0
