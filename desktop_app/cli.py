@@ -23,6 +23,7 @@ from desktop_app import __version__
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import EngineError, UsageError
 from desktop_app.engine.library import Library
+from desktop_app.engine.scanner import normalise_root
 from desktop_app.engine.types import (
     Group,
     ImageRecord,
@@ -371,11 +372,12 @@ def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
     try:
         from desktop_app.gui.app import run  # Qt is imported only when asked for
     except ImportError as error:
         raise EngineError(f"The window cannot start: {error}") from error
-    return run(args.folders, catalog=args.catalog)
+    return run(folders, catalog=args.catalog)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {

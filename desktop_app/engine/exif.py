@@ -7,8 +7,12 @@ present" rather than raising.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import threading
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PIL import Image
@@ -55,6 +59,23 @@ class ExifInfo:
 
 NO_EXIF = ExifInfo()
 
+_WARNINGS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def quiet_warnings() -> Iterator[None]:
+    """Silence the warnings Pillow raises while parsing damaged headers and metadata.
+
+    "Corrupt EXIF data" and the like say nothing the user can act on, and in a worker
+    process they would land on the terminal. ``catch_warnings`` swaps a process-wide
+    filter list, so the lock keeps our own threads (the GUI's thumbnail loaders) from
+    interleaving their swaps; it is held only while headers are parsed, never while
+    pixels are decoded.
+    """
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
 
 def read_exif(image: Image.Image) -> ExifInfo:
     """Read orientation, date taken and camera from an opened (not necessarily decoded) image.
@@ -65,16 +86,26 @@ def read_exif(image: Image.Image) -> ExifInfo:
     Returns:
         The values found; defaults for anything missing or damaged.
     """
-    try:
-        exif = image.getexif()
-    except Exception:  # damaged EXIF is common and never worth refusing a photo for
-        log.debug("unreadable EXIF in %s", image.format, exc_info=True)
-        return NO_EXIF
-    return exif_info(exif)
+    with quiet_warnings():
+        try:
+            exif = image.getexif()
+        except Exception:  # damaged EXIF is common and never worth refusing a photo for
+            log.debug("unreadable EXIF in %s", image.format, exc_info=True)
+            return NO_EXIF
+        return exif_info(exif)
 
 
 def exif_info(exif: Image.Exif) -> ExifInfo:
-    """Extract :class:`ExifInfo` from a parsed EXIF block."""
+    """Extract :class:`ExifInfo` from a parsed EXIF block.
+
+    Call it within :func:`quiet_warnings`: the date sits in a sub-IFD parsed on demand.
+
+    Args:
+        exif: From ``Image.getexif()`` or ``Image.Exif.load``.
+
+    Returns:
+        The values found; defaults for anything missing or invalid.
+    """
     if not exif:
         return NO_EXIF
     orientation = exif.get(_ORIENTATION, 1)

@@ -50,8 +50,10 @@ from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.loading import (
     apply_orientation,
     failure_reason,
+    is_raw_name,
     open_image,
     os_error_reason,
+    sniff_format,
     to_grey,
 )
 from desktop_app.engine.types import FileFailure, ImageFeatures, Transform
@@ -127,6 +129,13 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
             size, mtime_ns = before.st_size, before.st_mtime_ns
             if not stat.S_ISREG(before.st_mode):
                 return FileFailure(path, size, mtime_ns, "not a regular file")
+            # Peek first, so that a large video or archive misnamed .jpg is not read
+            # into memory just to be refused.
+            head = os.pread(file.fileno(), 32, 0)
+            if sniff_format(head) is None and not is_raw_name(path):
+                return FileFailure(
+                    path, size, mtime_ns, "empty file" if not head else "not an image"
+                )
             data = file.readall()
             after = os.fstat(file.fileno())
     except FileNotFoundError:
@@ -210,7 +219,12 @@ def _features(
 def reduction_scale(width: int, height: int) -> int:
     """The factor ``Image.draft`` picks for our 256x256 request: 8, 4, 2 or 1.
 
-    The largest of those that keeps at least :data:`REDUCED_SIDE` px on the short side.
+    Args:
+        width: Picture width.
+        height: Picture height.
+
+    Returns:
+        The largest of those that keeps at least :data:`REDUCED_SIDE` px on the short side.
     """
     scale = min(width // REDUCED_SIDE, height // REDUCED_SIDE)
     return next((s for s in (8, 4, 2) if scale >= s), 1)
@@ -223,6 +237,12 @@ def reduce_for_hash(grey: Image.Image) -> Image.Image:
     draft's own rule (see :func:`reduction_scale`) brings both to the same size, so that
     trimming sees the same picture (and costs the same) whatever the format, and a
     48 MP JPEG and its PNG copy hash alike.
+
+    Args:
+        grey: An "L" image of any size.
+
+    Returns:
+        The reduced image (the same object when it is already small enough).
     """
     while (scale := reduction_scale(*grey.size)) > 1:
         grey = grey.reduce(scale)
@@ -254,7 +274,14 @@ def dct_block(grey: Image.Image, trim: bool = True) -> FloatBlock:
 
 
 def block_hash(block: FloatBlock) -> int:
-    """The 64-bit hash of an 8x8 DCT block: bit 63 - i is ``block.flat[i] > median``."""
+    """The 64-bit hash of an 8x8 DCT block, as imagehash orders its bits.
+
+    Args:
+        block: The block from :func:`dct_block`.
+
+    Returns:
+        An unsigned 64-bit int whose bit ``63 - i`` is ``block.flat[i] > median(block)``.
+    """
     bits = block.ravel() > np.median(block)
     return int(np.bitwise_or.reduce(_BIT_WEIGHTS[bits], initial=np.uint64(0)))
 

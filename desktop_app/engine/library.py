@@ -18,6 +18,7 @@ import numpy as np
 from desktop_app.engine import grouping, hashing, pairing, scanner
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
+from desktop_app.engine.steps import drain
 from desktop_app.engine.store import Catalog, default_catalog_path
 from desktop_app.engine.types import (
     FileFailure,
@@ -47,15 +48,6 @@ def check_threshold(threshold: int) -> int:
     if not 0 <= threshold <= MAX_THRESHOLD:
         raise UsageError(f"The threshold must be between 0 and {MAX_THRESHOLD}, not {threshold}.")
     return threshold
-
-
-def drain(steps: Generator[Progress, None, object]) -> object:
-    """Run a progress generator to its end and return its return value."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
 
 
 class Library:

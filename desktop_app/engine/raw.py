@@ -22,7 +22,7 @@ from pathlib import PurePath
 from PIL import Image
 
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.exif import NO_EXIF, ExifInfo, exif_info, read_exif
+from desktop_app.engine.exif import NO_EXIF, ExifInfo, exif_info, quiet_warnings, read_exif
 from desktop_app.engine.loading import OpenedImage, check_size
 
 log = logging.getLogger(__name__)
@@ -37,17 +37,18 @@ MIN_PREVIEW_SIDE = 256
 _TIFF_LIKE_MAGIC = (b"IIRO", b"IIRS", b"MMOR", b"IIU\x00")
 
 
-def open_raw(data: bytes, name: str, max_pixels: int) -> OpenedImage:
+def open_raw(data: bytes, name: str, max_pixels: int, *, half_size: bool = True) -> OpenedImage:
     """Open a camera RAW file as the picture the camera rendered.
 
     Args:
         data: The whole file.
         name: The file name (its extension names the format).
         max_pixels: Decompression-bomb limit on the sensor's dimensions.
+        half_size: Demosaic at half size when there is no preview (fast, enough to hash).
 
     Returns:
         The embedded JPEG preview, not yet decoded so that the caller can draft it, with
-        the orientation still to apply; or a half-size demosaic already upright.
+        the orientation still to apply; or a demosaic already upright.
 
     Raises:
         UnreadableImage: LibRaw cannot read the file, or it is too large.
@@ -71,7 +72,7 @@ def open_raw(data: bytes, name: str, max_pixels: int) -> OpenedImage:
                 image = preview
             else:
                 preview_exif = NO_EXIF
-                rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+                rgb = raw.postprocess(half_size=half_size, use_camera_wb=True, output_bps=8)
                 image = Image.fromarray(rgb, "RGB")
                 orientation = 1  # postprocess has already applied the flip
     except UnreadableImage as exc:
@@ -97,7 +98,8 @@ def _preview(raw: object, rawpy: object) -> Image.Image | None:  # rawpy is unty
     image: Image.Image
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:  # type: ignore[attr-defined]
-            image = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
+            with quiet_warnings():
+                image = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
         else:
             image = Image.fromarray(thumb.data, "RGB")
     except Exception:
@@ -119,9 +121,10 @@ def _tiff_exif(data: bytes) -> ExifInfo:
     else:
         return NO_EXIF
     try:
-        exif = Image.Exif()
-        exif.load_from_fp(stream)
-        return exif_info(exif)
+        with quiet_warnings():
+            exif = Image.Exif()
+            exif.load_from_fp(stream)
+            return exif_info(exif)
     except Exception:
         log.debug("unreadable TIFF metadata in RAW file", exc_info=True)
         return NO_EXIF

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 import types
 import zlib
 from pathlib import Path
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from desktop_app.demo import synthetic_photo
-from desktop_app.engine import hashing, loading
+from desktop_app.engine import hashing
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.hashing import hash_bytes, hash_file, hash_image
@@ -500,5 +502,44 @@ def test_mutated_image_bytes_never_crash_the_hasher(
         assert 0 <= result.phash < 2**64
 
 
-def test_loading_module_never_imports_qt() -> None:
-    assert not any(name.startswith("PySide6") for name in vars(loading))
+def test_engine_and_demo_import_without_qt() -> None:
+    code = (
+        "import sys, desktop_app.engine.hashing, desktop_app.engine.raw, desktop_app.demo\n"
+        "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root)
+
+
+def test_a_huge_misnamed_file_is_refused_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "holiday.jpg"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4096)  # an MP4 video
+
+    class PeekOnly(io.FileIO):
+        def readall(self) -> bytes:
+            raise AssertionError("the whole file was read")
+
+    monkeypatch.setattr(
+        hashing, "open", lambda name, *args, **kwargs: PeekOnly(name), raising=False
+    )
+    assert failure(path).reason == "not an image"
+
+
+def test_file_name_that_is_not_valid_utf8(tmp_path: Path) -> None:
+    raw_name = os.fsencode(tmp_path) + b"/caf\xe9 \xff.jpg"
+    synthetic_photo(14, (64, 48)).save(raw_name.decode("utf-8", "surrogateescape"), "JPEG")
+    path = os.fsdecode(raw_name)
+    result = hash_file(path, DEFAULT)
+    assert isinstance(result, ImageFeatures)
+    assert result.path == path
+
+
+def test_progressive_jpeg(tmp_path: Path) -> None:
+    photo = synthetic_photo(13, (1200, 800))
+    baseline, progressive = tmp_path / "b.jpg", tmp_path / "p.jpg"
+    photo.save(baseline, quality=90)
+    photo.save(progressive, quality=90, progressive=True)
+    assert distance(features(baseline).phash, features(progressive).phash) <= 2

@@ -10,7 +10,7 @@ from PIL import Image
 from desktop_app.engine import hashing, scanner
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.library import drain
+from desktop_app.engine.steps import drain
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.types import Phase, ScanSummary
 
@@ -45,7 +45,8 @@ def _scan(catalog, roots, config=CONFIG, hasher=None, cancel=None) -> ScanSummar
 
 
 def _found(root: Path, config=CONFIG):
-    return sorted(Path(f.path).relative_to(root).as_posix() for f in scanner.walk(str(root), config))
+    found = scanner.walk(str(root), config)
+    return sorted(Path(f.path).relative_to(root).as_posix() for f in found)
 
 
 def test_the_walk_finds_images_by_extension_and_by_content(tmp_path):
@@ -171,8 +172,9 @@ def test_cancelling_keeps_the_work_done_and_the_next_scan_resumes(tmp_path):
         _photo(tmp_path / f"{i:02d}.jpg", colour=(i * 20, 100, 200 - i * 10))
     cancel = threading.Event()
     with Catalog(":memory:") as catalog:
-        steps = scanner.scan(catalog, [str(tmp_path)], EngineConfig(workers=0, batch_size=2),
-                             cancel)
+        steps = scanner.scan(
+            catalog, [str(tmp_path)], EngineConfig(workers=0, batch_size=2), cancel
+        )
         hashed = 0
         with pytest.raises(StopIteration) as stop:
             while True:
@@ -213,9 +215,7 @@ def test_the_process_pool_gives_the_same_catalog(tmp_path):
         with Catalog(":memory:") as catalog:
             summary = _scan(catalog, [tmp_path], EngineConfig(workers=workers))
             assert summary.added == 21
-            results.append(
-                [(r.path, r.phash, r.digest, r.error) for r in catalog.all_records()]
-            )
+            results.append([(r.path, r.phash, r.digest, r.error) for r in catalog.all_records()])
     assert results[0] == results[1]
 
 

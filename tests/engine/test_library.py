@@ -1,0 +1,146 @@
+"""End to end through the Library: real generated photos, their copies, groups and queries."""
+
+import shutil
+
+import pytest
+
+from desktop_app.demo import synthetic_photo, write_variant
+from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.errors import UnreadableImage, UsageError
+from desktop_app.engine.library import Library
+from desktop_app.engine.steps import drain
+
+#: The copies issue 2 requires to be found at the default threshold.
+REQUIRED = ("border_black", "border_white", "exif_rotated", "resize50", "jpeg30", "png")
+SIZE = (800, 533)
+
+
+@pytest.fixture(scope="module")
+def library_folder(tmp_path_factory):
+    """Four different photos; the first has every required kind of copy."""
+    root = tmp_path_factory.mktemp("library")
+    originals = []
+    for seed in range(4):
+        picture = synthetic_photo(seed + 11, SIZE)
+        path = root / "2024" / f"IMG_{seed}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(path, "JPEG", quality=92)
+        originals.append(path)
+        if seed == 0:
+            for kind in REQUIRED:
+                write_variant(picture, kind, root / "exports" / f"IMG_0_{kind}")
+            shutil.copyfile(path, root / "exports" / "IMG_0 copy.jpg")
+    return root, originals
+
+
+@pytest.fixture
+def library(library_folder, tmp_path):
+    root, _ = library_folder
+    with Library(
+        [root], catalog=tmp_path / "catalog.sqlite", config=EngineConfig(workers=0)
+    ) as opened:
+        drain(opened.scan())
+        yield opened
+
+
+def test_every_required_copy_is_found_and_different_photos_are_not(library, library_folder):
+    root, originals = library_folder
+    groups = library.groups(DEFAULT_THRESHOLD)
+    assert len(groups) == 1
+    paths = {m.image.path for m in groups[0].members}
+    expected = {str(originals[0]), str(root / "exports" / "IMG_0 copy.jpg")}
+    expected |= {str(p) for p in (root / "exports").glob("IMG_0_*")}
+    assert paths == expected
+    assert len(paths) == len(REQUIRED) + 2
+    assert all(m.distance <= DEFAULT_THRESHOLD for m in groups[0].members)
+
+
+def test_byte_identical_copies_are_marked(library):
+    (group,) = library.groups()
+    identical = {m.image.name for m in group.members if m.identical}
+    reference = group.reference.image.name
+    assert {reference} | identical == {"IMG_0.jpg", "IMG_0 copy.jpg"}
+
+
+def test_pairs_reach_the_whole_slider_after_a_scan(library):
+    pairs = library.pairs(4)
+    assert pairs.threshold == MAX_THRESHOLD
+    assert len(pairs.within(4)) <= len(pairs)
+    state = library.catalog.pairs.state()
+    assert state.upto == MAX_THRESHOLD and state.watermark == library.catalog.max_id()
+
+
+def test_groups_change_with_the_threshold_without_touching_files(library, monkeypatch):
+    from desktop_app.engine import hashing
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("regrouping must not read photos")
+
+    monkeypatch.setattr(hashing, "hash_file", refuse)
+    pairs = library.pairs(MAX_THRESHOLD)
+    sizes = [sum(len(g) for g in [library.group(pairs, t)]) for t in range(MAX_THRESHOLD + 1)]
+    assert sizes[0] >= 1  # the byte-identical pair
+    assert library.group(pairs, 0).extra_copies <= library.group(pairs, 10).extra_copies
+
+
+def test_a_query_by_image_from_outside_the_library(library, library_folder, tmp_path):
+    _, originals = library_folder
+    outside = write_variant(synthetic_photo(11, SIZE), "resize50", tmp_path / "dropped")
+    result = library.query(outside)
+    assert result.matches, "the dropped copy should find its original"
+    assert result.matches[0].distance <= DEFAULT_THRESHOLD
+    assert str(originals[0]) in {m.image.path for m in result.matches}
+    distances = [m.distance for m in result.matches]
+    assert distances == sorted(distances)
+
+
+def test_a_query_with_the_photo_itself_is_identical_at_distance_zero(library, library_folder):
+    _, originals = library_folder
+    result = library.query(originals[2], 0)
+    assert [(m.image.path, m.distance, m.identical) for m in result.matches] == [
+        (str(originals[2]), 0, True)
+    ]
+
+
+def test_a_query_with_pasted_bytes(library, library_folder):
+    _, originals = library_folder
+    result = library.query(originals[1].read_bytes(), 4)
+    assert str(originals[1]) in {m.image.path for m in result.matches}
+
+
+def test_a_query_with_something_that_is_not_an_image(library, tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("shopping list")
+    with pytest.raises(UnreadableImage):
+        library.query(text)
+    with pytest.raises(UnreadableImage):
+        library.query(tmp_path / "missing.jpg")
+
+
+def test_thresholds_outside_the_slider_are_refused(library):
+    with pytest.raises(UsageError):
+        library.groups(MAX_THRESHOLD + 1)
+    with pytest.raises(UsageError):
+        library.query(b"", -1)
+
+
+def test_a_rescan_pairs_new_photos_incrementally(library, library_folder, tmp_path):
+    root, _ = library_folder
+    before = library.catalog.pairs.state()
+    extra = root / "later"
+    try:
+        write_variant(synthetic_photo(12, SIZE), "jpeg30", extra / "IMG_1_again")
+        summary = drain(library.scan())
+        assert summary.added == 1
+        after = library.catalog.pairs.state()
+        assert after.upto == before.upto and after.watermark > before.watermark
+        names = [{m.image.name for m in g.members} for g in library.groups()]
+        assert {"IMG_1.jpg", "IMG_1_again.jpg"} in names
+    finally:
+        shutil.rmtree(extra)
+
+
+def test_nested_folders_are_one_library(library_folder, tmp_path):
+    root, _ = library_folder
+    with Library([root, root / "2024"], catalog=tmp_path / "c.sqlite") as nested:
+        assert nested.roots == (str(root.resolve()),)
