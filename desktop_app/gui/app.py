@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 import desktop_app
 from desktop_app.gui import dialogs
+from desktop_app.gui.compat import binding_problem
 from desktop_app.gui.settings import APPLICATION, ORGANIZATION, Settings
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,11 @@ def run(folders: Sequence[str], catalog: str | None = None) -> int:
 
     app = create_application()
     install_logging()
+    problem = binding_problem()
+    if problem is not None:
+        log.critical("%s", problem)
+        dialogs.show_error(None, "Doppel cannot start", problem)
+        return 3
     qInstallMessageHandler(_on_qt_message)
     install_excepthook()
     icon = app_icon()

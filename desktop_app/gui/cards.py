@@ -8,11 +8,12 @@ the cluster view (a row of cards per group) and the query results (one card per 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop_app.engine.types import ImageRecord, Transform
 from desktop_app.gui import text
@@ -41,9 +42,35 @@ class CardInfo:
     folder: str = ""
 
 
+@dataclass(frozen=True)
+class _Fonts:
+    """The regular and bold fonts of a card, with their metrics (made once per font)."""
+
+    regular: QFont
+    bold: QFont
+    regular_metrics: QFontMetrics
+    bold_metrics: QFontMetrics
+    step: int
+
+
+_FONTS: dict[str, _Fonts] = {}
+
+
+def _fonts(font: QFont) -> _Fonts:
+    key = font.key()
+    found = _FONTS.get(key)
+    if found is None:
+        bold = QFont(font)
+        bold.setBold(True)
+        metrics = QFontMetrics(font)
+        found = _Fonts(QFont(font), bold, metrics, QFontMetrics(bold), metrics.height() + 1)
+        _FONTS[key] = found
+    return found
+
+
 def line_height(font: QFont) -> int:
     """Height of one text line of a card."""
-    return QFontMetrics(font).height() + 1
+    return _fonts(font).step
 
 
 def card_size(font: QFont) -> QSize:
@@ -104,23 +131,22 @@ def paint_card(
     box = QRect(rect.x() + PAD, rect.y() + PAD, THUMB_W, THUMB_H)
     paint_thumbnail(painter, box, thumb, palette)
 
-    font = painter.font()
-    metrics = QFontMetrics(font)
-    step = line_height(font)
+    fonts = _fonts(painter.font())
+    step = fonts.step
     width = THUMB_W
     y = box.bottom() + PAD + 1
     image = info.image
     text_color = palette.color(QPalette.ColorRole.Text)
     dim = palette.color(QPalette.ColorRole.PlaceholderText)
+    left = Qt.AlignmentFlag.AlignLeft
 
     def line(value: str, color: QColor, *, bold: bool = False) -> None:
         nonlocal y
-        f = QFont(font)
-        f.setBold(bold)
-        painter.setFont(f)
+        painter.setFont(fonts.bold if bold else fonts.regular)
         painter.setPen(color)
-        shown = QFontMetrics(f).elidedText(value, Qt.TextElideMode.ElideMiddle, width)
-        painter.drawText(QRect(box.x(), y, width, step), Qt.AlignmentFlag.AlignLeft, shown)
+        metrics = fonts.bold_metrics if bold else fonts.regular_metrics
+        shown = metrics.elidedText(value, Qt.TextElideMode.ElideMiddle, width)
+        painter.drawText(QRect(box.x(), y, width, step), left, shown)
         y += step
 
     line(image.name, text_color, bold=True)
@@ -130,7 +156,8 @@ def paint_card(
     line(text.taken(image) or "no date taken", text_color if image.taken else dim)
 
     # The relation: a coloured badge for the reference and identical copies.
-    painter.setFont(font)
+    painter.setFont(fonts.regular)
+    metrics = fonts.regular_metrics
     relation = text.relation(info.distance, info.identical, info.reference)
     turned = text.transform_name(info.transform)
     if turned and not info.reference:
@@ -139,10 +166,8 @@ def paint_card(
     if info.identical or info.reference:
         mark = "★ " if info.reference else "= "
         relation = mark + relation
-        f = QFont(font)
-        f.setBold(True)
-        painter.setFont(f)
-        metrics = QFontMetrics(f)
+        painter.setFont(fonts.bold)
+        metrics = fonts.bold_metrics
     painter.setPen(color)
     shown = metrics.elidedText(relation, Qt.TextElideMode.ElideRight, width)
     painter.drawText(QRect(box.x(), y, width, step), Qt.AlignmentFlag.AlignLeft, shown)
@@ -195,3 +220,28 @@ class CardDelegate(QStyledItemDelegate):
             selected=selected,
             current=current,
         )
+
+
+class CardListView(QListView):
+    """A list view that repaints rows whose thumbnails arrived without re-laying them out.
+
+    ``QListView.dataChanged`` lays out every row again, calling ``rowCount`` twice per
+    row: about 30 ms for 20,000 groups, for each batch of thumbnails. A change of
+    :data:`thumbnails_role` alone cannot move or resize anything (items have one fixed
+    size), so it only repaints the rows' rectangles.
+    """
+
+    #: The role whose changes only need a repaint; set by the owner.
+    thumbnails_role: int = -1
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        if roles and all(role == self.thumbnails_role for role in roles):
+            area = self.visualRect(top_left).united(self.visualRect(bottom_right))
+            self.viewport().update(area)
+            return
+        super().dataChanged(top_left, bottom_right, roles)

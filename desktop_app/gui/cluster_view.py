@@ -17,7 +17,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QS
 from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -26,9 +25,15 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.types import Group, ImageRecord
 from desktop_app.gui import text
-from desktop_app.gui.cards import GAP, CardInfo, card_size, line_height, paint_card
+from desktop_app.gui.cards import (
+    GAP,
+    CardInfo,
+    CardListView,
+    card_size,
+    line_height,
+    paint_card,
+)
 from desktop_app.gui.models import GroupModel, GroupRole, ThumbnailsRole
-from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -131,7 +136,7 @@ class GroupDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class ClusterView(QListView):
+class ClusterView(CardListView):
     """Rows of cards, one row per group, with a selection of photos.
 
     Signals:
@@ -151,6 +156,7 @@ class ClusterView(QListView):
     ) -> None:
         super().__init__(parent)
         self._loader = loader
+        self.thumbnails_role = ThumbnailsRole
         #: Library folders; cards show each photo's folder relative to them.
         self.roots: tuple[str, ...] = ()
         self._selected: dict[int, ImageRecord] = {}  # insertion-ordered
@@ -235,14 +241,14 @@ class ClusterView(QListView):
             self._selected = {record.id: record}
         self._set_current(row, slot)
         self.viewport().update()
-        emit(self.selection_changed)
+        self.selection_changed.emit()
 
     def clear_photo_selection(self) -> None:
         """Select nothing."""
         if self._selected:
             self._selected.clear()
             self.viewport().update()
-            emit(self.selection_changed)
+            self.selection_changed.emit()
 
     def _set_current(self, row: int, slot: int) -> None:
         self._current = (row, slot)
@@ -264,7 +270,7 @@ class ClusterView(QListView):
         shown, _ = self.layout_cards(len(self.group_model().group(row).members))
         if slot >= shown:
             if event.button() == Qt.MouseButton.LeftButton:
-                emit(self.more_requested, row)
+                self.more_requested.emit(row)
             return
         toggle = bool(
             event.modifiers()
@@ -274,7 +280,7 @@ class ClusterView(QListView):
             record = self.group_model().group(row).members[slot].image
             if record.id not in self._selected:
                 self.select_photo(row, slot)
-            emit(self.photo_menu_requested, record, event.globalPosition().toPoint())
+            self.photo_menu_requested.emit(record, event.globalPosition().toPoint())
             return
         self.select_photo(row, slot, toggle=toggle)
 
@@ -285,7 +291,7 @@ class ClusterView(QListView):
         row, slot = hit
         members = self.group_model().group(row).members
         if slot < self.layout_cards(len(members))[0]:
-            emit(self.photo_activated, members[slot].image)
+            self.photo_activated.emit(members[slot].image)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         event.accept()  # no rubber band, no drag selection of rows
@@ -314,7 +320,7 @@ class ClusterView(QListView):
         elif key == Qt.Key.Key_Space and self._current is not None:
             self.select_photo(row, slot, toggle=True)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
-            emit(self.photo_activated, self.group_model().group(row).members[slot].image)
+            self.photo_activated.emit(self.group_model().group(row).members[slot].image)
         elif key == Qt.Key.Key_Escape:
             self.clear_photo_selection()
         else:
@@ -336,7 +342,7 @@ class ClusterView(QListView):
     def _on_model_reset(self) -> None:
         self._current = None
         self._selected.clear()
-        emit(self.selection_changed)
+        self.selection_changed.emit()
 
     def _on_scrolled(self, _value: int) -> None:
         # Rows scrolled past need no thumbnails any more; what is visible now asks again

@@ -25,9 +25,8 @@ import desktop_app
 from desktop_app.engine.errors import CatalogCorrupt, CatalogError, CatalogLocked, CatalogTooNew
 from desktop_app.engine.types import Group, ImageRecord, Match
 from desktop_app.gui import text
-from desktop_app.gui.cards import CardDelegate, CardInfo
+from desktop_app.gui.cards import CardDelegate, CardInfo, CardListView
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
-from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -142,7 +141,8 @@ class GroupDialog(QDialog):
                 folder=text.relative_folder(match.image.path, roots),
             )
 
-        self.list = QListView()
+        self.list = CardListView()
+        self.list.thumbnails_role = ThumbnailsRole
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
@@ -151,7 +151,7 @@ class GroupDialog(QDialog):
         self.list.setItemDelegate(CardDelegate(to_info, MatchRole, ThumbnailsRole, self.list))
         self.list.setModel(self.model)
         self.list.doubleClicked.connect(
-            lambda index: emit(self.photo_activated, self.model.match_at(index.row()).image)
+            lambda index: self.photo_activated.emit(self.model.match_at(index.row()).image)
         )
         info = QLabel(
             f"{text.human_size(group.extra_bytes)} in extra copies. Select two photos "
@@ -162,7 +162,7 @@ class GroupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.compare = buttons.addButton("Compare", QDialogButtonBox.ButtonRole.ActionRole)
         self.compare.setEnabled(False)
-        self.compare.clicked.connect(lambda: emit(self.compare_requested, self.selected_photos()))
+        self.compare.clicked.connect(lambda: self.compare_requested.emit(self.selected_photos()))
         self.list.selectionModel().selectionChanged.connect(
             lambda *_: self.compare.setEnabled(len(self.selected_photos()) == 2)
         )

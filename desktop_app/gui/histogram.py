@@ -17,7 +17,6 @@ from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.gui.signals import emit
 
 
 class DistanceHistogram(QWidget):
@@ -112,7 +111,7 @@ class DistanceHistogram(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            emit(self.picked, self.distance_at(event.position().x()))
+            self.picked.emit(self.distance_at(event.position().x()))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         distance = self.distance_at(event.position().x())
@@ -197,4 +196,4 @@ class ThresholdControl(QWidget):
         self.value_label.setText(f"≤ {value}")
         if self.histogram is not None:
             self.histogram.set_threshold(value)
-        emit(self.value_changed, value)
+        self.value_changed.emit(value)

@@ -33,6 +33,7 @@ from desktop_app.engine.types import ImageRecord, ScanSummary
 from desktop_app.gui import desktop, dialogs, dropping
 from desktop_app.gui import settings as keys
 from desktop_app.gui.actions import Actions, build_menus, build_toolbar, photo_menu
+from desktop_app.gui.cards import THUMB_H, THUMB_W
 from desktop_app.gui.compare import CompareDialog, PreviewDialog
 from desktop_app.gui.groups_page import GroupsPage
 from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress, scan_finished_text
@@ -72,7 +73,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.setWindowTitle("Doppel")
         self.setAcceptDrops(True)
-        self.thumbnails = ThumbnailLoader(parent=self)
+        ratio = self.devicePixelRatioF()
+        box = (round(THUMB_W * ratio), round(THUMB_H * ratio))
+        self.thumbnails = ThumbnailLoader(max(box), box=box, pixel_ratio=ratio, parent=self)
         self.previews = ThumbnailLoader(
             max_side=4096, cache_bytes=256 * 1024 * 1024, threads=1, parent=self
         )

@@ -20,18 +20,18 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractListModel,
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    Slot,
+    QTimer,
 )
 from PySide6.QtGui import QPixmap
 
 from desktop_app.engine.types import FileFailure, Group, Grouping, Match
 from desktop_app.gui import text
-from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ Thumbnail = QPixmap | str | None
 
 #: Resolved groups kept by a :class:`GroupModel` (a screenful is a dozen).
 _GROUP_CACHE = 512
+#: How long arriving thumbnails are collected before their rows are repainted.
+_REPAINT_DELAY_MS = 15
 
 
 def thumbnail(loader: ThumbnailLoader | None, path: str) -> Thumbnail:
@@ -63,19 +65,45 @@ def thumbnail(loader: ThumbnailLoader | None, path: str) -> Thumbnail:
 
 
 class _ThumbnailRows:
-    """Which rows wait for which thumbnail, so a loaded image repaints only them."""
+    """Which rows wait for which thumbnail, so that a loaded image repaints only them.
 
-    def __init__(self) -> None:
+    Thumbnails arrive by the dozen while the view scrolls; the rows they complete are
+    collected for :data:`_REPAINT_DELAY_MS` and announced with one ``dataChanged`` over
+    their span, instead of one signal (and one pass of the view's bookkeeping) each.
+    """
+
+    def __init__(self, model: QAbstractItemModel) -> None:
+        self._model = model
         self._rows: dict[str, set[int]] = {}
+        self._ready: set[int] = set()
+        self._timer = QTimer(model)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(_REPAINT_DELAY_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
 
     def wait(self, key: str, row: int) -> None:
         self._rows.setdefault(key, set()).add(row)
 
-    def take(self, key: str) -> set[int]:
-        return self._rows.pop(key, set())
+    def arrived(self, key: str) -> None:
+        rows = self._rows.pop(key, None)
+        if rows:
+            self._ready |= rows
+            if not self._timer.isActive():
+                self._timer.start()
 
     def clear(self) -> None:
         self._rows.clear()
+        self._ready.clear()
+        self._timer.stop()
+
+    def _on_timer_timeout(self) -> None:
+        count = self._model.rowCount()
+        rows = [r for r in self._ready if r < count]
+        self._ready.clear()
+        if rows:
+            top = self._model.index(min(rows), 0)
+            bottom = self._model.index(max(rows), 0)
+            self._model.dataChanged.emit(top, bottom, [ThumbnailsRole])
 
 
 class GroupModel(QAbstractListModel):
@@ -89,9 +117,10 @@ class GroupModel(QAbstractListModel):
     def __init__(self, loader: ThumbnailLoader | None = None, parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
         self._grouping: Grouping | None = None
+        self._rows = 0
         self._resolve: Callable[[Grouping, int], Group] | None = None
         self._groups: OrderedDict[int, Group] = OrderedDict()
-        self._waiting = _ThumbnailRows()
+        self._waiting = _ThumbnailRows(self)
         #: Cards per row the view can show; thumbnails are requested for these only.
         self.visible_cards = 8
         self._loader = loader
@@ -110,6 +139,7 @@ class GroupModel(QAbstractListModel):
         """Show ``grouping``; ``resolve(grouping, row)`` turns a row into a Group."""
         self.beginResetModel()
         self._grouping = grouping
+        self._rows = 0 if grouping is None else len(grouping)
         self._resolve = resolve
         self._groups.clear()
         self._waiting.clear()
@@ -129,9 +159,7 @@ class GroupModel(QAbstractListModel):
         return found
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() or self._grouping is None:
-            return 0
-        return len(self._grouping)
+        return 0 if parent.isValid() else self._rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or self._grouping is None:
@@ -169,13 +197,8 @@ class GroupModel(QAbstractListModel):
             | Qt.ItemFlag.ItemNeverHasChildren
         )
 
-    @Slot(str)
     def _on_thumbnail_ready(self, key: str, *_: object) -> None:
-        count = self.rowCount()
-        for row in self._waiting.take(key):
-            if row < count:
-                index = self.index(row, 0)
-                emit(self.dataChanged, index, index, [ThumbnailsRole])
+        self._waiting.arrived(key)
 
 
 class MatchModel(QAbstractListModel):
@@ -186,7 +209,7 @@ class MatchModel(QAbstractListModel):
         self._all: tuple[Match, ...] = ()
         self._shown: list[Match] = []
         self._threshold = 0
-        self._waiting = _ThumbnailRows()
+        self._waiting = _ThumbnailRows(self)
         self._loader = loader
         if loader is not None:
             loader.loaded.connect(self._on_thumbnail_ready)
@@ -244,12 +267,8 @@ class MatchModel(QAbstractListModel):
             | Qt.ItemFlag.ItemNeverHasChildren
         )
 
-    @Slot(str)
     def _on_thumbnail_ready(self, key: str, *_: object) -> None:
-        for row in self._waiting.take(key):
-            if row < len(self._shown):
-                index = self.index(row, 0)
-                emit(self.dataChanged, index, index, [ThumbnailsRole])
+        self._waiting.arrived(key)
 
 
 class FailureModel(QAbstractTableModel):

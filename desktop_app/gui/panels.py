@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 from desktop_app.engine.types import FileFailure, Phase, Progress, ScanSummary
 from desktop_app.gui import desktop
 from desktop_app.gui.models import FailureModel, PathRole
-from desktop_app.gui.signals import emit
 from desktop_app.progress import describe
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,7 @@ class ScanProgress(QWidget):
     def _on_cancel_clicked(self) -> None:
         self.cancel.setEnabled(False)
         self.cancel.setText("Stopping…")
-        emit(self.cancel_requested)
+        self.cancel_requested.emit()
 
 
 class FailurePanel(QWidget):
@@ -226,4 +225,4 @@ class EmptyState(QWidget):
         self.recent_title.setVisible(bool(libraries))
 
     def _on_recent_item_activated(self, item: QListWidgetItem) -> None:
-        emit(self.recent_requested, list(item.data(Qt.ItemDataRole.UserRole)))
+        self.recent_requested.emit(list(item.data(Qt.ItemDataRole.UserRole)))

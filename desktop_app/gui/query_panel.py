@@ -27,12 +27,11 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.types import ImageRecord, Match, QueryResult
 from desktop_app.gui import text
-from desktop_app.gui.cards import CardDelegate, CardInfo
+from desktop_app.gui.cards import CardDelegate, CardInfo, CardListView
 from desktop_app.gui.dropping import image_bytes
 from desktop_app.gui.histogram import ThresholdControl
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
 from desktop_app.gui.session import LibrarySession
-from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,8 @@ class QueryPanel(QWidget):
         header.addWidget(self.picture)
         header.addLayout(facts, 1)
 
-        self.list = QListView()
+        self.list = CardListView()
+        self.list.thumbnails_role = ThumbnailsRole
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
@@ -219,7 +219,7 @@ class QueryPanel(QWidget):
     def _on_slider_value_changed(self, value: int) -> None:
         self.model.set_threshold(value)
         self._update_count()
-        emit(self.threshold_changed, value)
+        self.threshold_changed.emit(value)
 
     def _update_count(self) -> None:
         if self.result is None:
@@ -238,7 +238,7 @@ class QueryPanel(QWidget):
         self.stack.setCurrentWidget(self.list if shown else self.none_found)
 
     def _on_list_double_clicked(self, index: QModelIndex) -> None:
-        emit(self.photo_activated, self.model.match_at(index.row()).image)
+        self.photo_activated.emit(self.model.match_at(index.row()).image)
 
 
 class QueryDock(QDockWidget):
@@ -283,15 +283,15 @@ class QueryDock(QDockWidget):
             self.panel.show_message(
                 "No library is open", "Open a folder first, then drop a photo to find its copies."
             )
-            emit(self.message, "Open a library first, then ask about a photo.")
+            self.message.emit("Open a library first, then ask about a photo.")
             return
         self._label, self._picture = label, picture
         self.panel.show_pending(label, picture, source if isinstance(source, str) else None)
 
     def _on_session_query_ready(self, result: QueryResult) -> None:
         self.panel.show_result(result, self._label, self._picture)
-        emit(self.message, f"{self._label}: {self.panel.count.text()}")
+        self.message.emit(f"{self._label}: {self.panel.count.text()}")
 
     def _on_session_query_failed(self, message: str, error: object) -> None:
         self.panel.show_message(f"Cannot look for {self._label}", message)
-        emit(self.message, message)
+        self.message.emit(message)

@@ -7,11 +7,11 @@ the worker thread, since a Library holds one SQLite connection and belongs to it
 Jobs that write to the catalog (scan, pair search) share the index controller's single
 thread, so there is only one writer at a time; queries run on their own thread.
 
-The threshold slider regroups from the pairs already loaded: it is debounced
-(:data:`REGROUP_DELAY_MS`), then ``Library.group`` runs on the GUI thread, since it is
-numpy over the pair arrays (see docs/benchmarks.md for its cost at 100,000 photos). If
-the slider goes beyond what the loaded pairs reach (libraries above the engine's
-full-reach limit), the pairs are searched again off the GUI thread first.
+The threshold slider regroups from the pairs already loaded, debounced
+(:data:`REGROUP_DELAY_MS`); :class:`~desktop_app.gui.regroup.Regrouper` decides where
+that runs and keeps the results. If the slider goes beyond what the loaded pairs reach
+(libraries above the engine's full-reach limit), the pairs are searched again off the
+GUI thread first.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.library import Library
 from desktop_app.engine.store import default_catalog_path
 from desktop_app.engine.types import FileFailure, Group, Grouping, PairSet, QueryResult, ScanSummary
-from desktop_app.gui.signals import emit
+from desktop_app.gui.regroup import Regrouper
 from desktop_app.gui.workers import IndexController, TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
@@ -120,6 +119,9 @@ class LibrarySession(QObject):
         self._pair_tasks = TaskRunner(self.index.pool, parent=self)
         self._pairs_token: int | None = None
         self._queries = TaskRunner(name="doppel-query", parent=self)
+        self.regrouper = Regrouper(self)
+        self.regrouper.ready.connect(self._on_regrouper_ready)
+        self.regrouper.failed.connect(self._on_regrouper_failed)
         self._query_token: int | None = None
         self._regroup_timer = QTimer(self)
         self._regroup_timer.setSingleShot(True)
@@ -146,12 +148,12 @@ class LibrarySession(QObject):
         library = Library(folders, catalog=self.catalog_path, config=self.config)
         self.close()
         self.library = library
-        self._reload_records()
-        emit(self.opened, library.roots)
-        emit(self.failures_changed, library.failures())
         needs_scan = library.needs_scan()
         if not needs_scan:
-            self.load_pairs()
+            self.load_pairs()  # the worker loads them while this thread reads the records
+        self._reload_records()
+        self.opened.emit(library.roots)
+        self.failures_changed.emit(library.failures())
         if needs_scan or rescan:
             self.scan()
 
@@ -162,19 +164,21 @@ class LibrarySession(QObject):
         self.index.cancel()
         self._drop_pair_task()
         self._queries.drop_all()
+        self.regrouper.set_pairs(None)
         self._regroup_timer.stop()
         self.library.close()
         self.library = None
         self.pairs = None
         self.grouping = None
-        emit(self.grouping_changed, None)
-        emit(self.histogram_changed, [0] * (MAX_THRESHOLD + 1), MAX_THRESHOLD)
+        self.grouping_changed.emit(None)
+        self.histogram_changed.emit([0] * (MAX_THRESHOLD + 1), MAX_THRESHOLD)
 
     def shutdown(self) -> None:
         """Stop every background job and wait for the threads (at exit)."""
         self._regroup_timer.stop()
         self._pair_tasks.drop_all()
         self._queries.shutdown()
+        self.regrouper.shutdown()
         self.index.shutdown()
         if self.library is not None:
             self.library.close()
@@ -219,11 +223,11 @@ class LibrarySession(QObject):
         self.library.close()
         self.library = Library(self.roots, catalog=self.catalog_path, config=self.config)
         self._reload_records()
-        emit(self.failures_changed, self.library.failures())
+        self.failures_changed.emit(self.library.failures())
         self.load_pairs()
 
     def _on_scan_failed(self, message: str, error: object) -> None:
-        emit(self.error, message, error)
+        self.error.emit(message, error)
 
     # ----------------------------------------------------------------- pairs and groups
 
@@ -239,7 +243,7 @@ class LibrarySession(QObject):
                 return library.pairs(wanted)
 
         self._drop_pair_task()
-        emit(self.busy_changed, True)
+        self.busy_changed.emit(True)
         self._pairs_token = self._pair_tasks.submit(
             work, self._on_pairs_loaded, self._on_pairs_failed
         )
@@ -248,22 +252,23 @@ class LibrarySession(QObject):
         if self._pairs_token is not None:
             self._pair_tasks.drop(self._pairs_token)
             self._pairs_token = None
-            emit(self.busy_changed, False)
+            self.busy_changed.emit(False)
 
     def _on_pairs_loaded(self, pairs: PairSet) -> None:
         self._pairs_token = None
-        emit(self.busy_changed, False)
+        self.busy_changed.emit(False)
         if self.library is None:
             return
         self.pairs = pairs
         counts = np.bincount(pairs.distance, minlength=MAX_THRESHOLD + 1)[: MAX_THRESHOLD + 1]
-        emit(self.histogram_changed, [int(c) for c in counts], pairs.threshold)
+        self.regrouper.set_pairs(pairs, self.library.rank())
+        self.histogram_changed.emit([int(c) for c in counts], pairs.threshold)
         self.regroup()
 
     def _on_pairs_failed(self, error: BaseException) -> None:
         self._pairs_token = None
-        emit(self.busy_changed, False)
-        emit(self.error, describe_error(error), error)
+        self.busy_changed.emit(False)
+        self.error.emit(describe_error(error), error)
 
     def set_threshold(self, threshold: int) -> None:
         """Regroup at ``threshold`` once the slider has been still for a moment."""
@@ -274,21 +279,26 @@ class LibrarySession(QObject):
         self.regroup()
 
     def regroup(self) -> None:
-        """Group the loaded pairs at the current threshold now."""
+        """Show the groups at the current threshold (now, or when they are computed)."""
         self._regroup_timer.stop()
         if self.library is None or self.pairs is None:
             return
         if self.threshold > self.pairs.threshold:
-            emit(self.status, f"Searching for pairs up to distance {self.threshold}…")
+            self.status.emit(f"Searching for pairs up to distance {self.threshold}…")
             self.load_pairs(self.threshold)
             return
-        started = time.perf_counter()
-        grouping = self.library.group(self.pairs, self.threshold)
-        self.last_regroup_seconds = time.perf_counter() - started
-        log.debug("Regrouped at %d in %.1f ms", self.threshold, 1000 * self.last_regroup_seconds)
-        self.grouping = grouping
-        emit(self.grouping_changed, grouping)
-        emit(self.summary_changed, self.summary())
+        self.regrouper.request(self.threshold)
+
+    def _on_regrouper_ready(self, found: Grouping) -> None:
+        if self.library is None:
+            return
+        self.last_regroup_seconds = self.regrouper.last_seconds
+        self.grouping = found
+        self.grouping_changed.emit(found)
+        self.summary_changed.emit(self.summary())
+
+    def _on_regrouper_failed(self, message: str) -> None:
+        self.error.emit(message, None)
 
     def summary(self) -> Summary:
         """Groups, extra copies and their size at the current threshold."""
@@ -337,8 +347,8 @@ class LibrarySession(QObject):
 
     def _on_query_done(self, result: QueryResult) -> None:
         self._query_token = None
-        emit(self.query_ready, result)
+        self.query_ready.emit(result)
 
     def _on_query_error(self, error: BaseException) -> None:
         self._query_token = None
-        emit(self.query_failed, describe_error(error), error)
+        self.query_failed.emit(describe_error(error), error)

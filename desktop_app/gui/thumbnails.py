@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections import OrderedDict
 
 from PIL import Image
@@ -22,7 +23,6 @@ from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.loading import open_oriented
-from desktop_app.gui.signals import emit
 from desktop_app.gui.workers import emit_safely, make_pool, stop_pool
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,30 @@ def pil_to_qimage(image: Image.Image) -> QImage:
     return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
-def decode(path: str, max_side: int | None) -> QImage:
-    """Decode a photo upright and scaled to fit ``max_side`` (full size when None).
+def decode(
+    path: str,
+    max_side: int | None,
+    box: tuple[int, int] | None = None,
+    pixel_ratio: float = 1.0,
+) -> QImage:
+    """Decode a photo upright, scaled to fit ``max_side`` (full size when None).
+
+    Args:
+        path: The photo.
+        max_side: Longest side of the result, in device pixels.
+        box: Further fit the result in this ``(width, height)``, in device pixels, so
+            that painting it is a copy rather than a scaling on the GUI thread.
+        pixel_ratio: Device pixels per logical pixel of the screen it is for.
 
     Raises:
         UnreadableImage: The file cannot be read as an image.
     """
-    return pil_to_qimage(open_oriented(path, max_side))
+    image = open_oriented(path, max_side)
+    if box is not None:
+        image.thumbnail(box, Image.Resampling.LANCZOS)
+    result = pil_to_qimage(image)
+    result.setDevicePixelRatio(pixel_ratio)
+    return result
 
 
 class _ThumbnailJob(QRunnable):
@@ -57,12 +74,14 @@ class _ThumbnailJob(QRunnable):
         self._key = key
         self._generation = generation
         self._max_side = loader.max_side
+        self._box = loader.box
+        self._ratio = loader.pixel_ratio
 
     def run(self) -> None:
         if self._generation != self._loader.generation:
             return  # the view moved on after this job was taken from the queue
         try:
-            image = decode(self._key, self._max_side)
+            image = decode(self._key, self._max_side, self._box, self._ratio)
         except UnreadableImage as error:
             emit_safely(self._loader._job_done, self._key, error.reason, self._generation)
             return
@@ -77,9 +96,11 @@ class ThumbnailLoader(QObject):
     """Loads and caches downscaled photos.
 
     Args:
-        max_side: Longest side of the images made, in pixels (None: full size).
+        max_side: Longest side of the images made, in device pixels (None: full size).
         cache_bytes: Memory the cache may use.
-        threads: Decoding threads.
+        threads: Decoding threads (default: all cores but one, for the GUI thread).
+        box: Fit the images in this ``(width, height)`` too (device pixels).
+        pixel_ratio: Device pixels per logical pixel of the images.
         parent: Owner.
 
     Signals:
@@ -95,11 +116,17 @@ class ThumbnailLoader(QObject):
         self,
         max_side: int | None = THUMBNAIL_SIDE,
         cache_bytes: int = THUMBNAIL_CACHE_BYTES,
-        threads: int = 2,
+        threads: int | None = None,
+        box: tuple[int, int] | None = None,
+        pixel_ratio: float = 1.0,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.max_side = max_side
+        self.box = box
+        self.pixel_ratio = pixel_ratio
+        if threads is None:
+            threads = min(4, max(1, (os.cpu_count() or 2) - 1))
         self.generation = 0
         self._cache_bytes = cache_bytes
         self._used = 0
@@ -155,11 +182,11 @@ class ThumbnailLoader(QObject):
         if isinstance(result, QImage):
             pixmap = QPixmap.fromImage(result)  # on the GUI thread, as pixmaps must be
             self._store(key, pixmap)
-            emit(self.loaded, key, result)
+            self.loaded.emit(key, result)
         else:
             self._errors[key] = str(result)
-            log.info("No thumbnail for %s: %s", key, result)
-            emit(self.failed, key, str(result))
+            log.debug("No thumbnail for %s: %s", key, result)
+            self.failed.emit(key, str(result))
 
     def _store(self, key: str, pixmap: QPixmap) -> None:
         old = self._cache.pop(key, None)
@@ -173,4 +200,4 @@ class ThumbnailLoader(QObject):
 
 
 def _cost(pixmap: QPixmap) -> int:
-    return pixmap.width() * pixmap.height() * 4
+    return pixmap.width() * pixmap.height() * 4  # device pixels, 4 bytes each

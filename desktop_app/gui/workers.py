@@ -35,7 +35,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from desktop_app.engine.errors import EngineError
 from desktop_app.engine.types import Phase, Progress
-from desktop_app.gui.signals import emit
 
 if TYPE_CHECKING:
     from desktop_app.engine.library import Library
@@ -90,7 +89,7 @@ def emit_safely(signal: Any, *args: object) -> bool:
         Whether the signal was emitted.
     """
     try:
-        emit(signal, *args)
+        signal.emit(*args)
     except RuntimeError:  # "Signal source has been deleted"
         log.debug("Dropped a result: its receiver is gone")
         return False
@@ -184,7 +183,7 @@ class IndexController(QObject):
             return False
         self._cancel = threading.Event()
         self._running = True
-        emit(self.running_changed, True)
+        self.running_changed.emit(True)
         self.pool.start(_ScanJob(self, factory, self._cancel))
         return True
 
@@ -200,14 +199,14 @@ class IndexController(QObject):
     @Slot(object)
     def _on_job_finished(self, summary: object) -> None:
         self._running = False
-        emit(self.running_changed, False)
-        emit(self.finished, summary)
+        self.running_changed.emit(False)
+        self.finished.emit(summary)
 
     @Slot(str, object)
     def _on_job_failed(self, message: str, error: object) -> None:
         self._running = False
-        emit(self.running_changed, False)
-        emit(self.failed, message, error)
+        self.running_changed.emit(False)
+        self.failed.emit(message, error)
 
 
 class _FunctionJob(QRunnable):
@@ -266,6 +265,8 @@ class TaskRunner(QObject):
         function: Callable[[], Any],
         on_success: Callable[[Any], None],
         on_failure: Callable[[BaseException], None] | None = None,
+        *,
+        priority: int = 0,
     ) -> int:
         """Run ``function()`` in the pool; call back with its result on the GUI thread.
 
@@ -273,6 +274,7 @@ class TaskRunner(QObject):
             function: The work; it must not touch widgets or GUI-thread objects.
             on_success: Called with the return value.
             on_failure: Called with the exception; by default it is logged.
+            priority: Queued tasks of higher priority start first.
 
         Returns:
             A token for :meth:`drop`.
@@ -280,7 +282,7 @@ class TaskRunner(QObject):
         token = next(self._tokens)
         with self._lock:
             self._callbacks[token] = (on_success, on_failure or _log_failure)
-        self.pool.start(_FunctionJob(self, token, function))
+        self.pool.start(_FunctionJob(self, token, function), priority)
         return token
 
     def drop(self, token: int) -> None:

@@ -21,8 +21,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
-from desktop_app.gui.signals import emit
-
 #: Zoom limits, relative to fitting the whole photo in the view.
 MIN_ZOOM, MAX_ZOOM = 1.0, 64.0
 #: Zoom step of one wheel notch or one key press.
@@ -145,7 +143,7 @@ class ZoomView(QGraphicsView):
     def _user_view(self, zoom: float, center: QPointF) -> None:
         self.set_view(zoom, center)
         self._center = self._visible_center()
-        emit(self.view_changed, self._zoom, self.center())
+        self.view_changed.emit(self._zoom, self.center())
 
     def _visible_center(self) -> QPointF:
         width, height = self.image_size()
@@ -162,7 +160,7 @@ class ZoomView(QGraphicsView):
         if self._applying or not self.has_image():
             return
         self._center = self._visible_center()
-        emit(self.view_changed, self._zoom, self.center())
+        self.view_changed.emit(self._zoom, self.center())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120

@@ -92,6 +92,7 @@ def test_thumbnails_arrive_for_the_waiting_row_only(qtbot, loader, tmp_path):
     qtbot.waitUntil(
         lambda: all(isinstance(t, QPixmap) for t in model.index(1, 0).data(ThumbnailsRole))
     )
+    qtbot.waitUntil(lambda: bool(changed))  # collected for a few ms, then one signal
     assert set(changed) == {1}
     thumbs = model.index(1, 0).data(ThumbnailsRole)
     assert max(thumbs[0].width(), thumbs[0].height()) == 64

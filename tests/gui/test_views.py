@@ -12,7 +12,6 @@ from desktop_app.gui.compare import CompareDialog, PreviewDialog
 from desktop_app.gui.models import GroupModel
 from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress
 from desktop_app.gui.query_panel import QueryPanel
-from desktop_app.gui.signals import emit
 from desktop_app.gui.thumbnails import ThumbnailLoader
 from tests.gui.factories import grouping, record, resolver, write_photo
 
@@ -207,6 +206,6 @@ def test_small_panels(qtbot):
     qtbot.addWidget(empty)
     empty.set_recent([["/photos/a", "/photos/b"]])
     with qtbot.waitSignal(empty.recent_requested) as blocker:
-        emit(empty.recent.itemActivated, empty.recent.item(0))
+        empty.recent.itemActivated.emit(empty.recent.item(0))
     assert blocker.args == [["/photos/a", "/photos/b"]]
     assert isinstance(QPixmap(), QPixmap)

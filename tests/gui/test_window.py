@@ -20,7 +20,6 @@ from desktop_app.gui import dialogs
 from desktop_app.gui import settings as keys
 from desktop_app.gui.compare import CompareDialog
 from desktop_app.gui.main_window import MainWindow
-from desktop_app.gui.signals import emit
 from tests.gui.factories import scene, write_library
 
 ORIGINALS, COPIES = 5, 2
@@ -365,7 +364,7 @@ def test_close_library_and_reopen_from_recent(qtbot, make_window, library):
     assert window.pages.currentWidget() is window.empty
     assert window.groups.model.rowCount() == 0
     assert window.empty.recent.count() == 1
-    emit(window.empty.recent.itemActivated, window.empty.recent.item(0))
+    window.empty.recent.itemActivated.emit(window.empty.recent.item(0))
     wait_idle(qtbot, window)
     assert window.groups.model.rowCount() == ORIGINALS
     assert QPoint(0, 0) == QPoint(0, 0)
@@ -392,3 +391,50 @@ def test_photo_context_menu_actions(qtbot, make_window, library, monkeypatch):
         window.actions.find_similar.trigger()
     assert window.query_panel.model.total() >= COPIES + 1
     assert scene(0) is not None
+
+
+def test_large_regroups_run_off_the_gui_thread_and_stale_ones_are_dropped(
+    qtbot, make_window, library, monkeypatch
+):
+    from desktop_app.gui import regroup
+
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    session = window.session
+    monkeypatch.setattr(regroup, "SYNC_REGROUP_PAIRS", -1)  # everything is "large"
+    session.regrouper.set_pairs(session.pairs, session.library.rank())  # forget the cache
+    applied = []
+    session.grouping_changed.connect(lambda found: applied.append(found.threshold))
+    session.threshold = 3
+    session.regroup()
+    assert applied == []  # not on the GUI thread: nothing yet
+    session.threshold = 5
+    session.regroup()  # the slider moved on before the first result came back
+    qtbot.waitUntil(lambda: applied == [5], timeout=5000)
+    qtbot.wait(100)
+    assert applied == [5] and session.grouping.threshold == 5
+
+
+def test_slow_thresholds_are_warmed_up_in_the_background(qtbot, make_window, library, monkeypatch):
+    from desktop_app.gui import regroup
+
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    session = window.session
+    monkeypatch.setattr(regroup, "SYNC_REGROUP_PAIRS", -1)
+    session.regrouper.set_pairs(session.pairs, session.library.rank())
+    with qtbot.waitSignal(session.grouping_changed, timeout=5000):
+        session.regroup()  # the first one shown starts the warm-up of every other threshold
+    reach = session.pairs.threshold
+    qtbot.waitUntil(
+        lambda: all(session.regrouper.cached(t) is not None for t in range(reach + 1)),
+        timeout=10_000,
+    )
+    with qtbot.waitSignal(session.grouping_changed, timeout=10) as blocker:
+        session.threshold = 2
+        session.regroup()  # cached: delivered before regroup() returns
+    assert blocker.args[0].threshold == 2
