@@ -7,6 +7,8 @@ its slots; nothing here knows what they do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
@@ -109,6 +111,20 @@ class Actions:
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_qt = make("About &Qt")
         self.about_qt.setMenuRole(QAction.MenuRole.AboutQtRole)
+
+    def fill_recent_menu(
+        self, recent: list[list[str]], open_library: Callable[[list[str]], object]
+    ) -> None:
+        """List ``recent`` libraries in File › Open Recent; picking one calls ``open_library``."""
+        menu = self.recent_menu
+        menu.clear()
+        for folders in recent:
+            action = QAction(" + ".join(folders), menu)
+            action.triggered.connect(lambda _=False, f=folders: open_library(f))
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.clear_recent)
+        menu.setEnabled(bool(recent))
 
     def photo_actions(self) -> list[QAction]:
         """Actions that need one selected photo."""

@@ -16,14 +16,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
     QStackedWidget,
-    QWidget,
 )
 
 from desktop_app.engine import recovery
@@ -99,12 +98,11 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.query_dock)
         self.query_dock.hide()
         self.failure_panel = FailurePanel()
-        self.failure_dock = self._dock(
-            "Unreadable Files",
-            "failure-dock",
-            self.failure_panel,
-            Qt.DockWidgetArea.BottomDockWidgetArea,
-        )
+        self.failure_dock = QDockWidget("Unreadable Files", self)
+        self.failure_dock.setObjectName("failure-dock")
+        self.failure_dock.setWidget(self.failure_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.failure_dock)
+        self.failure_dock.hide()
         self.scan_progress = ScanProgress()
         self.scan_progress.hide()
         self.statusBar().addPermanentWidget(self.scan_progress, 1)
@@ -120,14 +118,6 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore()
         self._update_actions()
-
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        dock.hide()
-        return dock
 
     def _connect(self) -> None:
         a, s = self.actions, self.session
@@ -254,16 +244,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _fill_recent_menu(self) -> None:
-        menu = self.actions.recent_menu
-        menu.clear()
         recent = self.settings.recent_libraries()
-        for folders in recent:
-            action = QAction(" + ".join(folders), menu)
-            action.triggered.connect(lambda _=False, f=folders: self.open_folders(f))
-            menu.addAction(action)
-        menu.addSeparator()
-        menu.addAction(self.actions.clear_recent)
-        menu.setEnabled(bool(recent))
+        self.actions.fill_recent_menu(recent, self.open_folders)
         self.empty.set_recent(recent)
 
     def _on_clear_recent_triggered(self) -> None:
@@ -366,15 +348,12 @@ class MainWindow(QMainWindow):
     def preview(self, record: ImageRecord) -> PreviewDialog:
         """Show one photo large."""
         dialog = PreviewDialog(record, self.previews, self.thumbnails, self)
-        self.previews.request(record.path)
         dialog.show()
         return dialog
 
     def compare(self, left: ImageRecord, right: ImageRecord) -> CompareDialog:
         """Show two photos side by side."""
         dialog = CompareDialog(left, right, self.previews, self.thumbnails, self)
-        for record in (left, right):
-            self.previews.request(record.path)
         dialog.show()
         return dialog
 
