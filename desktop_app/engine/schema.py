@@ -4,6 +4,11 @@
 file from version N to N + 1 inside one transaction. Cache tables (images, postings,
 pair chunks) may be dropped and rebuilt by a step; the tables in :data:`DATA_TABLES`
 hold the user's data and every step must carry their rows over.
+
+History: version 1 holds the cache and the library folders; version 2 adds the user's
+cleanup data: the journal of file operations (``operations`` and ``journal``, see
+``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
+keep-the-best presets (``presets``, ``presets.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,17 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
-DATA_TABLES: tuple[str, ...] = ("roots", "meta")
+DATA_TABLES: tuple[str, ...] = (
+    "roots",
+    "meta",
+    "operations",
+    "journal",
+    "ignored_pairs",
+    "presets",
+)
 
 #: ``meta`` keys that describe the cache; they are not salvaged into a rebuilt catalog.
 CACHE_META_KEYS = frozenset({"index_watermark", "pairs_upto", "pairs_watermark", "pairs_rotations"})
@@ -65,6 +77,55 @@ CREATE TABLE pair_chunks(
 """
 
 
+# Version 2: the cleanup data. No foreign keys between ``journal`` and ``operations``:
+# a salvage after damage must keep every journal row it can read, even one whose
+# operation row was on a lost page (recovery.py inserts rows one by one).
+_V2 = """
+CREATE TABLE operations(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,
+    started_ns INTEGER NOT NULL,
+    finished_ns INTEGER,
+    state TEXT NOT NULL,
+    target BLOB,
+    note TEXT
+);
+CREATE TABLE journal(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation INTEGER NOT NULL,
+    source BLOB NOT NULL,
+    destination BLOB,
+    info BLOB,
+    info_text TEXT,
+    token BLOB NOT NULL,
+    digest BLOB,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    error TEXT,
+    restored BLOB,
+    image TEXT,
+    updated_ns INTEGER NOT NULL
+);
+CREATE INDEX journal_operation ON journal(operation, id);
+CREATE INDEX journal_open ON journal(state)
+    WHERE state NOT IN ('done', 'failed', 'restored');
+CREATE TABLE ignored_pairs(
+    a BLOB NOT NULL,
+    b BLOB NOT NULL,
+    added_ns INTEGER NOT NULL,
+    a_path BLOB,
+    b_path BLOB,
+    PRIMARY KEY(a, b)
+) WITHOUT ROWID;
+CREATE TABLE presets(
+    name TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    updated_ns INTEGER NOT NULL
+);
+"""
+
+
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits the open transaction first.
     for statement in script.split(";"):
@@ -77,8 +138,16 @@ def _create_v1(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO meta(key, value) VALUES('created_ns', ?)", (str(time.time_ns()),))
 
 
+def _add_cleanup_tables(db: sqlite3.Connection) -> None:
+    """Version 1 -> 2: new tables only; every existing row stays as it is."""
+    _run(db, _V2)
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
-STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _create_v1}
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _create_v1,
+    1: _add_cleanup_tables,
+}
 
 
 def migrate(db: sqlite3.Connection, version: int) -> None:

@@ -10,53 +10,64 @@ Why it is exact. Multi-index hashing (MIH, see ``mih.py``): cut the *live* bits 
 not constant across the whole input; bit 63, the DC term, is always set in real pHashes
 and counts for nothing) into m disjoint segments with radii r_i, some possibly unprobed.
 If d(x, y) <= D and sum(r_i + 1) >= D + 1, some segment has d_i <= r_i (pigeonhole), so
-probing every bucket within r_i of a bucket, in every probed segment, meets every pair
-within D; each candidate is then verified by its full 64-bit distance. A pair can lie
-within the radius of several segments; it is kept only by the first one (a test on the
-verified hits, which are few), so nothing is counted twice and nothing is lost.
+probing every bucket within r_i of each item's bucket, in every probed segment, meets
+every pair within D; each candidate is then verified by its full 64-bit distance. A pair
+can lie within the radius of several segments; it is kept only by the first one (a test
+on the verified hits, which are few), so nothing is counted twice and nothing is lost.
+Within a segment, an item in bucket u probes u ^ M only when u ^ M > u (u has a 0 at
+M's highest bit), and pairs inside one bucket are taken once in a separate pass, so each
+pair of items meets once per segment.
 
 The layouts. Segments are consecutive runs of the live bits, m = 3..6 of near-equal
 width (21 bits each for m = 3 over 63 live bits, 16/16/16/15 for m = 4, ...), each held
-as the hashes sorted by segment value plus a direct-address table of bucket starts
-(2**w entries, so w <= 22). The stored SQLite index uses 4 x 16 bits; we may use wider
-segments because a probe here is an array index, not a B-tree lookup.
+as the hashes sorted by segment value, a direct-address table of bucket starts (2**w
+int64, so w <= 22) and a bool occupancy table (2**w bytes: 2 MiB at 21 bits, which stays
+in L2). The stored SQLite index uses 4 x 16 bits; we may use wider segments because a
+probe here is a byte read, not a B-tree lookup.
 
-What each step costs (2-core AMD EPYC, numpy 2.4; ``benchmarks/pairs.py`` measures the
-constants below in the same run):
-- setup: one sort per probed segment, about 0.1 s per million hashes;
-- probe: for each flip mask M of weight <= r_i and each non-empty bucket u, look up
-  bucket u ^ M; only u < u ^ M is probed (a pair of buckets once), so V(w, r)/2 lookups
-  per non-empty bucket, about 1.5 ns each;
-- candidates: every item of one bucket against every item of the other, expanded in
-  chunks of 2**18 (numpy ``repeat``/``take``, then XOR + ``bitwise_count``), about 10 ns
-  each. This dominates: it is sum over bucket pairs of c_u * c_v, which on biased
-  real-like bits is about 10x what uniform bits would give at 21-bit segments;
-- dedupe and output: only on verified hits.
-Blocked brute force compares a block of 256 rows with 4096 columns at a time (one
-XOR + popcount + compare per pair, all in L2), about 1.3 ns per pair.
+What each step costs. Single-core seconds, fitted by least squares over ten layouts of
+the synthetic benchmark (AMD EPYC, numpy 2.4; the constants are in ``search_plan.py``):
+- setup, 0.4 us per hash and probed segment: one argsort, tables, the planner's counts;
+- probe, 7 ns: an item against one flipped bucket, n (V(w, r) - 1) / 2 + n of them per
+  segment; numpy ``take`` on the occupancy table, then ``flatnonzero``;
+- row, 34 ns: a probe that finds a non-empty bucket becomes a row (item, bucket start,
+  bucket length) for the expansion; about occupancy x probes of them;
+- candidate, 2.3 ns: an item against one hash of a probed bucket. Runs are short, and
+  ``repeat`` over short runs costs more than the comparisons, so rows are sorted by run
+  length (a radix sort on uint8) and column j of every row longer than j is one vector
+  ``take`` + XOR + ``bitwise_count`` + compare over a prefix of the rows; runs beyond 8
+  finish through ``repeat``. Candidates are sum over bucket pairs of c_u * c_v, about 10x
+  what uniform bits would give at 21 bits on real-like biased bits;
+- output, about 0.25 us per pair found: one int64 sort key per pair (ranks, distance,
+  transform).
+Blocked brute force compares 64 rows with 4096 columns at a time into buffers reused for
+every block (fresh 2 MB temporaries cost 3.6x more, in page faults), 0.85 ns per pair.
 
-What the model chooses. It samples 2,000 hashes, measures for each layout and radius how
-often a sampled pair falls within the radius of each segment, and prices candidates,
-probes and setup with the constants above, against n(n-1)/2 brute-force pairs; the radii
-per layout are found by a small dynamic programme (cost is additive over segments). On
-the synthetic benchmark data (docs/benchmarks.md) that gives MIH with three 21-bit
-segments at thresholds up to about 12 for a million hashes, four 16-bit segments around
-12-14, and brute force at 16 for 100,000 hashes (MIH would read a fifth of all pairs as
-candidates at 8x the cost per pair). Under 5,000 hashes brute force is used outright.
+What the model chooses (``search_plan.py``; docs/benchmarks.md has the measured table).
+At 100,000 synthetic hashes: three 21-bit segments up to threshold 8 (few probes find a
+bucket, few candidates), four or five narrower ones at 10-14, where rows would dominate
+at 21 bits, and brute force at 16, where MIH would read a fifth of all pairs as
+candidates. At 1,000,000: three 21-bit segments up to 10 (at 10: about 4e9 candidates
+and 1.7e9 probes, 35 s of one core), four 16-bit segments at 12 and beyond. Under 5,000
+hashes brute force is used outright (milliseconds).
 
 Rotations (``variants``). The distance of a pair is the minimum over the 8 transforms and
 both directions (variant hashes are not bit permutations of each other). MIH runs the
 identity self-join and then, for each of the 7 other transforms t, a cross join of
 variants[:, t] against the hashes over all ordered pairs: 0.5 + 7 = 7.5 times the
-candidate pairs of the plain search, so about 15x its time (brute force does 15 XORs per
-pair instead of 1, the same factor). A stored index would pay it in space or in probes:
-either index all 8 variants (8x the postings) and query with the plain hash, or index
-the plain hash and probe with all 8 variants of the query (8x the lookups per query).
+candidate pairs of the plain search, plus 14 times its probes: about 9x the time
+measured at 100,000 hashes (brute force does 15 XORs per pair instead of 1, 15x). A
+stored index would pay it in space or in probes: either index all 8 variants (8x the
+postings) and query with the plain hash, or index the plain hash and probe with all 8
+variants of the query (8x the lookups per query).
 
-Threads. Work is cut into jobs of about 2**21 probe lookups (or row blocks for brute
-force) run on a thread pool; numpy releases the GIL inside the large ufunc, take and
-repeat calls, so two cores give most of a 2x. ``cancel`` is checked between chunks and
-``progress`` is called from the calling thread as jobs finish.
+Threads and memory. Work is cut into jobs of about 2**21 probes (or row blocks for brute
+force) run on a thread pool, at most two jobs per thread in flight; numpy releases the
+GIL inside ``take``, ``repeat`` and the ufuncs, so two cores give 1.5-1.8x. A job's
+arrays are bounded by its probes and by chunks of 2**17 rows, so the peak is the tables
+(about 60 MB per segment at 1M hashes) plus the pairs found: under 0.5 GB at 1M hashes
+and threshold 10. ``cancel`` is checked between chunks and ``progress`` is called from
+the calling thread as jobs finish.
 """
 
 from __future__ import annotations
@@ -64,26 +75,22 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from desktop_app.engine.config import default_workers
+from desktop_app.engine.search_plan import Plan, VariantArray, plan_search
 from desktop_app.engine.segment_join import (
-    MAX_DIRECT_BITS,
     Cancelled,
     Hits,
     Job,
-    Segment,
     Table,
     cross_join_count,
     cross_join_jobs,
-    segment_values,
     self_join_count,
     self_join_jobs,
 )
@@ -94,45 +101,15 @@ __all__ = ["Cancelled", "Plan", "all_pairs", "brute_force_pairs", "plan_search"]
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-VariantArray = npt.NDArray[np.uint64]
 
-#: Seconds per verified candidate pair, per probe lookup, per brute-force pair and per
-#: hash sorted into one segment table (measured, see the notes above).
-COST_CANDIDATE = 10e-9
-COST_PROBE = 1.5e-9
-COST_BRUTE = 1.3e-9
-COST_SETUP = 1.2e-7
 #: Pairs are sorted by one int64 key holding both ranks and 16 bits of distance and
 #: transform, which caps the input at sqrt(2**47) hashes.
 MAX_HASHES = 11_000_000
-#: Below this many hashes the planner does not sample: brute force takes milliseconds.
-SMALL = 5_000
-_SAMPLE = 2_000
-_BRUTE_ROWS = 256
+_BRUTE_ROWS = 64
 _BRUTE_COLS = 4096
 
 #: The transform that undoes each transform.
 INVERSE = np.array([Transform(t).value for t in (0, 3, 2, 1, 4, 5, 6, 7)], dtype=np.uint8)
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """How :func:`all_pairs` will search: brute force, or MIH over ``segments``.
-
-    ``segments`` lists only the probed segments, in probing order. ``estimate`` is the
-    modelled single-core time in seconds and ``candidates`` the modelled candidate pairs.
-    """
-
-    method: str
-    segments: tuple[Segment, ...] = ()
-    estimate: float = 0.0
-    candidates: float = 0.0
-
-    def describe(self) -> str:
-        if self.method == "brute":
-            return "brute force"
-        parts = ", ".join(f"{s.width}b r{s.radius}" for s in self.segments)
-        return f"MIH [{parts}]"
 
 
 def _check(
@@ -160,101 +137,6 @@ def _check(
         if not np.array_equal(variants[:, 0], hashes):
             raise ValueError("variants[:, 0] must equal hashes (the identity transform)")
     return ids, hashes, variants
-
-
-def _live_bits(hashes: HashArray, variants: VariantArray | None) -> tuple[int, ...]:
-    """Bit positions that are not the same in every hash and every variant."""
-    values = hashes if variants is None else variants.ravel()
-    if values.size == 0:
-        return ()
-    ones = int(np.bitwise_or.reduce(values))
-    zeros = int(np.bitwise_or.reduce(~values))
-    return tuple(b for b in range(64) if (ones >> b) & 1 and (zeros >> b) & 1)
-
-
-def _ball(width: int, radius: int) -> int:
-    return sum(math.comb(width, k) for k in range(min(radius, width) + 1))
-
-
-def plan_search(hashes: HashArray, threshold: int, *, variants: VariantArray | None = None) -> Plan:
-    """Choose the cheaper exact method for these hashes at this threshold.
-
-    Args:
-        hashes: The hashes to search (as for :func:`all_pairs`).
-        threshold: The largest distance to find.
-        variants: Transform hashes, if rotations are matched.
-
-    Returns:
-        The plan with the smallest modelled cost.
-    """
-    n = int(hashes.shape[0])
-    pairs = n * (n - 1) / 2
-    # Rotations: one self-join plus 7 cross joins over ordered pairs.
-    joins = 1.0 if variants is None else 15.0
-    brute = Plan("brute", estimate=COST_BRUTE * pairs * joins, candidates=pairs * joins)
-    live = _live_bits(hashes, variants)
-    if n < SMALL or len(live) < 3:
-        return brute
-    rng = np.random.default_rng(0)
-    sample = hashes[rng.choice(n, size=min(n, _SAMPLE), replace=False)]
-    upper = np.triu_indices(sample.shape[0], 1)
-    xor = (sample[:, None] ^ sample[None, :])[upper]
-    best = brute
-    for m in range(3, 7):
-        width = -(-len(live) // m)
-        if width > MAX_DIRECT_BITS or m > len(live):
-            continue
-        cuts = [len(live) * k // m for k in range(m + 1)]
-        segs = [live[cuts[k] : cuts[k + 1]] for k in range(m)]
-        # cost[k][u]: segment k given u units of radius (u = 0: not probed).
-        costs: list[list[tuple[float, float]]] = []
-        for bits in segs:
-            mask = np.uint64(sum(1 << b for b in bits))
-            hist = np.bincount(np.bitwise_count(xor & mask), minlength=65)
-            share = np.cumsum(hist) / max(1, xor.shape[0])
-            distinct = float(np.count_nonzero(np.bincount(segment_values(hashes, bits))))
-            row = [(0.0, 0.0)]
-            for units in range(1, threshold + 2):
-                radius = units - 1
-                cand = pairs * joins * float(share[min(radius, 64)])
-                probes = distinct * _ball(len(bits), radius) * (joins - 0.5)
-                row.append(
-                    (
-                        COST_CANDIDATE * cand + COST_PROBE * probes + COST_SETUP * n * joins,
-                        cand,
-                    )
-                )
-            costs.append(row)
-        plan = _cheapest(segs, costs, threshold + 1)
-        if plan is not None and plan.estimate < best.estimate:
-            best = plan
-    return best
-
-
-def _cheapest(
-    segs: list[tuple[int, ...]], costs: list[list[tuple[float, float]]], units: int
-) -> Plan | None:
-    """Spread ``units`` of radius over the segments at least cost (dynamic programme)."""
-    inf: tuple[float, float, tuple[int, ...]] = (math.inf, 0.0, ())
-    table = [inf] * (units + 1)
-    table[0] = (0.0, 0.0, ())
-    for row in costs:
-        nxt = [inf] * (units + 1)
-        for used, (cost, cand, alloc) in enumerate(table):
-            if math.isinf(cost):
-                continue
-            for give in range(units - used + 1):
-                c, k = row[give]
-                if cost + c < nxt[used + give][0]:
-                    nxt[used + give] = (cost + c, cand + k, (*alloc, give))
-        table = nxt
-    cost, cand, alloc = table[units]
-    if math.isinf(cost):
-        return None
-    segments = tuple(
-        Segment(bits, give - 1) for bits, give in zip(segs, alloc, strict=True) if give
-    )
-    return Plan("mih", segments, estimate=cost, candidates=cand)
 
 
 def _assemble(
@@ -320,14 +202,22 @@ def _brute_jobs(
     def job(r0: int) -> Records:
         r1 = min(n, r0 + rows_per_job)
         out: Records = []
+        # Buffers reused for every block: fresh 2 MB temporaries cost more in page faults
+        # than the XOR and popcount themselves (0.8 against 2.9 ns per pair measured).
+        xor_buf = np.empty(_BRUTE_ROWS * _BRUTE_COLS, np.uint64)
+        dist_buf = np.empty(_BRUTE_ROWS * _BRUTE_COLS, np.uint8)
+        near_buf = np.empty(_BRUTE_ROWS * _BRUTE_COLS, np.bool_)
         for b0 in range(r0, r1, _BRUTE_ROWS):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
             b1 = min(r1, b0 + _BRUTE_ROWS)
             for c0 in range(b0, n, _BRUTE_COLS):
                 c1 = min(n, c0 + _BRUTE_COLS)
-                # Only pairs with column > row; the first column block holds the diagonal.
-                upper = np.arange(c0, c1)[None, :] > np.arange(b0, b1)[:, None] if c0 < b1 else None
+                shape = (b1 - b0, c1 - c0)
+                size = shape[0] * shape[1]
+                x = xor_buf[:size].reshape(shape)
+                d = dist_buf[:size].reshape(shape)
+                near = near_buf[:size].reshape(shape)
                 rows, cols = hashes[b0:b1, None], hashes[None, c0:c1]
                 # (left, right, t, swapped): left turned by t against right.
                 tests: list[tuple[HashArray, HashArray, int, bool]] = [(rows, cols, 0, False)]
@@ -336,14 +226,16 @@ def _brute_jobs(
                         tests.append((variants[b0:b1, t, None], cols, t, False))
                         tests.append((variants[None, c0:c1, t], rows, t, True))
                 for left, right, t, swapped in tests:
-                    d = np.bitwise_count(left ^ right)
-                    near = d <= limit
-                    if upper is not None:
-                        near &= upper
-                    r, c = np.nonzero(near)
-                    if r.size:
-                        x, y = r + b0, c + c0
-                        hits = (y, x, d[r, c]) if swapped else (x, y, d[r, c])
+                    np.bitwise_xor(left, right, out=x)
+                    np.bitwise_count(x, out=d)
+                    np.less_equal(d, limit, out=near)
+                    if c0 < b1:  # the block holding the diagonal: only column > row
+                        near &= np.arange(c0, c1)[None, :] > np.arange(b0, b1)[:, None]
+                    hit = np.flatnonzero(near_buf[:size])
+                    if hit.size:
+                        r, c = np.divmod(hit, shape[1])
+                        x_pos, y_pos = r + b0, c + c0
+                        hits = (y_pos, x_pos, d[r, c]) if swapped else (x_pos, y_pos, d[r, c])
                         out.append((hits, t))
         return out
 
@@ -497,7 +389,7 @@ def all_pairs(
         ValueError: Mismatched or duplicate ids, a negative threshold, bad variants.
     """
     ids, hashes, variants = _check(ids, hashes, threshold, variants)
-    workers = workers or min(2, default_workers()) or 1
+    workers = workers or default_workers()
     started = time.perf_counter()
     if plan is None:
         plan = plan_search(hashes, threshold, variants=variants)

@@ -1,13 +1,14 @@
 """Exact segment joins in numpy: the multi-index half of the bulk all-pairs search.
 
-``search.py`` explains the design and chooses the layout; this module does the work.
-A *segment* is a set of bit positions with a probe radius. For one segment we sort the
-hashes by their segment value and keep a direct-address table of bucket starts (so the
-segment may be at most :data:`MAX_DIRECT_BITS` wide). A *probe* with a flip mask ``M``
-pairs each non-empty bucket ``u`` with bucket ``u ^ M``; every item of one bucket is a
-*candidate* against every item of the other, and each candidate is verified by its full
-Hamming distance. Candidates are expanded in chunks of at most :data:`CHUNK` so memory
-stays bounded whatever the bucket sizes.
+``search.py`` explains the design and its costs; ``search_plan.py`` chooses the layout;
+this module does the work. A *segment* is a set of bit positions with a probe radius. For
+one segment we sort the hashes by their segment value and keep a direct-address table of
+bucket starts and a bool occupancy table (so the segment may be at most
+:data:`MAX_DIRECT_BITS` wide). A *probe* takes an item in bucket ``u`` and a flip mask
+``M``; if bucket ``u ^ M`` has items, the probe becomes a *row*: the item against each
+hash of that bucket (the *candidates*), each verified by its full Hamming distance.
+Rows are expanded in chunks (:data:`CHUNK` candidates, 2**17 rows) so memory stays
+bounded whatever the bucket sizes.
 
 Each job returns its verified hits already deduplicated across segments: a pair is kept
 only by the first probed segment within whose radius it lies (see :func:`_first_finder`),
@@ -36,9 +37,9 @@ Hits = tuple[Int64Array, Int64Array, DistArray]
 MAX_DIRECT_BITS = 22
 #: Candidates expanded at once; about 40 bytes each while a chunk is live.
 CHUNK = 1 << 18
-#: Probe lookups (bucket x mask) per job: the unit of progress, cancellation and threads.
+#: Probes (item x flip mask) per job: the unit of progress, cancellation and threads.
 PROBES_PER_JOB = 1 << 21
-#: Rows (items of the smaller bucket of a pair) expanded at once.
+#: Rows expanded at once.
 _ROW_CHUNK = 1 << 17
 
 _ARANGE = np.arange(CHUNK, dtype=np.int64)
@@ -96,7 +97,6 @@ class Table:
     counts: Int64Array  # items per bucket, 2**width entries
     occupied: npt.NDArray[np.bool_]  # counts > 0: a probe reads one byte, not eight
     starts: Int64Array  # first sorted position of each bucket, 2**width + 1 entries
-    nonempty: Int64Array  # bucket values with at least one item, ascending
 
     @staticmethod
     def build(hashes: HashArray, segment: Segment) -> Table:
@@ -114,7 +114,6 @@ class Table:
             counts=counts,
             occupied=counts > 0,
             starts=starts,
-            nonempty=np.flatnonzero(counts),
         )
 
 

@@ -1,0 +1,285 @@
+"""Keep-the-best rules: the criteria that decide which copy of a photo to keep.
+
+A :class:`KeepRules` is an ordered list of :class:`Criterion` with their preferences
+(the format order, the preferred folders); :func:`choose` applies it to the members of
+a group, narrowing the candidates criterion by criterion, and says which criterion
+decided and on what values, for the window's tooltip: "kept: largest pixel count
+(6000x4000 vs 3000x2000)". Rules are saved by name as presets (``presets.py``);
+``selection.py`` turns the choices into marks.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from desktop_app.engine.errors import UsageError
+from desktop_app.engine.types import ImageRecord, Member
+
+
+class Criterion(enum.StrEnum):
+    """One way to compare copies; the names are what presets and ``--keep`` use."""
+
+    PIXELS = "pixels"
+    FORMAT = "format"
+    SIZE = "size"
+    DATE = "date"
+    PATH = "path"
+    FOLDER = "folder"
+
+    @property
+    def label(self) -> str:
+        """How the user sees it ("largest pixel count")."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    Criterion.PIXELS: "largest pixel count",
+    Criterion.FORMAT: "preferred format",
+    Criterion.SIZE: "larger file",
+    Criterion.DATE: "earliest date taken",
+    Criterion.PATH: "path without a copy suffix, then shortest path",
+    Criterion.FOLDER: "preferred folder",
+}
+
+#: Formats from most to least preferred, by family (see :func:`format_family`).
+DEFAULT_FORMATS: tuple[str, ...] = ("RAW", "TIFF", "PNG", "HEIC", "JPEG", "WEBP")
+
+#: Extensions of camera RAW formats (the hashing module names a RAW file's format so).
+_RAW_NAMES = (
+    "3FR ARI ARW CR2 CR3 CRW DCR DNG ERF IIQ K25 KDC MEF MOS MRW NEF NRW ORF PEF RAF "
+    "RAW RW2 RWL SR2 SRF SRW X3F"
+)
+
+#: Format names (Pillow's, or a RAW file's extension) grouped under one family name.
+FAMILIES: dict[str, frozenset[str]] = {
+    "RAW": frozenset(_RAW_NAMES.split()),
+    "TIFF": frozenset({"TIFF", "TIF"}),
+    "PNG": frozenset({"PNG"}),
+    "HEIC": frozenset({"HEIC", "HEIF", "HIF"}),
+    "JPEG": frozenset({"JPEG", "JPG", "JPE", "MPO"}),
+    "WEBP": frozenset({"WEBP"}),
+}
+
+#: Words that file managers add to a copied file's name, in a few languages
+#: (Windows " - Copy", macOS " copy", German "Kopie", French "copie", ...).
+_COPY_WORDS = "copy|kopie|copie|copia|kopia|kopio|kopya|másolat"
+_COPY_MARKS = (
+    re.compile(rf"(?:^|[\s_-])(?:{_COPY_WORDS})(?:[\s_-]*\d+)?$", re.IGNORECASE),
+    re.compile(r"\s*\(\d+\)$"),
+    re.compile(rf"^(?:{_COPY_WORDS})(?:\s*\(\d+\))?\s+of\s+", re.IGNORECASE),
+)
+
+
+def copy_marks(path: str) -> int:
+    """How many parts of ``path`` carry a copy suffix ("IMG (1)", "IMG - Copy", ...)."""
+    parts = [p for p in path.split(os.sep) if p]
+    if parts:
+        parts[-1] = os.path.splitext(parts[-1])[0]
+    return sum(any(mark.search(part) for mark in _COPY_MARKS) for part in parts)
+
+
+def format_family(record: ImageRecord) -> str:
+    """The family of a photo's format ("RAW" for a CR2), or its own name if in none."""
+    name = (record.format or os.path.splitext(record.path)[1].lstrip(".")).upper()
+    for family, members in FAMILIES.items():
+        if name in members:
+            return family
+    return name
+
+
+def human_size(n: int) -> str:
+    """``8.1 MB``: sizes as the file managers show them (powers of 1000)."""
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True, slots=True)
+class KeepRules:
+    """How to choose the keeper: criteria in order, and their preferences.
+
+    Attributes:
+        criteria: Applied in order; each one narrows the candidates to those best by it,
+            until one is left.
+        formats: Format families (or format names) from most to least preferred;
+            formats not listed come after all listed ones.
+        folders: Preferred folders, most preferred first.
+    """
+
+    criteria: tuple[Criterion, ...] = tuple(Criterion)
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    folders: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(set(self.criteria)) != len(self.criteria):
+            raise UsageError("A criterion is listed twice.")
+        object.__setattr__(self, "formats", tuple(f.strip().upper() for f in self.formats))
+        object.__setattr__(
+            self, "folders", tuple(os.path.abspath(os.path.expanduser(f)) for f in self.folders)
+        )
+
+    @classmethod
+    def parse(
+        cls, text: str, *, formats: Sequence[str] | None = None, folders: Sequence[str] = ()
+    ) -> KeepRules:
+        """Rules from a comma-separated criteria list ("pixels,format,size").
+
+        Raises:
+            UsageError: An unknown or repeated criterion.
+        """
+        names = [n.strip().lower() for n in text.split(",") if n.strip()]
+        try:
+            criteria = tuple(Criterion(n) for n in names)
+        except ValueError:
+            known = ", ".join(c.value for c in Criterion)
+            raise UsageError(f"Unknown criterion in {text!r}; choose from {known}.") from None
+        return cls(criteria, tuple(formats) if formats else DEFAULT_FORMATS, tuple(folders))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for storage (presets) and for the JSON output."""
+        return {
+            "criteria": [c.value for c in self.criteria],
+            "formats": list(self.formats),
+            "folders": list(self.folders),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeepRules:
+        """Inverse of :meth:`to_json`; unknown criteria are dropped (a newer preset)."""
+        criteria = tuple(Criterion(c) for c in data.get("criteria", []) if c in set(Criterion))
+        return cls(
+            criteria,
+            tuple(data.get("formats") or DEFAULT_FORMATS),
+            tuple(data.get("folders") or ()),
+        )
+
+
+# --------------------------------------------------------------------- comparing copies
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _format_rank(rules: KeepRules, record: ImageRecord) -> int:
+    family = format_family(record)
+    name = (record.format or "").upper()
+    for rank, wanted in enumerate(rules.formats):
+        if wanted in (family, name):
+            return rank
+    return len(rules.formats)
+
+
+def _folder_rank(rules: KeepRules, record: ImageRecord) -> int:
+    for rank, folder in enumerate(rules.folders):
+        if _inside(record.path, folder):
+            return rank
+    return len(rules.folders)
+
+
+def _key(criterion: Criterion, rules: KeepRules, r: ImageRecord) -> tuple[Any, ...]:
+    """Sort key of a photo for one criterion: smaller is better."""
+    if criterion is Criterion.PIXELS:
+        return (-r.pixels,)
+    if criterion is Criterion.FORMAT:
+        return (_format_rank(rules, r),)
+    if criterion is Criterion.SIZE:
+        return (-r.size,)
+    if criterion is Criterion.DATE:
+        return (r.taken is None, r.taken or "")
+    if criterion is Criterion.PATH:
+        return (copy_marks(r.path), len(r.path))
+    return (_folder_rank(rules, r),)
+
+
+def _show(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRecord) -> str:
+    """How ``r`` looks on the criterion that separated it from ``other``."""
+    if criterion is Criterion.PIXELS:
+        return f"{r.width}x{r.height}"
+    if criterion is Criterion.FORMAT:
+        family = format_family(r)
+        return r.format or family if family == "RAW" else family
+    if criterion is Criterion.SIZE:
+        return human_size(r.size)
+    if criterion is Criterion.DATE:
+        return (r.taken or "no date").replace("T", " ")
+    if criterion is Criterion.PATH:
+        if copy_marks(r.path) != copy_marks(other.path):
+            return os.path.basename(r.path)
+        return f"{len(r.path)} characters"
+    rank = _folder_rank(rules, r)
+    return rules.folders[rank] if rank < len(rules.folders) else "another folder"
+
+
+def _why(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRecord) -> str:
+    """The criterion's label, adjusted to what actually differed (for the path one)."""
+    if criterion is Criterion.PATH:
+        if copy_marks(r.path) != copy_marks(other.path):
+            return "path without a copy suffix"
+        return "shortest path"
+    return criterion.label
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The keeper among some candidates, and why.
+
+    Attributes:
+        keeper: Index of the keeper in the member list.
+        reason: "kept: <criterion> (<keeper's value> vs <runner-up's value>)".
+        losses: For each other candidate, the criterion it lost on.
+    """
+
+    keeper: int
+    reason: str
+    losses: dict[int, str]
+
+
+def choose(members: Sequence[Member], rules: KeepRules, candidates: Sequence[int]) -> Choice:
+    """Apply the criteria in order to ``candidates`` (indexes into ``members``).
+
+    Ties left after every criterion go to the first candidate by path, so that the
+    choice never depends on the order the groups came in.
+    """
+    alive = sorted(candidates, key=lambda i: members[i].image.path)
+    if not alive:
+        raise ValueError("no candidate")
+    losses: dict[int, str] = {}
+    reason = "kept: the only candidate"
+    for criterion in rules.criteria:
+        if len(alive) == 1:
+            break
+        keys = {i: _key(criterion, rules, members[i].image) for i in alive}
+        best = min(keys.values())
+        survivors = [i for i in alive if keys[i] == best]
+        if len(survivors) == len(alive):
+            continue
+        winner = members[survivors[0]].image
+        dropped = sorted((i for i in alive if keys[i] != best), key=lambda i: keys[i])
+        for i in dropped:
+            loser = members[i].image
+            losses[i] = (
+                f"not kept: {_why(criterion, rules, winner, loser)} "
+                f"({_show(criterion, rules, loser, winner)} vs "
+                f"{_show(criterion, rules, winner, loser)})"
+            )
+        runner_up = members[dropped[0]].image
+        reason = (
+            f"kept: {_why(criterion, rules, winner, runner_up)} "
+            f"({_show(criterion, rules, winner, runner_up)} vs "
+            f"{_show(criterion, rules, runner_up, winner)})"
+        )
+        alive = survivors
+    if len(alive) > 1:
+        for i in alive[1:]:
+            losses[i] = "not kept: equal on every criterion; the first by path is kept"
+        reason = "kept: equal on every criterion, first by path"
+    return Choice(alive[0], reason, losses)
