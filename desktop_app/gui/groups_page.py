@@ -121,4 +121,5 @@ class GroupsPage(QWidget):
 
     def _on_index_running_changed(self, running: bool) -> None:
         if running and self.session.grouping is None:
+            self.summary.setText("Indexing the library…")
             self.show_notice("Indexing the photos…\nThe groups appear when the scan ends.")

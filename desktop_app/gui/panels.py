@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -65,6 +66,7 @@ class ScanProgress(QWidget):
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(True)
         self.cancel = QPushButton("Cancel")
+        self.cancel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.cancel.setToolTip("Stop the scan; what was done is kept and the next scan resumes")
         self.cancel.clicked.connect(self._on_cancel_clicked)
         layout = QHBoxLayout(self)
@@ -118,11 +120,13 @@ class FailurePanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, 320)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.summary = QLabel("")
         reveal = QPushButton("Show in folder")
@@ -144,7 +148,7 @@ class FailurePanel(QWidget):
                 "They are left alone; fix or remove them and rescan."
             )
         else:
-            self.summary.setText("Every file of the library could be read.")
+            self.summary.setText("No unreadable files.")
 
     def _selected_path(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -193,8 +197,10 @@ class EmptyState(QWidget):
         button.clicked.connect(self.open_requested)
         self.recent_title = QLabel("Recent libraries")
         self.recent = QListWidget()
-        self.recent.setMaximumWidth(520)
-        self.recent.setMaximumHeight(160)
+        self.recent.setMinimumWidth(460)
+        self.recent.setMaximumWidth(640)
+        self.recent.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.recent.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.recent.itemActivated.connect(self._on_recent_item_activated)
         self.recent.itemClicked.connect(self._on_recent_item_activated)
 
@@ -223,6 +229,9 @@ class EmptyState(QWidget):
             self.recent.addItem(item)
         self.recent.setVisible(bool(libraries))
         self.recent_title.setVisible(bool(libraries))
+        rows = max(1, min(len(libraries), 6))
+        frame = 2 * self.recent.frameWidth()
+        self.recent.setFixedHeight(rows * self.recent.sizeHintForRow(0) + frame + 2)
 
     def _on_recent_item_activated(self, item: QListWidgetItem) -> None:
         self.recent_requested.emit(list(item.data(Qt.ItemDataRole.UserRole)))
