@@ -1,0 +1,5 @@
+"""The desktop window: a thin Qt layer over :mod:`desktop_app.engine`.
+
+Nothing here hashes, searches or runs SQL; the window drives a
+:class:`~desktop_app.engine.library.Library` and shows what it returns.
+"""

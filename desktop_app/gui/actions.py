@@ -1,0 +1,226 @@
+"""The window's actions, menus and toolbar, declared in one place.
+
+:class:`Actions` makes every :class:`QAction` with its text, shortcut and tip, and
+:func:`build_menus` / :func:`build_toolbar` arrange them. The window connects them to
+its slots; nothing here knows what they do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
+
+Key = QKeySequence.StandardKey
+
+
+class Actions:
+    """Every action of the main window.
+
+    Args:
+        window: The window that owns the actions.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        style = window.style()
+
+        def make(
+            label: str,
+            shortcut: QKeySequence | Key | str | None = None,
+            tip: str = "",
+            icon: QStyle.StandardPixmap | None = None,
+            checkable: bool = False,
+        ) -> QAction:
+            action = QAction(label, window)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            if tip:
+                action.setStatusTip(tip)
+                action.setToolTip(tip)
+            if icon is not None:
+                action.setIcon(style.standardIcon(icon))
+            action.setCheckable(checkable)
+            return action
+
+        pix = QStyle.StandardPixmap
+        self.open_folder = make(
+            "&Open Folder…", Key.Open, "Open a folder as a library", pix.SP_DirOpenIcon
+        )
+        self.add_folder = make(
+            "&Add Folder to Library…", "Ctrl+Shift+O", "Add another folder to the open library"
+        )
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.clear_recent = make("Clear Recent Libraries")
+        self.find_photo = make(
+            "&Find Photo…",
+            Key.Find,
+            "Choose a photo and see where else the library has it",
+            pix.SP_FileDialogContentsView,
+        )
+        self.paste = make("&Paste Photo", Key.Paste, "Ask about the photo on the clipboard")
+        self.close_library = make("&Close Library", Key.Close, "Close the open library")
+        self.quit = make("&Quit", Key.Quit, "Quit Doppel")
+        self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.rescan = make(
+            "&Rescan", Key.Refresh, "Look for new, changed and deleted photos", pix.SP_BrowserReload
+        )
+        self.stop_scan = make(
+            "&Stop Scan", "Ctrl+.", "Stop the scan; the next one resumes", pix.SP_BrowserStop
+        )
+        self.stricter = make("S&tricter", "Ctrl+[", "Lower the distance threshold by one")
+        self.looser = make("&Looser", "Ctrl+]", "Raise the distance threshold by one")
+
+        self.preview = make(
+            "&Preview", None, "Show the selected photo large (Enter, or double-click)"
+        )
+        self.compare = make(
+            "&Compare Selected",
+            "Ctrl+D",
+            "Compare the two selected photos side by side",
+            pix.SP_FileDialogDetailedView,
+        )
+        self.open_file = make(
+            "Open in &Viewer", "Ctrl+Return", "Open the photo with the system's viewer"
+        )
+        self.show_in_folder = make(
+            "Show in &Folder", "Ctrl+Shift+R", "Show the photo in the file manager"
+        )
+        self.find_similar = make(
+            "Find &Similar Photos", "Ctrl+Shift+F", "Ask about the selected photo"
+        )
+        self.copy_path = make("Copy &Path", "Ctrl+Shift+C", "Copy the selected photo's path")
+
+        self.rotations = make(
+            "Match &Rotated and Mirrored Copies",
+            checkable=True,
+            tip="Also find copies turned by quarter turns or mirrored (from the next scan on)",
+        )
+        self.skip_hidden = make(
+            "Skip &Hidden Folders", checkable=True, tip="Do not look inside hidden folders"
+        )
+        self.rescan_on_open = make(
+            "Rescan When &Opening",
+            checkable=True,
+            tip="Look for changes every time a library is opened",
+        )
+
+        self.about = make("&About Doppel", tip="Version and how Doppel works")
+        self.about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_qt = make("About &Qt")
+        self.about_qt.setMenuRole(QAction.MenuRole.AboutQtRole)
+
+    def fill_recent_menu(
+        self, recent: list[list[str]], open_library: Callable[[list[str]], object]
+    ) -> None:
+        """List ``recent`` libraries in File › Open Recent; picking one calls ``open_library``."""
+        menu = self.recent_menu
+        menu.clear()
+        for folders in recent:
+            action = QAction(" + ".join(folders), menu)
+            action.triggered.connect(lambda _=False, f=folders: open_library(f))
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.clear_recent)
+        menu.setEnabled(bool(recent))
+
+    def photo_actions(self) -> list[QAction]:
+        """Actions that need one selected photo."""
+        return [
+            self.preview,
+            self.open_file,
+            self.show_in_folder,
+            self.find_similar,
+            self.copy_path,
+        ]
+
+    def library_actions(self) -> list[QAction]:
+        """Actions that need an open library."""
+        return [self.add_folder, self.close_library, self.rescan, self.stricter, self.looser]
+
+
+def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> None:
+    """The menu bar: File, View, Photo, Settings, Help."""
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    file.addAction(actions.open_folder)
+    file.addAction(actions.add_folder)
+    file.addMenu(actions.recent_menu)
+    file.addSeparator()
+    file.addAction(actions.find_photo)
+    file.addAction(actions.paste)
+    file.addSeparator()
+    file.addAction(actions.close_library)
+    file.addAction(actions.quit)
+
+    view = bar.addMenu("&View")
+    view.addAction(actions.rescan)
+    view.addAction(actions.stop_scan)
+    view.addSeparator()
+    view.addAction(actions.stricter)
+    view.addAction(actions.looser)
+    view.addSeparator()
+    for toggle in docks:
+        view.addAction(toggle)
+
+    photo = bar.addMenu("&Photo")
+    photo.addAction(actions.preview)
+    photo.addAction(actions.compare)
+    photo.addSeparator()
+    photo.addAction(actions.open_file)
+    photo.addAction(actions.show_in_folder)
+    photo.addAction(actions.copy_path)
+    photo.addSeparator()
+    photo.addAction(actions.find_similar)
+
+    settings = bar.addMenu("&Settings")
+    settings.addAction(actions.rotations)
+    settings.addAction(actions.skip_hidden)
+    settings.addAction(actions.rescan_on_open)
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(actions.about)
+    help_menu.addAction(actions.about_qt)
+
+
+def build_toolbar(window: QMainWindow, actions: Actions) -> QToolBar:
+    """The main toolbar."""
+    bar = window.addToolBar("Main")
+    bar.setObjectName("main-toolbar")
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for action in (
+        actions.open_folder,
+        actions.rescan,
+        actions.stop_scan,
+        None,
+        actions.find_photo,
+        actions.compare,
+    ):
+        if action is None:
+            bar.addSeparator()
+        else:
+            bar.addAction(action)
+    return bar
+
+
+def photo_menu(window: QMainWindow, actions: Actions) -> QMenu:
+    """The context menu of a photo."""
+    menu = QMenu(window)
+    for action in (
+        actions.preview,
+        actions.compare,
+        None,
+        actions.open_file,
+        actions.show_in_folder,
+        actions.copy_path,
+        None,
+        actions.find_similar,
+    ):
+        if action is None:
+            menu.addSeparator()
+        else:
+            menu.addAction(action)
+    return menu

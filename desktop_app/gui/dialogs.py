@@ -1,0 +1,178 @@
+"""Dialogs: About, errors, catalog trouble, and a whole group of copies.
+
+Every modal question goes through a function of this module, so the tests can answer
+it by monkeypatching the function instead of clicking a real message box.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListView,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+import desktop_app
+from desktop_app.engine.errors import CatalogCorrupt, CatalogError, CatalogLocked, CatalogTooNew
+from desktop_app.engine.types import Group, ImageRecord, Match
+from desktop_app.gui import text
+from desktop_app.gui.cards import CardDelegate, CardInfo, CardListView
+from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
+from desktop_app.gui.thumbnails import ThumbnailLoader
+
+log = logging.getLogger(__name__)
+
+ABOUT_TEXT = """<h3>Doppel {version}</h3>
+<p>Finds duplicate and near-duplicate photos in your library: re-saved, resized,
+re-encoded, bordered, rotated or mirrored copies, and byte-identical files.</p>
+<p>Each photo gets a 64-bit perceptual hash; two photos are copies when few of their
+bits differ (the Hamming distance). An exact segment index in SQLite finds every such
+pair, and the slider regroups them as you move it.</p>
+<p>Doppel never changes or deletes your photos.</p>
+<p>Catalog: <code>{catalog}</code></p>"""
+
+
+def show_about(parent: QWidget | None, catalog: str) -> None:
+    """The About box."""
+    QMessageBox.about(
+        parent,
+        "About Doppel",
+        ABOUT_TEXT.format(version=desktop_app.__version__, catalog=catalog),
+    )
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
+    """A warning box with ``message`` (and a "Show Details" part if given)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
+    )
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def ask_catalog_action(parent: QWidget | None, error: CatalogError) -> str:
+    """Ask what to do about a catalog that cannot be used.
+
+    Returns:
+        "rebuild" (set the damaged file aside and start a new one), "retry" (it was
+        locked; try again) or "cancel".
+    """
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("The catalog cannot be used")
+    box.setText(str(error))
+    actions: dict[object, str] = {}
+    if isinstance(error, (CatalogCorrupt, CatalogTooNew)):
+        box.setInformativeText(
+            "Doppel can rebuild it: the old file is kept next to it under a dated name, your "
+            "library folders are carried over, and the photos are indexed again. Your photos "
+            "are not touched."
+        )
+        actions[box.addButton("Rebuild Catalog", QMessageBox.ButtonRole.AcceptRole)] = "rebuild"
+    elif isinstance(error, CatalogLocked):
+        box.setInformativeText("Close the other program that uses it (another Doppel?) and retry.")
+        actions[box.addButton("Retry", QMessageBox.ButtonRole.AcceptRole)] = "retry"
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return actions.get(box.clickedButton(), "cancel")
+
+
+def show_crash(parent: QWidget | None, summary: str, details: str) -> None:
+    """The dialog of the exception hook: something went wrong that we did not expect."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle("Doppel ran into a problem")
+    box.setText("Something went wrong that Doppel did not expect. Your photos were not changed.")
+    box.setInformativeText(summary)
+    box.setDetailedText(details)
+    box.exec()
+
+
+class GroupDialog(QDialog):
+    """Every photo of one group, as cards, for groups too large for one row.
+
+    Args:
+        group: The group.
+        loader: Thumbnails.
+        parent: Owner window.
+
+    Signals:
+        photo_activated(ImageRecord): A photo was double-clicked.
+        compare_requested(list): Compare was pressed with two photos selected.
+    """
+
+    photo_activated = Signal(object)
+    compare_requested = Signal(list)
+
+    def __init__(
+        self,
+        group: Group,
+        loader: ThumbnailLoader | None,
+        roots: Sequence[str] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(f"Group {group.index + 1}: {text.plural(len(group.members), 'photo')}")
+        reference = group.reference.image.id
+        self.model = MatchModel(loader, self)
+        self.model.set_matches(
+            [Match(m.image, m.distance, m.identical, m.transform) for m in group.members],
+            threshold=255,
+        )
+
+        def to_info(match: Match) -> CardInfo:
+            return CardInfo(
+                match.image,
+                match.distance,
+                match.identical,
+                match.transform,
+                reference=match.image.id == reference,
+                folder=text.relative_folder(match.image.path, roots),
+            )
+
+        self.list = CardListView()
+        self.list.thumbnails_role = ThumbnailsRole
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setItemDelegate(CardDelegate(to_info, MatchRole, ThumbnailsRole, self.list))
+        self.list.setModel(self.model)
+        self.list.doubleClicked.connect(
+            lambda index: self.photo_activated.emit(self.model.match_at(index.row()).image)
+        )
+        info = QLabel(
+            f"{text.human_size(group.extra_bytes)} in extra copies. Select two photos "
+            "(Ctrl+click) to compare them, or double-click one to preview it."
+        )
+        info.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        self.compare = buttons.addButton("Compare", QDialogButtonBox.ButtonRole.ActionRole)
+        self.compare.setEnabled(False)
+        self.compare.clicked.connect(lambda: self.compare_requested.emit(self.selected_photos()))
+        self.list.selectionModel().selectionChanged.connect(
+            lambda *_: self.compare.setEnabled(len(self.selected_photos()) == 2)
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(info)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        self.resize(980, 640)
+
+    def selected_photos(self) -> list[ImageRecord]:
+        """The selected photos."""
+        rows = sorted(i.row() for i in self.list.selectionModel().selectedIndexes())
+        return [self.model.match_at(r).image for r in rows]

@@ -1,0 +1,334 @@
+"""Qt item models over the engine's plain results.
+
+* :class:`GroupModel` adapts a :class:`~desktop_app.engine.types.Grouping` (flat numpy
+  arrays, possibly tens of thousands of groups). Rows are resolved to records lazily,
+  when the view asks for them, and kept in a small LRU, so regrouping 100,000 photos
+  costs one model reset and nothing per row.
+* :class:`MatchModel` adapts the matches of a query, filtered by the query slider.
+* :class:`FailureModel` lists files that could not be read, with the reason.
+
+Thumbnails live under custom roles and come from a
+:class:`~desktop_app.gui.thumbnails.ThumbnailLoader`: ``data()`` returns what is cached
+and requests the rest; when an image arrives, only the rows waiting for it get a
+``dataChanged``. None of these models run queries (STYLE.md section 1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QPixmap
+
+from desktop_app.engine.types import FileFailure, Group, Grouping, Match
+from desktop_app.gui import text
+from desktop_app.gui.thumbnails import ThumbnailLoader
+
+log = logging.getLogger(__name__)
+
+#: :class:`~desktop_app.engine.types.Group` of a row of :class:`GroupModel`.
+GroupRole = Qt.ItemDataRole.UserRole + 1
+#: list of ``QPixmap`` (ready), ``str`` (why it failed) or None (loading), one per card.
+ThumbnailsRole = Qt.ItemDataRole.UserRole + 2
+#: :class:`~desktop_app.engine.types.Match` of a row of :class:`MatchModel`.
+MatchRole = Qt.ItemDataRole.UserRole + 3
+#: Path of the photo of a row of :class:`MatchModel` or :class:`FailureModel`.
+PathRole = Qt.ItemDataRole.UserRole + 4
+
+Index = QModelIndex | QPersistentModelIndex
+Thumbnail = QPixmap | str | None
+
+#: Resolved groups kept by a :class:`GroupModel` (a screenful is a dozen).
+_GROUP_CACHE = 512
+#: How long arriving thumbnails are collected before their rows are repainted.
+_REPAINT_DELAY_MS = 15
+
+
+def thumbnail(loader: ThumbnailLoader | None, path: str) -> Thumbnail:
+    """What to draw for ``path``: its pixmap, the reason it has none, or None (loading)."""
+    if loader is None:
+        return None
+    error = loader.error(path)
+    if error is not None:
+        return error
+    return loader.pixmap(path)
+
+
+class _ThumbnailRows:
+    """Which rows wait for which thumbnail, so that a loaded image repaints only them.
+
+    Thumbnails arrive by the dozen while the view scrolls; the rows they complete are
+    collected for :data:`_REPAINT_DELAY_MS` and announced with one ``dataChanged`` over
+    their span, instead of one signal (and one pass of the view's bookkeeping) each.
+    """
+
+    def __init__(self, model: QAbstractItemModel) -> None:
+        self._model = model
+        self._rows: dict[str, set[int]] = {}
+        self._ready: set[int] = set()
+        self._timer = QTimer(model)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(_REPAINT_DELAY_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def wait(self, key: str, row: int) -> None:
+        self._rows.setdefault(key, set()).add(row)
+
+    def arrived(self, key: str) -> None:
+        rows = self._rows.pop(key, None)
+        if rows:
+            self._ready |= rows
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._ready.clear()
+        self._timer.stop()
+
+    def _on_timer_timeout(self) -> None:
+        count = self._model.rowCount()
+        rows = [r for r in self._ready if r < count]
+        self._ready.clear()
+        if rows:
+            top = self._model.index(min(rows), 0)
+            bottom = self._model.index(max(rows), 0)
+            self._model.dataChanged.emit(top, bottom, [ThumbnailsRole])
+
+
+class GroupModel(QAbstractListModel):
+    """One row per group of copies, largest group first.
+
+    Args:
+        loader: Where thumbnails come from (None: no thumbnails, for tests).
+        parent: Owner.
+    """
+
+    def __init__(self, loader: ThumbnailLoader | None = None, parent: object = None) -> None:
+        super().__init__(parent)  # type: ignore[arg-type]
+        self._grouping: Grouping | None = None
+        self._rows = 0
+        self._resolve: Callable[[Grouping, int], Group] | None = None
+        self._groups: OrderedDict[int, Group] = OrderedDict()
+        self._waiting = _ThumbnailRows(self)
+        #: Cards per row the view can show; thumbnails are requested for these only.
+        self.visible_cards = 8
+        self._loader = loader
+        if loader is not None:
+            loader.loaded.connect(self._on_thumbnail_ready)
+            loader.failed.connect(self._on_thumbnail_ready)
+
+    @property
+    def grouping(self) -> Grouping | None:
+        """The grouping shown, if any."""
+        return self._grouping
+
+    def set_grouping(
+        self, grouping: Grouping | None, resolve: Callable[[Grouping, int], Group] | None
+    ) -> None:
+        """Show ``grouping``; ``resolve(grouping, row)`` turns a row into a Group."""
+        self.beginResetModel()
+        self._grouping = grouping
+        self._rows = 0 if grouping is None else len(grouping)
+        self._resolve = resolve
+        self._groups.clear()
+        self._waiting.clear()
+        self.endResetModel()
+
+    def group(self, row: int) -> Group:
+        """The resolved group at ``row``."""
+        found = self._groups.get(row)
+        if found is None:
+            assert self._grouping is not None and self._resolve is not None
+            found = self._resolve(self._grouping, row)
+            self._groups[row] = found
+            if len(self._groups) > _GROUP_CACHE:
+                self._groups.popitem(last=False)
+        else:
+            self._groups.move_to_end(row)
+        return found
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._rows
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or self._grouping is None:
+            return None
+        row = index.row()
+        if role == GroupRole:
+            return self.group(row)
+        if role == ThumbnailsRole:
+            members = self.group(row).members[: self.visible_cards]
+            out = []
+            for member in members:
+                found = thumbnail(self._loader, member.image.path)
+                if found is None:
+                    self._waiting.wait(member.image.path, row)
+                out.append(found)
+            return out
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            group = self.group(row)
+            return f"{text.plural(len(group.members), 'photo')}: {group.reference.image.name}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            group = self.group(row)
+            lines = [
+                f"{m.image.path} ({text.relation(m.distance, m.identical, k == 0)})"
+                for k, m in enumerate(group.members)
+            ]
+            return "\n".join(lines)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def _on_thumbnail_ready(self, key: str, *_: object) -> None:
+        self._waiting.arrived(key)
+
+
+class MatchModel(QAbstractListModel):
+    """The matches of a query within the query slider's threshold, nearest first."""
+
+    def __init__(self, loader: ThumbnailLoader | None = None, parent: object = None) -> None:
+        super().__init__(parent)  # type: ignore[arg-type]
+        self._all: tuple[Match, ...] = ()
+        self._shown: list[Match] = []
+        self._threshold = 0
+        self._waiting = _ThumbnailRows(self)
+        self._loader = loader
+        if loader is not None:
+            loader.loaded.connect(self._on_thumbnail_ready)
+            loader.failed.connect(self._on_thumbnail_ready)
+
+    def set_matches(self, matches: Sequence[Match], threshold: int) -> None:
+        """Show ``matches`` (sorted nearest first) up to ``threshold``."""
+        self.beginResetModel()
+        self._all = tuple(matches)
+        self._threshold = threshold
+        self._shown = [m for m in self._all if m.distance <= threshold]
+        self._waiting.clear()
+        self.endResetModel()
+
+    def set_threshold(self, threshold: int) -> None:
+        """Filter the matches by a new threshold."""
+        self.set_matches(self._all, threshold)
+
+    def total(self) -> int:
+        """Matches known, whatever the threshold."""
+        return len(self._all)
+
+    def match_at(self, row: int) -> Match:
+        """The match at ``row``."""
+        return self._shown[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._shown)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._shown):
+            return None
+        found = self._shown[index.row()]
+        if role == MatchRole:
+            return found
+        if role == PathRole:
+            return found.image.path
+        if role == ThumbnailsRole:
+            pixmap = thumbnail(self._loader, found.image.path)
+            if pixmap is None:
+                self._waiting.wait(found.image.path, index.row())
+            return [pixmap]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"{found.image.name} ({text.relation(found.distance, found.identical, False)})"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return found.image.path
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def _on_thumbnail_ready(self, key: str, *_: object) -> None:
+        self._waiting.arrived(key)
+
+
+class FailureModel(QAbstractTableModel):
+    """Files that could not be read: name, folder and reason."""
+
+    HEADERS = ("File", "Reason", "Folder")
+
+    def __init__(self, parent: object = None) -> None:
+        super().__init__(parent)  # type: ignore[arg-type]
+        self._failures: list[FileFailure] = []
+
+    def set_failures(self, failures: Sequence[FileFailure]) -> None:
+        """Show ``failures``."""
+        self.beginResetModel()
+        self._failures = list(failures)
+        self.endResetModel()
+
+    def failure(self, row: int) -> FileFailure:
+        """The failure at ``row``."""
+        return self._failures[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._failures)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._failures):
+            return None
+        failure = self._failures[index.row()]
+        if role == PathRole:
+            return failure.path
+        if role == Qt.ItemDataRole.DisplayRole:
+            column = index.column()
+            if column == 0:
+                return failure.path.rsplit("/", 1)[-1]
+            if column == 1:
+                return failure.reason
+            return text.folder(failure.path)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{failure.path}\n{failure.reason}"
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )

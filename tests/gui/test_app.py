@@ -1,0 +1,100 @@
+"""Starting the application: icon, logging, exception hook, ``run()``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import pytest
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.gui import app as app_module
+from desktop_app.gui import dialogs
+from desktop_app.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def clean_process_state(monkeypatch):
+    """Undo what run() installs process-wide: hooks, handlers, the SIGINT handler."""
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(app_module, "qInstallMessageHandler", lambda handler: None)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    sigint = signal.getsignal(signal.SIGINT)
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    signal.signal(signal.SIGINT, sigint)
+
+
+def test_the_icon_has_every_size(qapp):
+    icon = app_module.app_icon()
+    assert not icon.isNull()
+    sizes = {s.width() for s in icon.availableSizes()}
+    assert {16, 32, 48, 256, 512} <= sizes
+    assert not icon.pixmap(QSize(64, 64)).isNull()
+
+
+def test_exception_hook_logs_and_shows_a_dialog(monkeypatch, allowed_warnings):
+    allowed_warnings.append("Unexpected error")
+    shown = []
+    monkeypatch.setattr(
+        dialogs, "show_crash", lambda parent, summary, details: shown.append((summary, details))
+    )
+    hook = app_module.ExceptionHook()
+    try:
+        raise ValueError("boom")
+    except ValueError as error:
+        hook(type(error), error, error.__traceback__)
+    assert shown and shown[0][0] == "ValueError: boom"
+    assert "Traceback" in shown[0][1] and "raise ValueError" in shown[0][1]
+
+
+def test_logging_goes_to_a_file(tmp_path, clean_process_state):
+    path = tmp_path / "logs" / "doppel.log"
+    app_module.install_logging(path)
+    logging.getLogger("desktop_app.test").info("hello %s", "file")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "hello file" in path.read_text()
+
+
+def test_run_opens_the_window_and_the_folders(qapp, tmp_path, monkeypatch, clean_process_state):
+    monkeypatch.setattr(app_module, "log_file", lambda: tmp_path / "doppel.log")
+    opened = []
+    monkeypatch.setattr(
+        MainWindow, "open_folders", lambda self, folders: opened.append(folders) or True
+    )
+    windows = []
+
+    def close_it():
+        windows.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        for window in windows:
+            window.close()
+
+    QTimer.singleShot(300, close_it)
+    assert app_module.run(["/photos/a", "/photos/b"], str(tmp_path / "catalog.sqlite")) == 0
+    assert opened == [["/photos/a", "/photos/b"]]
+    assert windows and not windows[0].windowIcon().isNull()
+    assert qapp.applicationName() == "Doppel"
+    for window in windows:
+        window.deleteLater()
+
+
+def test_run_refuses_a_broken_qt_binding(
+    qapp, tmp_path, monkeypatch, clean_process_state, allowed_warnings
+):
+    allowed_warnings.append("loses references")
+    monkeypatch.setattr(app_module, "log_file", lambda: tmp_path / "doppel.log")
+    monkeypatch.setattr(app_module, "binding_problem", lambda: "This PySide6 loses references.")
+    shown = []
+    monkeypatch.setattr(
+        dialogs, "show_error", lambda parent, title, message, details="": shown.append(message)
+    )
+    assert app_module.run([], None) == 3
+    assert shown == ["This PySide6 loses references."]
