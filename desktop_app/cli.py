@@ -169,13 +169,25 @@ def _config(args: argparse.Namespace) -> EngineConfig:
     return EngineConfig(**kwargs)
 
 
-def _configure_logging(verbosity: int, printer: ProgressPrinter) -> None:
+def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[], None]:
+    """Send log records to stderr above the progress bar; returns what undoes it.
+
+    :func:`main` undoes it on the way out, so that calling it in-process (tests, scripts)
+    leaves no handler bound to a stream that may be closed by then.
+    """
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = printer.log_handler()
     handler.setFormatter(logging.Formatter("doppel: %(levelname)s: %(message)s"))
     root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+    def restore() -> None:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+    return restore
 
 
 def _run_steps(
@@ -485,9 +497,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     printer = ProgressPrinter(sys.stderr)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]  # `doppel` and `doppel FOLDER` open the window
+    restore_logging: Callable[[], None] = lambda: None  # noqa: E731
     try:
         args = build_parser().parse_args(argv)
-        _configure_logging(args.verbose, printer)
+        restore_logging = _configure_logging(args.verbose, printer)
         return COMMANDS[args.command](args, printer)
     except UsageError as error:
         printer.finish()
@@ -512,6 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `doppel pairs ... | head`
         sys.stderr.close()
         return EXIT_OK
+    finally:
+        restore_logging()
 
 
 def gui_main() -> int:

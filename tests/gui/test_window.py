@@ -15,6 +15,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 
 from desktop_app.demo import build_demo_library
 from desktop_app.engine import scanner
+from desktop_app.engine.config import DEFAULT_THRESHOLD
 from desktop_app.engine.types import Phase
 from desktop_app.gui import dialogs
 from desktop_app.gui import settings as keys
@@ -196,7 +197,7 @@ def test_slider_regroups_and_histogram(qtbot, make_window, library, settings):
         for value in (9, 6, 3, 0):  # a drag: only the last value regroups
             window.groups.threshold.set_value(value)
     after = blocker.args[0]
-    assert after.threshold == 0 and before.threshold == 10
+    assert after.threshold == 0 and before.threshold == DEFAULT_THRESHOLD
     assert after.extra_copies < before.extra_copies
     assert all(int(d) == 0 for d in after.distance)
     assert window.groups.model.rowCount() == len(after)
