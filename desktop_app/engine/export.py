@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from typing import Any, TextIO
 
+from desktop_app.engine.errors import UsageError
 from desktop_app.engine.selection import Decision, GroupPlan, Plan
 from desktop_app.engine.types import hash_to_hex
 
@@ -98,3 +100,32 @@ def write_json(plan: Plan, out: TextIO, **extra: Any) -> None:
     """Write :func:`to_json` indented, with a final newline."""
     json.dump(to_json(plan, **extra), out, indent=2)
     out.write("\n")
+
+
+def write_file(plan: Plan, path: str | os.PathLike[str], **extra: Any) -> str:
+    """Write the plan to ``path``: JSON for a ``.json`` name, CSV for a ``.csv`` one.
+
+    The window's File > Export writes through here (the command line writes to its
+    output stream with :func:`write_csv` / :func:`write_json`).
+
+    Args:
+        plan: The plan.
+        path: The file to write (replaced if it exists).
+        extra: Keys added at the top of the JSON form (roots, catalog, ...).
+
+    Returns:
+        The format written, ``"csv"`` or ``"json"``.
+
+    Raises:
+        UsageError: The name ends neither in ``.csv`` nor in ``.json``.
+        OSError: The file cannot be written.
+    """
+    kind = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if kind not in ("csv", "json"):
+        raise UsageError(f"Export to a .csv or a .json file, not {os.fspath(path)!r}.")
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        if kind == "json":
+            write_json(plan, out, **extra)
+        else:
+            write_csv(plan, out)
+    return kind

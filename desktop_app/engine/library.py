@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -197,21 +197,7 @@ class Library:
 
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
-        records = self.records()
-        start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
-        reference = records[int(found.members[start])]
-        members = tuple(
-            Member(
-                image=records[int(found.members[k])],
-                distance=int(found.distance[k]),
-                identical=k > start
-                and reference.digest is not None
-                and records[int(found.members[k])].digest == reference.digest,
-                transform=Transform(int(found.transform[k])),
-            )
-            for k in range(start, stop)
-        )
-        return Group(index, members)
+        return resolve_group(found, index, self.records())
 
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back
@@ -296,6 +282,34 @@ class Library:
         if isinstance(result, FileFailure):
             raise UnreadableImage(path, result.reason)
         return result
+
+
+def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord]) -> Group:
+    """Group ``index`` of ``found`` with its members' records taken from ``records``.
+
+    What :meth:`Library.resolve` does, without the Library: a worker thread (the window's
+    "Select duplicates" over every group) resolves groups from a records mapping made on
+    another thread, since the Library and its connection belong to the thread that made it.
+
+    Args:
+        found: A grouping of image ids.
+        index: The group's index in it.
+        records: Catalog records by image id (``Library.records()``).
+    """
+    start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
+    reference = records[int(found.members[start])]
+    members = tuple(
+        Member(
+            image=records[int(found.members[k])],
+            distance=int(found.distance[k]),
+            identical=k > start
+            and reference.digest is not None
+            and records[int(found.members[k])].digest == reference.digest,
+            transform=Transform(int(found.transform[k])),
+        )
+        for k in range(start, stop)
+    )
+    return Group(index, members)
 
 
 def _cancelled(summary: ScanSummary) -> ScanSummary:

@@ -63,6 +63,7 @@ __all__ = [
     "human_size",
     "select",
     "select_in",
+    "unmarked",
 ]
 
 
@@ -377,6 +378,40 @@ def select(
     only = bool(folders) if reference_groups_only is None else reference_groups_only
     plans = tuple(_plan_group(g, rules, threshold, folders, only, not_copies) for g in groups)
     return Plan(plans, rules, threshold, folders)
+
+
+def unmarked(
+    groups: Sequence[Group],
+    rules: KeepRules | None = None,
+    *,
+    threshold: int,
+    references: Sequence[str] = (),
+) -> Plan:
+    """The keeper of every group by ``rules``, with nothing marked.
+
+    How the window shows a group before "Select duplicates" or a mark of the user: which
+    copy would stay (a reference photo if the group has one), and why. The user's marks
+    then go through :meth:`Plan.mark`, which keeps the rules of a plan.
+
+    Args:
+        groups: Groups of copies.
+        rules: The keep-the-best rules; the default order when None.
+        threshold: The threshold the groups were formed with.
+        references: Reference folders: their photos are keepers and never marked.
+    """
+    rules = rules or KeepRules()
+    folders = tuple(os.path.abspath(f).rstrip(os.sep) for f in references)
+    plans = []
+    for group in groups:
+        is_ref = [any(_inside(m.image.path, f) for f in folders) for m in group.members]
+        refs = [i for i, r in enumerate(is_ref) if r]
+        choice = choose(group.members, rules, refs or range(len(group.members)))
+        notes = {
+            i: "in a reference folder: never marked" if r else "not marked"
+            for i, r in enumerate(is_ref)
+        }
+        plans.append(_finish(group, choice.keeper, set(), is_ref, notes, choice.reason))
+    return Plan(tuple(plans), rules, threshold, folders)
 
 
 def select_in(

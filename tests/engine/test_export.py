@@ -6,7 +6,10 @@ import csv
 import io
 import json
 
+import pytest
+
 from desktop_app.engine import export
+from desktop_app.engine.errors import UsageError
 from desktop_app.engine.selection import select
 from tests.engine.cleanup_support import group, record
 
@@ -46,3 +49,18 @@ def test_json_nests_rows_under_groups():
     assert first["keeper"] == "/p/a.jpg" and first["reason"].startswith("kept:")
     assert first["members"][1]["marked"] is True and first["members"][1]["size"] == 4_000
     assert data["rules"]["criteria"][0] == "pixels"
+
+
+def test_write_file_picks_the_format_by_name(tmp_path):
+    assert export.write_file(plan(), tmp_path / "plan.csv") == "csv"
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "plan.csv").read_text("utf-8"))))
+    assert len(rows) == 4 and rows[1]["marked"] == "True"
+    assert export.write_file(plan(), tmp_path / "plan.JSON", roots=["/p"]) == "json"
+    data = json.loads((tmp_path / "plan.JSON").read_text("utf-8"))
+    assert data["roots"] == ["/p"] and data["summary"]["marked"] == 2
+
+
+def test_write_file_refuses_other_names(tmp_path):
+    with pytest.raises(UsageError, match=r"\.csv or a \.json"):
+        export.write_file(plan(), tmp_path / "plan.txt")
+    assert not (tmp_path / "plan.txt").exists()

@@ -144,3 +144,12 @@ def test_nested_folders_are_one_library(library_folder, tmp_path):
     root, _ = library_folder
     with Library([root, root / "2024"], catalog=tmp_path / "c.sqlite") as nested:
         assert nested.roots == (str(root.resolve()),)
+
+
+def test_groups_resolve_from_a_records_mapping_as_the_library_does(library):
+    from desktop_app.engine.library import resolve_group
+
+    found = library.group(library.pairs(), DEFAULT_THRESHOLD)
+    records = dict(library.records())
+    for index in range(len(found)):
+        assert resolve_group(found, index, records) == library.resolve(found, index)

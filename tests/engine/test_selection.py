@@ -13,6 +13,7 @@ from desktop_app.engine.selection import (
     copy_marks,
     format_family,
     select,
+    unmarked,
 )
 from tests.engine.cleanup_support import group, record
 
@@ -307,3 +308,28 @@ def test_a_photo_said_not_to_be_a_copy_of_the_keeper_stays():
     assert plan.keeper.image is keep
     assert [d.image for d in plan.marked] == [middle]
     assert plan.decisions[2].note == "not marked: you said it is not a copy of the keeper"
+
+
+# --------------------------------------------------------------------- before any selection
+
+
+def test_unmarked_shows_the_keeper_and_marks_nothing():
+    big = record(1, f"{P}/a.jpg", width=6000, height=4000)
+    small = record(2, f"{P}/b.jpg")
+    ref = record(3, "/library/c.jpg")
+    plan = unmarked([group(small, big), group(small, ref, index=1)], threshold=10)
+    first, second = plan.groups
+    assert first.keeper.image.id == 1 and not first.marked and not second.marked
+    assert first.keeper.note == "kept: largest pixel count (6000x4000 vs 3000x2000)"
+    assert [d.note for d in first.decisions if not d.keeper] == ["not marked"]
+    assert plan.marked == []
+
+    with_ref = unmarked([group(big, ref)], threshold=10, references=["/library"])
+    (only_group,) = with_ref.groups
+    assert only_group.keeper.image.id == 3 and only_group.keeper.reference
+    assert with_ref.references == ("/library",)
+    # The user's marks then follow the plan's rules.
+    marked = with_ref.mark(0, 1)
+    assert [d.image.id for d in marked.groups[0].marked] == [1]
+    with pytest.raises(MarkingError, match="reference folder"):
+        with_ref.mark(0, 3)
