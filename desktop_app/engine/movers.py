@@ -90,9 +90,15 @@ def relative(path: str, roots: Sequence[str]) -> str:
 
 
 def move_target(request: Request, catalog_roots: Sequence[str], source: str) -> str:
-    """Where a move puts ``source``: below the destination, at its path in its library."""
+    """Where a move puts ``source``: below the destination, at its path in its library.
+
+    The request's library folders come first: the catalog also lists folders inside them
+    (a sub-folder the user made a reference folder), and a photo keeps its path relative
+    to its library folder, not to such a sub-folder.
+    """
     assert request.destination is not None
-    rel = relative(source, [*request.roots, *catalog_roots])
+    own = [r for r in request.roots if inside(source, r)]
+    rel = relative(source, own or catalog_roots)
     return os.path.join(os.path.abspath(request.destination), rel)
 
 

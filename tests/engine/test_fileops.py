@@ -622,3 +622,21 @@ def test_a_crash_during_undo_is_recovered(tmp_path, catalog, library, stage):
     fileops.run(fileops.undo(catalog))
     assert tree_digests(root) == before
     no_leftovers(root, tmp_path / "trash")
+
+
+def test_a_move_keeps_paths_relative_to_the_library_folder_not_a_sub_folder_root(
+    tmp_path, catalog, library
+):
+    # A sub-folder once made a reference folder stays in the catalog's folder list.
+    root, records = library
+    catalog.set_reference(str(root / "sub"), True)
+    catalog.set_reference(str(root / "sub"), False)
+    target = tmp_path / "dupes"
+    moving = request(records[4:], action=Action.MOVE, destination=str(target), roots=(str(root),))
+    planned = fileops.preview(catalog, moving)
+    assert [os.path.relpath(r.destination, target) for r in planned] == ["sub/b0.jpg", "sub/b1.jpg"]
+    report = fileops.run(fileops.apply(catalog, moving))
+    assert sorted(os.path.relpath(r.destination, target) for r in report.done) == [
+        "sub/b0.jpg",
+        "sub/b1.jpg",
+    ]
