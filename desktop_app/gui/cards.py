@@ -11,10 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from desktop_app.engine.selection import Decision
 from desktop_app.engine.types import ImageRecord, Transform
 from desktop_app.gui import text
 
@@ -28,6 +38,12 @@ LINES = 5
 #: Colour of the byte-identical mark and of the reference badge.
 IDENTICAL_COLOR = QColor("#2e7d32")
 REFERENCE_COLOR = QColor("#1565c0")
+#: Colours of a photo marked for removal, of the keeper, of a reference folder's photo.
+MARKED_COLOR = QColor("#c62828")
+KEEPER_COLOR = QColor("#2e7d32")
+PROTECTED_COLOR = QColor("#1565c0")
+#: Side of the mark box in the thumbnail's corner (the click target is a little larger).
+MARK_BOX = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +56,8 @@ class CardInfo:
     transform: Transform
     reference: bool
     folder: str = ""
+    #: The plan's decision on this photo (keeper, marked...), when marks are shown.
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,16 @@ def line_height(font: QFont) -> int:
 def card_size(font: QFont) -> QSize:
     """The fixed size of a card for ``font``."""
     return QSize(THUMB_W + 2 * PAD, THUMB_H + 3 * PAD + LINES * line_height(font))
+
+
+def mark_box(card: QRect) -> QRect:
+    """The mark box of a card drawn in ``card``: its top-left corner, over the thumbnail."""
+    return QRect(card.x() + PAD + 5, card.y() + PAD + 5, MARK_BOX, MARK_BOX)
+
+
+def mark_target(card: QRect) -> QRect:
+    """Where a click toggles the mark of a card drawn in ``card`` (the box, with a margin)."""
+    return mark_box(card).adjusted(-5, -5, 5, 5)
 
 
 def fit(pixmap: QPixmap, box: QRect) -> QRect:
@@ -118,9 +146,16 @@ def paint_card(
     base = palette.color(QPalette.ColorRole.Base)
     highlight = palette.color(QPalette.ColorRole.Highlight)
     frame = QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5)
-    painter.setPen(
-        QPen(highlight if selected else palette.color(QPalette.ColorRole.Mid), 2 if selected else 1)
-    )
+    decision = info.decision
+    if selected:
+        pen = QPen(highlight, 2)
+    elif decision is not None and decision.marked:
+        pen = QPen(MARKED_COLOR, 2)
+    elif decision is not None and decision.keeper:
+        pen = QPen(KEEPER_COLOR, 2)
+    else:
+        pen = QPen(palette.color(QPalette.ColorRole.Mid), 1)
+    painter.setPen(pen)
     painter.setBrush(highlight.lighter(185) if selected else base)
     painter.drawRoundedRect(frame, 6, 6)
     if current:
@@ -130,8 +165,9 @@ def paint_card(
 
     box = QRect(rect.x() + PAD, rect.y() + PAD, THUMB_W, THUMB_H)
     paint_thumbnail(painter, box, thumb, palette)
-
     fonts = _fonts(painter.font())
+    if decision is not None:
+        paint_decision(painter, rect, box, decision, fonts)
     step = fonts.step
     width = THUMB_W
     y = box.bottom() + PAD + 1
@@ -171,6 +207,62 @@ def paint_card(
     painter.setPen(color)
     shown = metrics.elidedText(relation, Qt.TextElideMode.ElideRight, width)
     painter.drawText(QRect(box.x(), y, width, step), Qt.AlignmentFlag.AlignLeft, shown)
+    painter.restore()
+
+
+def _pill(
+    painter: QPainter, fonts: _Fonts, x: int, y: int, label: str, color: QColor, *, right: bool
+) -> None:
+    """A small coloured label with its top at ``y``, starting (or ending, ``right``) at ``x``."""
+    metrics = fonts.bold_metrics
+    width = metrics.horizontalAdvance(label) + 10
+    height = metrics.height() + 2
+    pill = QRectF(x - width if right else x, y, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawRoundedRect(pill, height / 2, height / 2)
+    painter.setPen(QColor("white"))
+    painter.setFont(fonts.bold)
+    painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
+
+
+def paint_decision(
+    painter: QPainter, rect: QRect, box: QRect, decision: Decision, fonts: _Fonts
+) -> None:
+    """Draw the plan's decision over a thumbnail: the mark box, KEEP, or a reference badge.
+
+    A marked photo is dimmed and its box checked in red; the keeper gets a green KEEP
+    label; a photo of a reference folder gets a blue label instead of a box, since it
+    can never be marked.
+    """
+    painter.save()
+    if decision.marked:
+        painter.fillRect(box, QColor(255, 255, 255, 110))
+    target = mark_box(rect)
+    if decision.reference:
+        label = "REFERENCE FOLDER"
+        _pill(painter, fonts, target.x(), target.y(), label, PROTECTED_COLOR, right=False)
+    else:
+        square = QRectF(target).adjusted(0.5, 0.5, -0.5, -0.5)
+        if decision.marked:
+            painter.setPen(QPen(MARKED_COLOR.darker(120), 1))
+            painter.setBrush(MARKED_COLOR)
+        else:
+            painter.setPen(QPen(QColor(60, 60, 60), 1.2))
+            painter.setBrush(QColor(255, 255, 255, 225))
+        painter.drawRoundedRect(square, 4, 4)
+        if decision.marked:
+            tick = QPainterPath(QPointF(square.left() + 4.5, square.center().y() + 0.5))
+            tick.lineTo(square.left() + 8.5, square.bottom() - 5)
+            tick.lineTo(square.right() - 4, square.top() + 5)
+            pen = QPen(QColor("white"), 2.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(tick)
+    if decision.keeper:
+        _pill(painter, fonts, box.right() - 4, target.y(), "KEEP", KEEPER_COLOR, right=True)
+    elif decision.marked:
+        _pill(painter, fonts, box.right() - 4, target.y(), "MARKED", MARKED_COLOR, right=True)
     painter.restore()
 
 
@@ -227,12 +319,14 @@ class CardListView(QListView):
 
     ``QListView.dataChanged`` lays out every row again, calling ``rowCount`` twice per
     row: about 30 ms for 20,000 groups, for each batch of thumbnails. A change of
-    :data:`thumbnails_role` alone cannot move or resize anything (items have one fixed
-    size), so it only repaints the rows' rectangles.
+    :data:`thumbnails_role` (or of :data:`repaint_roles`, the marks) alone cannot move or
+    resize anything (items have one fixed size), so it only repaints the rows' rectangles.
     """
 
     #: The role whose changes only need a repaint; set by the owner.
     thumbnails_role: int = -1
+    #: Other roles whose changes only need a repaint (the marks of a group).
+    repaint_roles: tuple[int, ...] = ()
 
     def dataChanged(
         self,
@@ -240,7 +334,8 @@ class CardListView(QListView):
         bottom_right: QModelIndex | QPersistentModelIndex,
         roles: Sequence[int] = (),
     ) -> None:
-        if roles and all(role == self.thumbnails_role for role in roles):
+        quiet = (self.thumbnails_role, *self.repaint_roles)
+        if roles and all(role in quiet for role in roles):
             area = self.visualRect(top_left).united(self.visualRect(bottom_right))
             self.viewport().update(area)
             return

@@ -6,6 +6,11 @@ sizes, so that tens of thousands of groups scroll without measuring rows; the
 are what the user selects: click selects one, Ctrl+click adds or removes one; the view
 keeps that selection itself and tells the window through ``selection_changed``. A group
 with more photos than fit in the width shows a "+N more" tile that opens the whole group.
+
+When the model gives plans (``PlanRole``), each card shows its mark: a click on the box
+in the thumbnail's corner, or Space on the current card, asks for the mark to be toggled
+(``mark_toggled``; Ctrl+Space then adds the card to the selection), and the card's
+tooltip says why it is kept, marked or left alone.
 """
 
 from __future__ import annotations
@@ -13,27 +18,48 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QWidget,
 )
 
+from desktop_app.engine.selection import GroupPlan
 from desktop_app.engine.types import Group, ImageRecord
 from desktop_app.gui import text
 from desktop_app.gui.cards import (
     GAP,
+    MARKED_COLOR,
     CardInfo,
     CardListView,
     card_size,
     line_height,
+    mark_target,
     paint_card,
 )
-from desktop_app.gui.models import GroupModel, GroupRole, ThumbnailsRole
+from desktop_app.gui.models import GroupModel, GroupRole, PlanRole, ThumbnailsRole
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -44,8 +70,19 @@ def header_height(font: QFont) -> int:
     return line_height(font) + 6
 
 
-def card_infos(group: Group, roots: Sequence[str] = ()) -> list[CardInfo]:
-    """The cards of a group, reference first; folders shown relative to ``roots``."""
+def _decisions(group: Group, plan: GroupPlan | None) -> list:
+    if plan is None or len(plan.decisions) != len(group.members):
+        return [None] * len(group.members)
+    if any(d.image.id != m.image.id for d, m in zip(plan.decisions, group.members, strict=True)):
+        return [None] * len(group.members)  # a plan of another grouping; not drawn
+    return list(plan.decisions)
+
+
+def card_infos(
+    group: Group, roots: Sequence[str] = (), plan: GroupPlan | None = None
+) -> list[CardInfo]:
+    """The cards of a group, reference first; folders shown relative to ``roots``, marks
+    from ``plan``."""
     return [
         CardInfo(
             m.image,
@@ -54,8 +91,9 @@ def card_infos(group: Group, roots: Sequence[str] = ()) -> list[CardInfo]:
             m.transform,
             reference=k == 0,
             folder=text.relative_folder(m.image.path, roots),
+            decision=decision,
         )
-        for k, m in enumerate(group.members)
+        for k, (m, decision) in enumerate(zip(group.members, _decisions(group, plan), strict=True))
     ]
 
 
@@ -82,6 +120,7 @@ class GroupDelegate(QStyledItemDelegate):
         if group is None:
             return
         thumbs = index.data(ThumbnailsRole) or []
+        plan: GroupPlan | None = index.data(PlanRole)
         palette = option.palette
         font = option.font
         rect = option.rect
@@ -110,9 +149,18 @@ class GroupDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             detail,
         )
+        marked = plan.marked if plan is not None else []
+        if marked:
+            offset += QFontMetrics(font).horizontalAdvance(detail + "  ·  ")
+            painter.setPen(MARKED_COLOR)
+            painter.drawText(
+                head.adjusted(offset, 0, 0, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                f"{len(marked)} marked ({text.human_size(sum(d.image.size for d in marked))})",
+            )
 
         view = self._view
-        cards = card_infos(group, view.roots)
+        cards = card_infos(group, view.roots, plan)
         shown, more = view.layout_cards(len(cards))
         for slot in range(shown):
             info = cards[slot]
@@ -144,12 +192,15 @@ class ClusterView(CardListView):
         photo_activated(ImageRecord): A photo was double-clicked or Enter was pressed.
         more_requested(int): The "+N more" tile of a row was clicked.
         photo_menu_requested(ImageRecord, QPoint): Right click on a photo (global position).
+        mark_toggled(int, ImageRecord): The user clicked a card's mark box, or pressed
+            Space on it: toggle the mark of this photo of group ``row``.
     """
 
     selection_changed = Signal()
     photo_activated = Signal(object)
     more_requested = Signal(int)
     photo_menu_requested = Signal(object, QPoint)
+    mark_toggled = Signal(int, object)
 
     def __init__(
         self, loader: ThumbnailLoader | None = None, parent: QWidget | None = None
@@ -157,6 +208,7 @@ class ClusterView(CardListView):
         super().__init__(parent)
         self._loader = loader
         self.thumbnails_role = ThumbnailsRole
+        self.repaint_roles = (PlanRole,)
         #: Library folders; cards show each photo's folder relative to them.
         self.roots: tuple[str, ...] = ()
         self._selected: dict[int, ImageRecord] = {}  # insertion-ordered
@@ -231,6 +283,29 @@ class ClusterView(CardListView):
         """(row, slot) of the keyboard's current card."""
         return self._current
 
+    def current_photo(self) -> tuple[int, ImageRecord] | None:
+        """(row, photo) of the current card: the one last clicked or moved to."""
+        if self._current is None:
+            return None
+        row, slot = self._current
+        members = self.group_model().group(row).members
+        return (row, members[slot].image) if 0 <= slot < len(members) else None
+
+    def card_tooltip(self, row: int, slot: int) -> str:
+        """The tooltip of a card: the photo's path, and why it is kept, marked or left."""
+        index = self.model().index(row, 0)
+        group: Group = index.data(GroupRole)
+        if slot >= self.layout_cards(len(group.members))[0]:
+            return "Show every photo of this group"
+        member = group.members[slot]
+        lines = [member.image.path]
+        decision = card_infos(group, (), index.data(PlanRole))[slot].decision
+        if decision is not None:
+            lines.append(decision.note)
+            if not decision.reference:
+                lines.append("Click the box, or press Space, to mark or unmark it.")
+        return "\n".join(lines)
+
     def select_photo(self, row: int, slot: int, *, toggle: bool = False) -> None:
         """Select the photo in ``slot`` of group ``row`` (toggle: add or remove it)."""
         record = self.group_model().group(row).members[slot].image
@@ -276,13 +351,26 @@ class ClusterView(CardListView):
             event.modifiers()
             & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier)
         )
+        record = self.group_model().group(row).members[slot].image
+        box = mark_target(self.card_rect(self.visualRect(self.model().index(row, 0)), slot))
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and not toggle
+            and box.contains(pos)
+            and self._has_plans(row)
+        ):
+            self._move(row, slot)
+            self.mark_toggled.emit(row, record)
+            return
         if event.button() == Qt.MouseButton.RightButton:
-            record = self.group_model().group(row).members[slot].image
             if record.id not in self._selected:
                 self.select_photo(row, slot)
             self.photo_menu_requested.emit(record, event.globalPosition().toPoint())
             return
         self.select_photo(row, slot, toggle=toggle)
+
+    def _has_plans(self, row: int) -> bool:
+        return self.model().index(row, 0).data(PlanRole) is not None
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         hit = self.card_at(event.position().toPoint())
@@ -291,7 +379,11 @@ class ClusterView(CardListView):
         row, slot = hit
         members = self.group_model().group(row).members
         if slot < self.layout_cards(len(members))[0]:
-            self.photo_activated.emit(members[slot].image)
+            box = mark_target(self.card_rect(self.visualRect(self.model().index(row, 0)), slot))
+            if box.contains(event.position().toPoint()) and self._has_plans(row):
+                self.mark_toggled.emit(row, members[slot].image)  # a quick second click
+            else:
+                self.photo_activated.emit(members[slot].image)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         event.accept()  # no rubber band, no drag selection of rows
@@ -318,7 +410,11 @@ class ClusterView(CardListView):
             members = len(self.group_model().group(target).members)
             self._move(target, min(max(slot, 0), self.layout_cards(members)[0] - 1))
         elif key == Qt.Key.Key_Space and self._current is not None:
-            self.select_photo(row, slot, toggle=True)
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.select_photo(row, slot, toggle=True)
+            else:
+                members = self.group_model().group(row).members
+                self.mark_toggled.emit(row, members[slot].image)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
             self.photo_activated.emit(self.group_model().group(row).members[slot].image)
         elif key == Qt.Key.Key_Escape:
@@ -329,6 +425,16 @@ class ClusterView(CardListView):
     def _move(self, row: int, slot: int) -> None:
         self._set_current(row, max(slot, 0))
         self.viewport().update()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            hit = self.card_at(event.pos())
+            if hit is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.card_tooltip(*hit), self.viewport())
+            return True
+        return super().viewportEvent(event)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -30,6 +30,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
+from desktop_app.engine.selection import GroupPlan
 from desktop_app.engine.types import FileFailure, Group, Grouping, Match
 from desktop_app.gui import text
 from desktop_app.gui.thumbnails import ThumbnailLoader
@@ -44,6 +45,9 @@ ThumbnailsRole = Qt.ItemDataRole.UserRole + 2
 MatchRole = Qt.ItemDataRole.UserRole + 3
 #: Path of the photo of a row of :class:`MatchModel` or :class:`FailureModel`.
 PathRole = Qt.ItemDataRole.UserRole + 4
+#: :class:`~desktop_app.engine.selection.GroupPlan` of a row of :class:`GroupModel`: its
+#: keeper and marks, or None when the model has no :attr:`GroupModel.plan_source`.
+PlanRole = Qt.ItemDataRole.UserRole + 5
 
 Index = QModelIndex | QPersistentModelIndex
 Thumbnail = QPixmap | str | None
@@ -123,6 +127,8 @@ class GroupModel(QAbstractListModel):
         self._waiting = _ThumbnailRows(self)
         #: Cards per row the view can show; thumbnails are requested for these only.
         self.visible_cards = 8
+        #: ``plan_source(grouping, row)``: the marks of a row (``marking.Marks.plan_for``).
+        self.plan_source: Callable[[Grouping, int], GroupPlan | None] | None = None
         self._loader = loader
         if loader is not None:
             loader.loaded.connect(self._on_thumbnail_ready)
@@ -158,6 +164,15 @@ class GroupModel(QAbstractListModel):
             self._groups.move_to_end(row)
         return found
 
+    def plans_changed(self, rows: Sequence[int] = ()) -> None:
+        """The marks of ``rows`` changed (of every row when empty): repaint them."""
+        if not self._rows:
+            return
+        rows = [r for r in rows if 0 <= r < self._rows] if rows else [0, self._rows - 1]
+        if rows:
+            top, bottom = self.index(min(rows), 0), self.index(max(rows), 0)
+            self.dataChanged.emit(top, bottom, [PlanRole])
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._rows
 
@@ -167,6 +182,8 @@ class GroupModel(QAbstractListModel):
         row = index.row()
         if role == GroupRole:
             return self.group(row)
+        if role == PlanRole:
+            return None if self.plan_source is None else self.plan_source(self._grouping, row)
         if role == ThumbnailsRole:
             members = self.group(row).members[: self.visible_cards]
             out = []

@@ -97,7 +97,11 @@ def test_keyboard_moves_selects_and_opens(qtbot, view):
     assert view.current_card() == (0, 1)
     qtbot.keyClick(view, Qt.Key.Key_Down)
     assert view.current_card() == (1, 1)
-    qtbot.keyClick(view, Qt.Key.Key_Space)
+    with qtbot.waitSignal(view.mark_toggled) as blocker:  # Space marks the current card
+        qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert blocker.args[0] == 1 and blocker.args[1].id == 11
+    assert view.selected_photos() == []
+    qtbot.keyClick(view, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     assert [r.id for r in view.selected_photos()] == [11]
     with qtbot.waitSignal(view.photo_activated) as blocker:
         qtbot.keyClick(view, Qt.Key.Key_Return)
