@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QLabel,
     QListView,
     QMessageBox,
@@ -85,6 +86,69 @@ def ask_catalog_action(parent: QWidget | None, error: CatalogError) -> str:
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     return actions.get(box.clickedButton(), "cancel")
+
+
+def confirm_delete(parent: QWidget | None, count: int, size: int) -> bool:
+    """Ask before a permanent deletion, naming the number of photos and their size.
+
+    Returns:
+        Whether the user confirmed (the default button is Cancel).
+    """
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Delete permanently?")
+    box.setText(f"Delete {text.plural(count, 'photo')} ({text.human_size(size)}) permanently?")
+    box.setInformativeText(
+        "They do not go to the trash and cannot be put back. Moving them to the trash "
+        "instead can be undone."
+    )
+    delete = box.addButton(
+        f"Delete {text.plural(count, 'Photo')}", QMessageBox.ButtonRole.DestructiveRole
+    )
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is delete
+
+
+def show_recovery(parent: QWidget | None, lines: Sequence[str]) -> None:
+    """Say what was put in order after an operation was interrupted (a crash, a power cut)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle("An interrupted operation was completed")
+    box.setText(
+        "Doppel stopped in the middle of moving files last time. It has checked each of "
+        f"them: {text.plural(len(lines), 'file')} settled, none lost."
+    )
+    box.setInformativeText("Edit › History lists every operation and where each file is.")
+    box.setDetailedText("\n".join(lines))
+    box.exec()
+
+
+def ask_trash_location(parent: QWidget | None, current: str) -> str | None:
+    """Ask where trashed photos go: a folder of the user's, or the system trash.
+
+    Returns:
+        The folder, "" for the system trash, or None if the user cancelled.
+    """
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Trash Folder")
+    box.setText(f"Trashed photos go to {current or 'the system trash'}.")
+    box.setInformativeText(
+        "A trash folder of your own keeps the same layout as the desktop's trash; undo "
+        "works from both."
+    )
+    choose = box.addButton("Choose a Folder…", QMessageBox.ButtonRole.AcceptRole)
+    system = box.addButton("Use the System Trash", QMessageBox.ButtonRole.ResetRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    if box.clickedButton() is system:
+        return ""
+    if box.clickedButton() is choose:
+        folder = QFileDialog.getExistingDirectory(parent, "Trash Folder", current or "")
+        return folder or None
+    return None
 
 
 def show_crash(parent: QWidget | None, summary: str, details: str) -> None:

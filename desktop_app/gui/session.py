@@ -230,9 +230,14 @@ class LibrarySession(QObject):
         self.index.cancel()
 
     def _on_scan_finished(self, summary: ScanSummary) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """See the catalog as it is now, after another connection changed it (a scan, or
+        files trashed, moved or put back), and regroup."""
         if self.library is None:
             return
-        # The scan ran on another connection: reopen ours so its caches see the changes.
+        # The change was made on another connection: reopen ours so its caches see it.
         self.library.close()
         self.library = Library(self.roots, catalog=self.catalog_path, config=self.config)
         self._reload_records()

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from PySide6.QtCore import QByteArray, QSettings
 
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.trash import FreedesktopTrash, Trash, default_trash
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ ROTATIONS = Key("scan/rotations", False)
 SKIP_HIDDEN = Key("scan/skip_hidden", True)
 WORKERS = Key("scan/workers", 0)  # 0: one per core
 RESCAN_ON_OPEN = Key("scan/rescan_on_open", True)
+ALLOW_DELETE = Key("cleanup/allow_delete", False)  # permanent deletion, off by default
+TRASH_FOLDER = Key("cleanup/trash_folder", "")  # "": the system trash
+MOVE_FOLDER = Key("cleanup/move_folder", "")  # the last "Move to folder" destination
+KEEP_PRESET = Key("cleanup/preset", "default")  # the keep-the-best preset in use
+SELECT_WITHIN = Key("cleanup/select_within", False)  # select in groups without a reference
 
 ALL_KEYS: tuple[Key[object], ...] = (
     GEOMETRY,
@@ -56,6 +62,11 @@ ALL_KEYS: tuple[Key[object], ...] = (
     SKIP_HIDDEN,
     WORKERS,
     RESCAN_ON_OPEN,
+    ALLOW_DELETE,
+    TRASH_FOLDER,
+    MOVE_FOLDER,
+    KEEP_PRESET,
+    SELECT_WITHIN,
 )
 
 
@@ -106,6 +117,11 @@ class Settings:
             skip_hidden=self.get(SKIP_HIDDEN),
             **extra,
         )
+
+    def trash(self) -> Trash:
+        """Where "Move to Trash" puts files: the user's trash folder, or the system trash."""
+        folder = self.get(TRASH_FOLDER).strip()
+        return FreedesktopTrash(folder) if folder else default_trash()
 
     def recent_libraries(self) -> list[list[str]]:
         """Recently opened libraries (each a list of folders), most recent first."""

@@ -4,6 +4,8 @@
 same), so the tests need no display. Every test gets its own QSettings folder, and
 fails if a thread pool of ours still has a job running when it ends, if a Python thread
 was left behind, or if something logged an unexpected warning (qutebrowser's logfail).
+The system trash is out of reach: ``XDG_DATA_HOME`` points into ``tmp_path`` and
+Send2Trash raises.
 """
 
 from __future__ import annotations
@@ -34,6 +36,22 @@ def private_settings(tmp_path, monkeypatch):
             QSettings.setPath(fmt, scope, folder)
     monkeypatch.setenv("XDG_CONFIG_HOME", folder)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_system_trash(tmp_path, monkeypatch):
+    """Redirect the freedesktop trash into tmp_path and forbid Send2Trash.
+
+    The cleanup tests also set a trash folder of their own in the settings; this is the
+    net under it, so that no window test can ever touch the real trash.
+    """
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    import send2trash
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to use the real system trash")
+
+    monkeypatch.setattr(send2trash, "send2trash", refuse)
 
 
 @pytest.fixture
