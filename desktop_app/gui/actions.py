@@ -141,8 +141,13 @@ class Actions:
         return [self.add_folder, self.close_library, self.rescan, self.stricter, self.looser]
 
 
-def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> None:
-    """The menu bar: File, View, Photo, Settings, Help."""
+def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> dict[str, QMenu]:
+    """The menu bar: File, View, Photo, Settings, Help.
+
+    Returns:
+        The menus by name ("file", "view", "photo", "settings", "help"), for the cleanup
+        actions to join (``cleanup_actions.add_to_menus``).
+    """
     bar = window.menuBar()
     file = bar.addMenu("&File")
     file.addAction(actions.open_folder)
@@ -183,6 +188,7 @@ def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(actions.about)
     help_menu.addAction(actions.about_qt)
+    return {"file": file, "view": view, "photo": photo, "settings": settings, "help": help_menu}
 
 
 def build_toolbar(window: QMainWindow, actions: Actions) -> QToolBar:

@@ -33,6 +33,7 @@ from desktop_app.gui import desktop, dialogs, dropping
 from desktop_app.gui import settings as keys
 from desktop_app.gui.actions import Actions, build_menus, build_toolbar, photo_menu
 from desktop_app.gui.cards import THUMB_H, THUMB_W
+from desktop_app.gui.cleanup import Cleanup
 from desktop_app.gui.compare import CompareDialog, PreviewDialog
 from desktop_app.gui.groups_page import GroupsPage
 from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress, scan_finished_text
@@ -108,13 +109,17 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.scan_progress, 1)
 
         self.actions = Actions(self)
-        build_menus(
+        menus = build_menus(
             self,
             self.actions,
             [self.query_dock.toggleViewAction(), self.failure_dock.toggleViewAction()],
         )
-        build_toolbar(self, self.actions)
+        toolbar = build_toolbar(self, self.actions)
         self._photo_menu = photo_menu(self, self.actions)
+        # Marks, Select duplicates, apply and undo, reference folders, not-copies, export.
+        self.cleanup = Cleanup(
+            self, self.session, settings, self.groups, menus, toolbar, self._photo_menu
+        )
         self._connect()
         self._restore()
         self._update_actions()
@@ -417,7 +422,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop every background thread (scan, queries, thumbnails)."""
+        """Stop every background thread (file operation, scan, queries, thumbnails)."""
+        self.cleanup.shutdown()
         self.session.shutdown()
         self.thumbnails.shutdown()
         self.previews.shutdown()
