@@ -30,9 +30,14 @@ from desktop_app.engine.journal import Action, State
 from desktop_app.engine.operations import Report, Request
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.trash import SystemTrash, Trash
-from desktop_app.gui import dialogs, text
+from desktop_app.gui import dialogs
 from desktop_app.gui import settings as keys
-from desktop_app.gui.apply_dialogs import ApplyDialog, OperationProgress, ResultDialog
+from desktop_app.gui.apply_dialogs import (
+    ApplyDialog,
+    OperationProgress,
+    ResultDialog,
+    report_text,
+)
 from desktop_app.gui.marking import Marks
 from desktop_app.gui.operations import OperationController, apply_job, undo_job
 from desktop_app.gui.session import LibrarySession
@@ -263,11 +268,10 @@ class ApplyFlow(QObject):
             )
             self.result.undo_requested.connect(self.undo_last)
             self.result.show()
-            done = sum(len(r.done) for r in reports)
-            verb = "Put back" if reports[0].undo else "Done with"
-            self.message.emit(f"{verb} {text.plural(done, 'photo')}.")
+            said = " ".join(report_text(r, trash.label, restorable) for r in reports)
             if not restorable and isinstance(trash, SystemTrash):
-                self.message.emit(f"To bring them back, {trash.restore_hint()}.")
+                said += f" To bring them back, {trash.restore_hint()}."
+            self.message.emit(said)
         self.finished.emit(result)
 
     def _on_operations_failed(self, message: str, error: object) -> None:

@@ -2,7 +2,8 @@
 
 A :class:`QListView` over :class:`~desktop_app.gui.models.GroupModel` with uniform item
 sizes, so that tens of thousands of groups scroll without measuring rows; the
-:class:`GroupDelegate` paints a header and the group's cards. Photos (cards), not rows,
+:class:`~desktop_app.gui.group_delegate.GroupDelegate` paints a header and the group's
+cards. Photos (cards), not rows,
 are what the user selects: click selects one, Ctrl+click adds or removes one; the view
 keeps that selection itself and tells the window through ``selection_changed``. A group
 with more photos than fit in the width shows a "+N more" tile that opens the whole group.
@@ -16,172 +17,18 @@ tooltip says why it is kept, marked or left alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
-from PySide6.QtCore import (
-    QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPoint,
-    QRect,
-    QSize,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import (
-    QFont,
-    QFontMetrics,
-    QHelpEvent,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPalette,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QToolTip,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QFont, QHelpEvent, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QAbstractItemView, QToolTip, QWidget
 
-from desktop_app.engine.selection import GroupPlan
 from desktop_app.engine.types import Group, ImageRecord
-from desktop_app.gui import text
-from desktop_app.gui.cards import (
-    GAP,
-    MARKED_COLOR,
-    CardInfo,
-    CardListView,
-    card_size,
-    line_height,
-    mark_target,
-    paint_card,
-)
+from desktop_app.gui.cards import GAP, CardListView, card_size, mark_target
+from desktop_app.gui.group_delegate import GroupDelegate, card_infos, header_height
 from desktop_app.gui.models import GroupModel, GroupRole, PlanRole, ThumbnailsRole
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
-
-
-def header_height(font: QFont) -> int:
-    """Height of the line above a group's cards."""
-    return line_height(font) + 6
-
-
-def _decisions(group: Group, plan: GroupPlan | None) -> list:
-    if plan is None or len(plan.decisions) != len(group.members):
-        return [None] * len(group.members)
-    if any(d.image.id != m.image.id for d, m in zip(plan.decisions, group.members, strict=True)):
-        return [None] * len(group.members)  # a plan of another grouping; not drawn
-    return list(plan.decisions)
-
-
-def card_infos(
-    group: Group, roots: Sequence[str] = (), plan: GroupPlan | None = None
-) -> list[CardInfo]:
-    """The cards of a group, reference first; folders shown relative to ``roots``, marks
-    from ``plan``."""
-    return [
-        CardInfo(
-            m.image,
-            m.distance,
-            m.identical,
-            m.transform,
-            reference=k == 0,
-            folder=text.relative_folder(m.image.path, roots),
-            decision=decision,
-        )
-        for k, (m, decision) in enumerate(zip(group.members, _decisions(group, plan), strict=True))
-    ]
-
-
-class GroupDelegate(QStyledItemDelegate):
-    """Paints one group: a header line, then a card per photo that fits."""
-
-    def __init__(self, view: ClusterView) -> None:
-        super().__init__(view)
-        self._view = view
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        card = card_size(option.font)
-        return QSize(card.width() + 2 * GAP, header_height(option.font) + card.height() + GAP)
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        group: Group | None = index.data(GroupRole)
-        if group is None:
-            return
-        thumbs = index.data(ThumbnailsRole) or []
-        plan: GroupPlan | None = index.data(PlanRole)
-        palette = option.palette
-        font = option.font
-        rect = option.rect
-        painter.save()
-        painter.setFont(font)
-        if index.row() % 2:
-            painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
-
-        # Header: "Group 12 · 3 photos · 4.8 MB in extra copies".
-        head = QRect(rect.x() + GAP, rect.y() + 3, rect.width() - 2 * GAP, line_height(font))
-        bold = QFont(font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        title = f"Group {index.row() + 1}"
-        painter.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
-        painter.setFont(font)
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        detail = (
-            f"{text.plural(len(group.members), 'photo')} · "
-            f"{text.human_size(group.extra_bytes)} in extra copies"
-        )
-        offset = QFontMetrics(bold).horizontalAdvance(title + "   ")
-        painter.drawText(
-            head.adjusted(offset, 0, 0, 0),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            detail,
-        )
-        marked = plan.marked if plan is not None else []
-        if marked:
-            offset += QFontMetrics(font).horizontalAdvance(detail + "  ·  ")
-            painter.setPen(MARKED_COLOR)
-            painter.drawText(
-                head.adjusted(offset, 0, 0, 0),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                f"{len(marked)} marked ({text.human_size(sum(d.image.size for d in marked))})",
-            )
-
-        view = self._view
-        cards = card_infos(group, view.roots, plan)
-        shown, more = view.layout_cards(len(cards))
-        for slot in range(shown):
-            info = cards[slot]
-            paint_card(
-                painter,
-                view.card_rect(rect, slot, font),
-                info,
-                thumbs[slot] if slot < len(thumbs) else None,
-                palette,
-                selected=view.is_selected(info.image.id),
-                current=view.current_card() == (index.row(), slot)
-                and bool(option.state & QStyle.StateFlag.State_HasFocus),
-            )
-        if more:
-            box = view.card_rect(rect, shown, font)
-            painter.setPen(palette.color(QPalette.ColorRole.Mid))
-            painter.setBrush(palette.color(QPalette.ColorRole.Button))
-            painter.drawRoundedRect(box.adjusted(0, 0, -1, -1), 6, 6)
-            painter.setPen(palette.color(QPalette.ColorRole.ButtonText))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, f"+{more} more\n(show all)")
-        painter.restore()
 
 
 class ClusterView(CardListView):
