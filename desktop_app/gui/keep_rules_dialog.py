@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -96,7 +95,7 @@ class KeepRulesDialog(QDialog):
         preset_row.addWidget(self.remove_preset)
 
         self.criteria = QListWidget()
-        self.criteria.setFixedHeight(6 * 22 + 6)
+        self.criteria.setMinimumWidth(380)
         self.criteria.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.criteria.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.criteria.setToolTip("Drag to reorder; uncheck a criterion to leave it out")
@@ -124,13 +123,6 @@ class KeepRulesDialog(QDialog):
         folder_row.addWidget(self.folders, 1)
         folder_row.addLayout(_column(add, remove, folder_up, folder_down))
 
-        form = QFormLayout()
-        form.addRow("Preset:", preset_row)
-        form.addRow(QLabel("Keep the copy that is best by, in this order:"))
-        form.addRow(criteria_row)
-        form.addRow("Preferred formats, best first:", self.formats)
-        form.addRow(QLabel("Preferred folders, best first (the “preferred folder” criterion):"))
-        form.addRow(folder_row)
         self.within = QCheckBox(
             "With reference folders, also mark copies in groups that have no reference photo"
         )
@@ -140,11 +132,26 @@ class KeepRulesDialog(QDialog):
         self.select.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        formats_row = QHBoxLayout()
+        formats_row.addWidget(QLabel("Preferred formats, best first:"))
+        formats_row.addWidget(self.formats, 1)
+        preset_line = QHBoxLayout()
+        preset_line.addWidget(QLabel("Preset:"))
+        preset_line.addLayout(preset_row, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(preset_line)
+        layout.addSpacing(6)
+        layout.addWidget(QLabel("<b>Keep the copy that is best by</b>, in this order:"))
+        layout.addLayout(criteria_row)
+        layout.addLayout(formats_row)
+        layout.addSpacing(6)
+        layout.addWidget(QLabel("Preferred folders, best first (for “preferred folder”):"))
+        layout.addLayout(folder_row)
+        layout.addSpacing(6)
+        layout.addWidget(self.within)
         layout.addWidget(QLabel("Every other copy within the threshold of the kept one is marked."))
         layout.addWidget(buttons)
-        self.resize(560, 520)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetFixedSize)
         self._fill_presets(preset)
         self.set_rules(rules)
         self.preset.activated.connect(self._on_preset_activated)
@@ -167,6 +174,9 @@ class KeepRulesDialog(QDialog):
             used = criterion in rules.criteria
             item.setCheckState(Qt.CheckState.Checked if used else Qt.CheckState.Unchecked)
             self.criteria.addItem(item)
+        rows = self.criteria.count()
+        frame = 2 * self.criteria.frameWidth()
+        self.criteria.setFixedHeight(rows * self.criteria.sizeHintForRow(0) + frame + 4)
         self.formats.setText(", ".join(rules.formats))
         self.folders.clear()
         for folder in rules.folders:
