@@ -458,8 +458,20 @@ def _refuse_if_locked(path: Path) -> None:
         db.close()
 
 
+def _check_display() -> None:
+    """Fail with a sentence, not a Qt abort, when there is no screen to open a window on."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise EngineError(
+            "The window needs a graphical session, and neither DISPLAY nor WAYLAND_DISPLAY "
+            "is set. The command line works without one: see 'doppel --help'."
+        )
+
+
 def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
+    _check_display()
     try:
         from desktop_app.gui.app import run  # Qt is imported only when asked for
     except ImportError as error:
