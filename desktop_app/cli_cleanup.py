@@ -27,9 +27,10 @@ from desktop_app.engine.journal import Action, State
 from desktop_app.engine.library import Library
 from desktop_app.engine.operations import Removal, Request
 from desktop_app.engine.scanner import normalise_root
-from desktop_app.engine.selection import KeepRules, Plan, human_size, select_in
+from desktop_app.engine.selection import KeepRules, Plan, select_in
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.trash import Trash
+from desktop_app.engine.units import human_size
 from desktop_app.progress import ProgressPrinter
 
 # --------------------------------------------------------------------- arguments
