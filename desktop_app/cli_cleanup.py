@@ -2,7 +2,7 @@
 
 Registered by ``cli.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
 rules: a thin layer over the engine (``selection``, ``fileops``, ``ignore``,
-``presets``, ``export``), one-line errors, JSON shapes documented (docs/cleanup-cli.md,
+``presets``, ``export``), one-line errors, JSON shapes documented (README,
 to be merged into the README) to which keys are added, never renamed.
 
 ``select`` prints the plan and changes nothing. ``apply`` takes the same arguments,

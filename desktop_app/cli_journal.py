@@ -2,7 +2,7 @@
 
 Also the helpers the cleanup commands share (``cli_cleanup.py`` imports them): opening
 the catalog, recovering an interrupted operation, running one, and printing reports.
-JSON shapes are documented in docs/cleanup-cli.md.
+JSON shapes are documented in the README.
 """
 
 from __future__ import annotations
