@@ -2,8 +2,8 @@
 
 Registered by ``cli.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
 rules: a thin layer over the engine (``selection``, ``fileops``, ``ignore``,
-``presets``, ``export``), one-line errors, JSON shapes documented (README,
-to be merged into the README) to which keys are added, never renamed.
+``presets``, ``export``), one-line errors, JSON shapes documented in the README,
+to which keys are added, never renamed.
 
 ``select`` prints the plan and changes nothing. ``apply`` takes the same arguments,
 computes the same plan and acts on it, through the same journal as the window: every
