@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -14,24 +15,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def machine_notes() -> str:
-    """One line describing the machine and the versions that matter for speed."""
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux)."""
     try:
         with open("/proc/cpuinfo") as info:
             for line in info:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_notes() -> str:
+    """One line describing the machine and the versions that matter for speed."""
+    import imagehash
     import numpy
     import PIL
+    from PIL import features
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    jpeg = features.version("libjpeg_turbo") or "no libjpeg-turbo"
     return (
-        f"{cpu}, {cores} cores, Python {platform.python_version()}, numpy {numpy.__version__}, "
-        f"Pillow {PIL.__version__}, SQLite {__import__('sqlite3').sqlite_version}"
+        f"{cpu_model()}, {cores} cores, Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}, Pillow {PIL.__version__} (libjpeg-turbo {jpeg}), "
+        f"imagehash {imagehash.__version__}, SQLite {sqlite3.sqlite_version}"
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -31,10 +30,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import imagehash
-import PIL
-from PIL import Image, features
+from _common import machine_notes
+from PIL import Image
 
 from desktop_app.demo import camera_jpeg, synthetic_photo
 from desktop_app.engine.config import EngineConfig
@@ -103,24 +103,6 @@ def rotation_cost(paths: list[str], rounds: int) -> None:
     )
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine_notes() -> None:
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
-    print(f"Python {platform.python_version()}, Pillow {PIL.__version__}, ", end="")
-    print(f"libjpeg-turbo {features.version('libjpeg_turbo') or 'no'}, ", end="")
-    print(f"imagehash {imagehash.__version__}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=6, help="files per kind (default 6)")
@@ -134,7 +116,7 @@ def main() -> int:
     parser.add_argument("--folder", help="write the files here and keep them (default: temporary)")
     args = parser.parse_args()
 
-    machine_notes()
+    print(machine_notes())
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(args.folder or temporary)
         kinds: dict[str, list[str]] = {}

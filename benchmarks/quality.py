@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -41,7 +39,6 @@ from pathlib import Path
 
 import imagehash
 import numpy as np
-import PIL
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_corpus
 import quality_signals
+from _common import machine_notes
 
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.library import Library
@@ -274,22 +272,6 @@ def catalog_bytes(path: Path) -> int:
         db.close()
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"{cpu}, {cores} cores, Python {platform.python_version()}, Pillow {PIL.__version__}, "
-        f"imagehash {imagehash.__version__}, numpy {np.__version__}"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -308,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    print(f"Machine: {machine()}")
+    print(f"Machine: {machine_notes()}")
     temp = tempfile.TemporaryDirectory(prefix="doppel-quality-")
     work = args.keep or Path(temp.name) / "corpus"
     images, sources = quality_corpus.gather(
@@ -386,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.json:
         payload = {
-            "machine": machine(),
+            "machine": machine_notes(),
             "sources": {k: v if isinstance(v, str) else list(v) for k, v in sources.items()},
             "files": len(corpus.files),
             "overall": {

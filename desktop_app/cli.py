@@ -45,6 +45,7 @@ from desktop_app.engine.types import (
     Transform,
     hash_to_hex,
 )
+from desktop_app.engine.units import human_size
 from desktop_app.progress import ProgressPrinter
 
 log = logging.getLogger(__name__)
@@ -267,15 +268,6 @@ def _group_json(group: Group) -> dict[str, Any]:
     }
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
 def cmd_scan(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     with Library(args.folders, catalog=args.catalog, config=_config(args)) as library:
         cancel = threading.Event()
@@ -313,17 +305,17 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         for group in groups:
             print(
                 f"Group {group.index + 1}: {len(group.members)} photos, "
-                f"{_size(group.extra_bytes)} in extra copies"
+                f"{human_size(group.extra_bytes)} in extra copies"
             )
             for m in group.members:
                 mark = "ref" if m is group.reference else ("=" if m.identical else str(m.distance))
                 taken = m.image.taken.replace("T", " ") if m.image.taken else ""
                 print(
                     f"  {mark:>4}  {m.image.path}  {m.image.width}x{m.image.height}  "
-                    f"{_size(m.image.size)}  {taken}".rstrip()
+                    f"{human_size(m.image.size)}  {taken}".rstrip()
                 )
         print(
-            f"{len(groups)} groups, {extra} extra copies taking {_size(extra_bytes)} "
+            f"{len(groups)} groups, {extra} extra copies taking {human_size(extra_bytes)} "
             f"(threshold {args.threshold})."
         )
     return EXIT_OK
@@ -458,8 +450,20 @@ def _refuse_if_locked(path: Path) -> None:
         db.close()
 
 
+def _check_display() -> None:
+    """Fail with a sentence, not a Qt abort, when there is no screen to open a window on."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise EngineError(
+            "The window needs a graphical session, and neither DISPLAY nor WAYLAND_DISPLAY "
+            "is set. The command line works without one: see 'doppel --help'."
+        )
+
+
 def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
+    _check_display()
     try:
         from desktop_app.gui.app import run  # Qt is imported only when asked for
     except ImportError as error:

@@ -2,8 +2,8 @@
 
 Registered by ``cli.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
 rules: a thin layer over the engine (``selection``, ``fileops``, ``ignore``,
-``presets``, ``export``), one-line errors, JSON shapes documented (docs/cleanup-cli.md,
-to be merged into the README) to which keys are added, never renamed.
+``presets``, ``export``), one-line errors, JSON shapes documented in the README,
+to which keys are added, never renamed.
 
 ``select`` prints the plan and changes nothing. ``apply`` takes the same arguments,
 computes the same plan and acts on it, through the same journal as the window: every
@@ -27,9 +27,10 @@ from desktop_app.engine.journal import Action, State
 from desktop_app.engine.library import Library
 from desktop_app.engine.operations import Removal, Request
 from desktop_app.engine.scanner import normalise_root
-from desktop_app.engine.selection import KeepRules, Plan, human_size, select_in
+from desktop_app.engine.selection import KeepRules, Plan, select_in
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.trash import Trash
+from desktop_app.engine.units import human_size
 from desktop_app.progress import ProgressPrinter
 
 # --------------------------------------------------------------------- arguments

@@ -2,7 +2,7 @@
 
 Also the helpers the cleanup commands share (``cli_cleanup.py`` imports them): opening
 the catalog, recovering an interrupted operation, running one, and printing reports.
-JSON shapes are documented in docs/cleanup-cli.md.
+JSON shapes are documented in the README.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fsutil import digest_file
 from desktop_app.engine.journal import Action, Operation, State
 from desktop_app.engine.operations import FileResult, OpProgress, Report
-from desktop_app.engine.selection import human_size
 from desktop_app.engine.store import Catalog, default_catalog_path
 from desktop_app.engine.trash import FreedesktopTrash, Trash, default_trash
 from desktop_app.engine.types import ImageRecord
+from desktop_app.engine.units import human_size
 from desktop_app.progress import ProgressPrinter
 
 EXIT_OK, EXIT_ERROR = 0, 1

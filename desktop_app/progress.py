@@ -13,6 +13,7 @@ import time
 from typing import TextIO
 
 from desktop_app.engine.types import Phase, Progress
+from desktop_app.engine.units import format_duration
 
 _LABELS = {
     Phase.WALKING: "Looking for photos",
@@ -20,14 +21,6 @@ _LABELS = {
     Phase.PAIRING: "Finding pairs",
     Phase.DONE: "Done",
 }
-
-
-def format_duration(seconds: float) -> str:
-    """``1:02:03`` or ``2:03``: a countdown as people read it."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def describe(report: Progress) -> str:

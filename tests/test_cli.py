@@ -171,3 +171,11 @@ def test_python_dash_m_and_version():
         check=True,
     )
     assert result.stdout.strip() == f"doppel {__version__}"
+
+
+def test_the_window_without_a_screen_says_so(capsys, monkeypatch, tmp_path):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    code, _, err = run(capsys, "gui", str(tmp_path))
+    assert code == 1 and err.count("\n") == 1 and "graphical session" in err

@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.types import ImageRecord, Member
+from desktop_app.engine.units import human_size
 
 
 class Criterion(enum.StrEnum):
@@ -90,16 +91,6 @@ def format_family(record: ImageRecord) -> str:
         if name in members:
             return family
     return name
-
-
-def human_size(n: int) -> str:
-    """``8.1 MB``: sizes as the file managers show them (powers of 1000)."""
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)

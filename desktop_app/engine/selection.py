@@ -40,7 +40,6 @@ from desktop_app.engine.keeprules import (
     choose,
     copy_marks,
     format_family,
-    human_size,
 )
 from desktop_app.engine.operations import DeleteConfirmation, Removal, Request
 from desktop_app.engine.types import Group, ImageRecord, Transform
@@ -60,7 +59,6 @@ __all__ = [
     "choose",
     "copy_marks",
     "format_family",
-    "human_size",
     "select",
     "select_in",
     "unmarked",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from PIL import Image
 
 from desktop_app.engine.types import ImageFeatures
 
@@ -52,3 +53,20 @@ def clustered_hashes(n: int, seed: int = 0, spread: int = 6) -> np.ndarray:
             out[i] = value
             i += 1
     return out
+
+
+#: The transpose that, undone by EXIF orientation N, gives back the upright photo.
+_STORED_FOR = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def stored_for_orientation(photo: Image.Image, orientation: int) -> Image.Image:
+    """The pixels a camera stores for ``photo`` when it writes EXIF ``orientation``."""
+    return photo.transpose(_STORED_FOR[orientation]) if orientation > 1 else photo

@@ -26,6 +26,7 @@ from desktop_app.engine.hashing import (
     variant_hashes,
 )
 from desktop_app.engine.types import FileFailure, ImageFeatures, Transform, hash_to_hex
+from tests.engine.factories import stored_for_orientation
 
 PLAIN = EngineConfig(workers=0, trim_borders=False)
 DEFAULT = EngineConfig(workers=0)
@@ -128,17 +129,7 @@ def test_exif_rotated_copy_has_same_hash_and_displayed_size(tmp_path: Path) -> N
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_is_applied(tmp_path: Path, orientation: int) -> None:
     photo = synthetic_photo(5, (600, 400))
-    # Store the pixels so that applying ``orientation`` gives back the photo.
-    inverse = {
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_90,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_270,
-    }
-    stored = photo.transpose(inverse[orientation]) if orientation > 1 else photo
+    stored = stored_for_orientation(photo, orientation)
     exif = Image.Exif()
     exif[0x0112] = orientation
     result = features(save_jpeg(stored, tmp_path / "x.jpg", exif=exif))

@@ -32,6 +32,7 @@ from desktop_app.engine.loading import (
     to_rgb,
 )
 from desktop_app.engine.types import FileFailure, ImageFeatures
+from tests.engine.factories import stored_for_orientation
 
 DEFAULT = EngineConfig(workers=0)
 
@@ -259,16 +260,7 @@ def test_first_frame_or_page_is_hashed(tmp_path: Path, fmt: str, suffix: str) ->
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_open_oriented_applies_exif_orientation(tmp_path: Path, orientation: int) -> None:
     photo = synthetic_photo(5, (300, 200))
-    inverse = {
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_90,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_270,
-    }
-    stored = photo.transpose(inverse[orientation]) if orientation > 1 else photo
+    stored = stored_for_orientation(photo, orientation)
     exif = Image.Exif()
     exif[0x0112] = orientation
     path = tmp_path / "o.png"
