@@ -9,7 +9,12 @@ the offscreen platform with a catalog and settings in a temporary folder, and sa
 - ``docs/screenshots/query.png``: the window after a photo from outside the library
   was dropped on it, with the ranked matches in the query panel;
 - ``docs/screenshots/compare.png``: an original and one of its copies side by side,
-  zoomed in step, with their metadata compared.
+  zoomed in step, with their metadata compared;
+- ``docs/screenshots/marked.png``: the groups after Edit > Select Duplicates (date taken
+  first), the keeper of each group and its marked copies;
+- ``docs/screenshots/apply.png``: the Apply dialog with its dry run of the marks.
+
+The PNGs are reduced to 256 colours (Pillow, with dithering) to stay small.
 
     make screenshots
     QT_QPA_PLATFORM=offscreen python benchmarks/screenshots.py --out docs/screenshots
@@ -28,7 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Window size of the screenshots, in logical pixels.
-WINDOW = (1280, 800)
+WINDOW = (1100, 700)
 
 
 def pump(app, seconds: float) -> None:
@@ -65,10 +70,18 @@ def thumbnails_settled(window) -> bool:
 
 
 def save(widget, path: Path) -> None:
-    """Grab ``widget`` and save it as an optimised PNG."""
-    image = widget.grab().toImage()
-    image.save(str(path), "PNG", 0)
-    print(f"{path}: {image.width()} x {image.height()}, {path.stat().st_size // 1024} KB")
+    """Grab ``widget`` and save it as a 256-colour, optimised PNG."""
+    from PIL import Image
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    raw = bytes(image.constBits())[: image.bytesPerLine() * height]
+    picture = Image.frombuffer("RGB", (width, height), raw, "raw", "RGB", image.bytesPerLine(), 1)
+    dither = Image.Dither.FLOYDSTEINBERG
+    reduced = picture.quantize(256, method=Image.Quantize.MEDIANCUT, dither=dither)
+    reduced.save(path, "PNG", optimize=True)
+    print(f"{path}: {width} x {height}, {path.stat().st_size // 1024} KB")
 
 
 def main() -> int:
@@ -84,6 +97,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.demo import build_demo_library
+    from desktop_app.engine.keeprules import KeepRules
     from desktop_app.gui import settings as keys
     from desktop_app.gui.app import app_icon
     from desktop_app.gui.main_window import MainWindow
@@ -98,6 +112,7 @@ def main() -> int:
         root = Path(tmp) / "Pictures"
         manifest = build_demo_library(root, photos=args.photos, seed=3)
         settings = keys.Settings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+        settings.set(keys.TRASH_FOLDER, str(Path(tmp) / "Trash"))  # never the real trash
         window = MainWindow(settings, Path(tmp) / "catalog.sqlite", icon, {"workers": 0})
         window.resize(*WINDOW)
         window.show()
@@ -146,7 +161,7 @@ def main() -> int:
             key=lambda m: (m.image.pixels != reference.pixels, m.distance),
         ).image
         dialog = window.compare(reference, copy)
-        dialog.resize(1100, 800)
+        dialog.resize(*WINDOW)
         wait_for(app, lambda: all(p.view.image_size()[0] > 400 for p in dialog.panes))
         pump(app, 0.2)
         view = dialog.panes[0].view
@@ -154,6 +169,27 @@ def main() -> int:
         pump(app, 0.2)
         save(dialog, args.out / "compare.png")
         dialog.close()
+
+        # Select Duplicates: the keeper of every group, its copies marked. The demo's
+        # edited copies (brightened, letterboxed) are larger files with more pixels than
+        # their camera originals, so the rules put the date taken first, as a
+        # photographer keeping camera originals would (Edit > Keep Rules).
+        window.query_dock.hide()
+        marks = window.cleanup.marks
+        marks.rules = KeepRules.parse("date,pixels,format,size,path,folder")
+        window.cleanup.actions.select_duplicates.trigger()
+        wait_for(app, lambda: not marks.is_busy() and marks.marked_count() > 0)
+        window.groups.view.scrollToTop()
+        wait_for(app, lambda: thumbnails_settled(window))
+        pump(app, 0.3)
+        save(window, args.out / "marked.png")
+
+        # Apply: what would happen to each marked photo, before anything moves.
+        apply = window.cleanup.flow.open_dialog()
+        wait_for(app, apply.go.isEnabled)
+        pump(app, 0.2)
+        save(apply, args.out / "apply.png")
+        apply.reject()
         window.close()
         pump(app, 0.1)
     return 0
