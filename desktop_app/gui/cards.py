@@ -232,16 +232,16 @@ def paint_decision(
     """Draw the plan's decision over a thumbnail: the mark box, KEEP, or a reference badge.
 
     A marked photo is dimmed and its box checked in red; the keeper gets a green KEEP
-    label; a photo of a reference folder gets a blue label instead of a box, since it
-    can never be marked.
+    label; a photo of a reference folder gets no box, since it can never be marked, and
+    a blue label along the thumbnail's bottom.
     """
     painter.save()
     if decision.marked:
         painter.fillRect(box, QColor(255, 255, 255, 110))
     target = mark_box(rect)
-    if decision.reference:
-        label = "REFERENCE FOLDER"
-        _pill(painter, fonts, target.x(), target.y(), label, PROTECTED_COLOR, right=False)
+    if decision.reference:  # no box: it can never be marked
+        bottom = box.bottom() - fonts.bold_metrics.height() - 6
+        _pill(painter, fonts, target.x(), bottom, "REFERENCE FOLDER", PROTECTED_COLOR, right=False)
     else:
         square = QRectF(target).adjusted(0.5, 0.5, -0.5, -0.5)
         if decision.marked:
@@ -264,6 +264,12 @@ def paint_decision(
     elif decision.marked:
         _pill(painter, fonts, box.right() - 4, target.y(), "MARKED", MARKED_COLOR, right=True)
     painter.restore()
+
+
+def item_card_rect(item: QRect, font: QFont) -> QRect:
+    """Where :class:`CardDelegate` draws the card of an item whose rectangle is ``item``."""
+    size = card_size(font)
+    return QRect(item.x() + GAP // 2, item.y() + GAP // 2, size.width(), size.height())
 
 
 class CardDelegate(QStyledItemDelegate):
@@ -297,10 +303,7 @@ class CardDelegate(QStyledItemDelegate):
         if value is None:
             return
         thumbs = index.data(self._thumbnails_role) or [None]
-        size = card_size(option.font)
-        rect = QRect(
-            option.rect.x() + GAP // 2, option.rect.y() + GAP // 2, size.width(), size.height()
-        )
+        rect = item_card_rect(option.rect, option.font)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         current = bool(option.state & QStyle.StateFlag.State_HasFocus)
         paint_card(

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QToolBar
 
-from desktop_app.engine import export, fileops, ignore, presets, scanner
-from desktop_app.engine.errors import EngineError, UsageError
+from desktop_app.engine import ignore, presets, scanner
+from desktop_app.engine.errors import UsageError
 from desktop_app.engine.journal import Action
 from desktop_app.engine.reconcile import Settled
+from desktop_app.engine.selection import GroupPlan
 from desktop_app.engine.store import Catalog
-from desktop_app.engine.types import Grouping
+from desktop_app.engine.types import Grouping, ImageRecord
 from desktop_app.gui import dialogs, text
 from desktop_app.gui import settings as keys
 from desktop_app.gui.apply_flow import ApplyFlow
@@ -32,6 +34,8 @@ from desktop_app.gui.cleanup_actions import (
     add_to_photo_menu,
     add_to_toolbar,
 )
+from desktop_app.gui.cleanup_io import export_job, import_problem, recover_at_start
+from desktop_app.gui.dialogs import GroupDialog
 from desktop_app.gui.groups_page import GroupsPage
 from desktop_app.gui.history import HistoryDialog
 from desktop_app.gui.keep_rules_dialog import KeepRulesDialog
@@ -153,21 +157,8 @@ class Cleanup(QObject):
 
     def _on_marks_changed(self, rows: list) -> None:
         self.groups.model.plans_changed(rows)
-        count = self.marks.marked_count()
-        if self.marks.is_busy():
-            line = "Selecting duplicates…"
-        elif count:
-            line = (
-                f"<span style='color:#c62828'><b>{text.plural(count, 'photo')} marked</b></span>"
-                f" ({text.human_size(self.marks.marked_bytes())}) · nothing happens to them "
-                "until you apply the marks (Edit › Apply Marks…)"
-            )
-        else:
-            line = (
-                "Nothing marked · <b>Select Duplicates</b> (Ctrl+Shift+D) marks the copies of "
-                "the best photo of each group, or tick the box on a photo"
-            )
-        self.groups.marks.setText(line)
+        marks = self.marks
+        self.groups.set_marks(marks.marked_count(), marks.marked_bytes(), busy=marks.is_busy())
         self._update_actions()
 
     def _update_undo(self) -> None:
@@ -208,6 +199,23 @@ class Cleanup(QObject):
         use(row, record.id)
 
     # ----------------------------------------------------------------- dialogs
+
+    def plan_source(self, row: int) -> Callable[[], GroupPlan | None]:
+        """The current plan of group ``row`` of the grouping shown now (None after a
+        regroup): for a dialog showing that group."""
+        grouping, marks = self.marks.grouping, self.marks
+        return lambda: marks.plan_for(grouping, row)
+
+    def attach(self, dialog: GroupDialog, row: int) -> None:
+        """Let a whole-group dialog show and toggle the marks of group ``row``."""
+        grouping, marks = self.marks.grouping, self.marks
+
+        def toggle(record: ImageRecord) -> None:
+            if marks.grouping is grouping:  # not once the slider regrouped
+                marks.toggle(row, record.id)
+
+        dialog.mark_toggled.connect(toggle)
+        marks.changed.connect(dialog.refresh_marks)
 
     def show_keep_rules(self) -> KeepRulesDialog:
         """The keep rules; accepting runs Select duplicates with them."""
@@ -317,11 +325,9 @@ class Cleanup(QObject):
             self._say(str(error))
             return False
         roots = self.session.roots
-        if any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-            self._say("That folder is already part of the library.")
-            return False
-        if any(r.startswith(target.rstrip(os.sep) + os.sep) for r in roots):
-            self._say("That folder holds the library; choose the import folder itself.")
+        problem = import_problem(target, roots)
+        if problem is not None:
+            self._say(problem)
             return False
         for root in roots:
             catalog.set_reference(root, True)
@@ -353,14 +359,10 @@ class Cleanup(QObject):
                 return False
             if not os.path.splitext(path)[1]:
                 path += ".json" if "json" in chosen else ".csv"
-        job, roots = self.marks.full_plan_job(), list(self.session.roots)
-        catalog = str(self.session.catalog_path)
         target = path
-
-        def work() -> tuple[str, int, int]:
-            plan = job()
-            kind = export.write_file(plan, target, roots=roots, catalog=catalog)
-            return kind, len(plan.groups), len(plan.marked)
+        work = export_job(
+            self.marks.full_plan_job(), path, self.session.roots, str(self.session.catalog_path)
+        )
 
         def done(result: tuple[str, int, int]) -> None:
             kind, groups, marked = result
@@ -386,15 +388,8 @@ class Cleanup(QObject):
 
     def recover(self) -> list[Settled]:
         """Settle what an interrupted operation left open, and say what was done."""
-        try:
-            with Catalog(self.session.catalog_path) as catalog:
-                settled = fileops.recover(catalog)
-        except EngineError as error:  # a damaged catalog is handled when a library opens
-            log.info("No recovery at start: %s", error)
-            return []
+        settled, lines = recover_at_start(self.session.catalog_path)
         if settled:
-            lines = [f"{s.source}: {s.outcome} — {s.note}" for s in settled]
-            log.info("Recovered an interrupted operation: %s", "; ".join(lines))
             self._say(
                 f"An interrupted operation was settled: {text.plural(len(settled), 'file')} "
                 "(Edit › History)."

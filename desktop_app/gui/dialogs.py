@@ -7,9 +7,10 @@ it by monkeypatching the function instead of clicking a real message box.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -24,9 +25,16 @@ from PySide6.QtWidgets import (
 
 import desktop_app
 from desktop_app.engine.errors import CatalogCorrupt, CatalogError, CatalogLocked, CatalogTooNew
+from desktop_app.engine.selection import Decision, GroupPlan
 from desktop_app.engine.types import Group, ImageRecord, Match
 from desktop_app.gui import text
-from desktop_app.gui.cards import CardDelegate, CardInfo, CardListView
+from desktop_app.gui.cards import (
+    CardDelegate,
+    CardInfo,
+    CardListView,
+    item_card_rect,
+    mark_target,
+)
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
@@ -165,18 +173,25 @@ def show_crash(parent: QWidget | None, summary: str, details: str) -> None:
 class GroupDialog(QDialog):
     """Every photo of one group, as cards, for groups too large for one row.
 
+    With ``plan``, the cards show their marks as in the cluster view, and a click on a
+    card's box (or Space) asks for its mark to be toggled.
+
     Args:
         group: The group.
         loader: Thumbnails.
+        roots: Library folders (cards show folders relative to them).
         parent: Owner window.
+        plan: Returns the group's current plan (None: no marks shown).
 
     Signals:
         photo_activated(ImageRecord): A photo was double-clicked.
         compare_requested(list): Compare was pressed with two photos selected.
+        mark_toggled(ImageRecord): The user clicked a card's box or pressed Space on it.
     """
 
     photo_activated = Signal(object)
     compare_requested = Signal(list)
+    mark_toggled = Signal(object)
 
     def __init__(
         self,
@@ -184,8 +199,10 @@ class GroupDialog(QDialog):
         loader: ThumbnailLoader | None,
         roots: Sequence[str] = (),
         parent: QWidget | None = None,
+        plan: Callable[[], GroupPlan | None] | None = None,
     ) -> None:
         super().__init__(parent)
+        self._plan = plan
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Group {group.index + 1}: {text.plural(len(group.members), 'photo')}")
         reference = group.reference.image.id
@@ -203,6 +220,7 @@ class GroupDialog(QDialog):
                 match.transform,
                 reference=match.image.id == reference,
                 folder=text.relative_folder(match.image.path, roots),
+                decision=self.decision(match.image.id),
             )
 
         self.list = CardListView()
@@ -235,6 +253,47 @@ class GroupDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(buttons)
         self.resize(980, 640)
+        if plan is not None:
+            self.list.viewport().installEventFilter(self)
+            self.list.installEventFilter(self)
+
+    def decision(self, image_id: int) -> Decision | None:
+        """The plan's decision on one photo of the group, if marks are shown."""
+        found = self._plan() if self._plan is not None else None
+        if found is None:
+            return None
+        return next((d for d in found.decisions if d.image.id == image_id), None)
+
+    def refresh_marks(self, *_: object) -> None:
+        """Repaint the cards after the marks changed."""
+        self.list.viewport().update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.list.viewport()
+            and event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            pos = event.position().toPoint()
+            index = self.list.indexAt(pos)
+            if index.isValid():
+                card = item_card_rect(self.list.visualRect(index), self.list.font())
+                if mark_target(card).contains(pos):
+                    self.list.setCurrentIndex(index)
+                    self.mark_toggled.emit(self.model.match_at(index.row()).image)
+                    return True
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Space
+            and not event.modifiers()
+            and self.list.currentIndex().isValid()
+        ):
+            self.mark_toggled.emit(self.model.match_at(self.list.currentIndex().row()).image)
+            return True
+        return super().eventFilter(watched, event)
 
     def selected_photos(self) -> list[ImageRecord]:
         """The selected photos."""

@@ -1,8 +1,9 @@
 """The groups page: the summary line, the threshold slider with its histogram, the groups.
 
 It shows what a :class:`~desktop_app.gui.session.LibrarySession` reports (groupings,
-summaries, pair histograms) and tells the session when the slider moves; a notice takes
-the place of the groups while there are none to show (indexing, loading, nothing found).
+summaries, pair histograms) and the marks line the cleanup keeps up to date, and tells
+the session when the slider moves; a notice takes the place of the groups while there
+are none to show (indexing, loading, nothing found).
 """
 
 from __future__ import annotations
@@ -32,6 +33,22 @@ def summary_text(summary: Summary) -> str:
         f"{text.plural(summary.photos, 'photo')} · "
         f"<b>{text.plural(summary.extra_copies, 'extra copy', 'extra copies')}</b> "
         f"taking <b>{text.human_size(summary.extra_bytes)}</b>"
+    )
+
+
+def marks_text(count: int, size: int, *, busy: bool = False) -> str:
+    """The marks line, as rich text: what is marked, or how to mark."""
+    if busy:
+        return "Selecting duplicates…"
+    if count:
+        return (
+            f"<span style='color:#c62828'><b>{text.plural(count, 'photo')} marked</b></span>"
+            f" ({text.human_size(size)}) · nothing happens to them until you apply the marks "
+            "(Edit › Apply Marks…)"
+        )
+    return (
+        "Nothing marked · <b>Select Duplicates</b> (Ctrl+Shift+D) marks the copies of the "
+        "best photo of each group, or tick the box on a photo"
     )
 
 
@@ -89,6 +106,10 @@ class GroupsPage(QWidget):
         session.histogram_changed.connect(self._on_session_histogram_changed)
         session.busy_changed.connect(self._on_session_busy_changed)
         session.index.running_changed.connect(self._on_index_running_changed)
+
+    def set_marks(self, count: int, size: int, *, busy: bool = False) -> None:
+        """Say how many photos are marked (``count``, ``size`` bytes), or how to mark."""
+        self.marks.setText(marks_text(count, size, busy=busy))
 
     def show_notice(self, message: str) -> None:
         """Show ``message`` where the groups go."""

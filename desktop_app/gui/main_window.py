@@ -264,10 +264,15 @@ class MainWindow(QMainWindow):
 
     def _on_view_more_requested(self, row: int) -> None:
         dialog = dialogs.GroupDialog(
-            self.groups.model.group(row), self.thumbnails, self.session.roots, self
+            self.groups.model.group(row),
+            self.thumbnails,
+            self.session.roots,
+            self,
+            plan=self.cleanup.plan_source(row),
         )
         dialog.photo_activated.connect(self.preview)
         dialog.compare_requested.connect(lambda photos: self.compare(*photos[:2]))
+        self.cleanup.attach(dialog, row)
         dialog.show()
 
     # ----------------------------------------------------------------- scanning

@@ -257,3 +257,28 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
         flow.result.undo.click()
     wait_idle(qtbot, window)
     assert tree_digests(folder) == before
+
+
+def test_the_whole_group_dialog_shows_and_toggles_marks(qtbot, window):
+    from desktop_app.gui.cards import item_card_rect
+    from desktop_app.gui.dialogs import GroupDialog
+
+    marks, model = window.cleanup.marks, window.groups.model
+    window._on_view_more_requested(0)
+    (dialog,) = window.findChildren(GroupDialog)
+    qtbot.waitExposed(dialog)
+    members = [m.image.id for m in model.group(0).members]
+    keeper = marks.plan_for(model.grouping, 0).keeper.image.id
+    assert dialog.decision(keeper).keeper
+    ids = [dialog.model.match_at(r).image.id for r in range(dialog.model.rowCount())]
+    row = next(r for r, image_id in enumerate(ids) if image_id != keeper)
+    target = dialog.model.match_at(row).image.id
+    card = item_card_rect(dialog.list.visualRect(dialog.model.index(row, 0)), dialog.list.font())
+    qtbot.mouseClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=mark_box(card).center())
+    assert [d.image.id for d in marks.plan_for(model.grouping, 0).marked] == [target]
+    assert dialog.decision(target).marked
+    dialog.list.setFocus()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Space)  # the current card: unmark it again
+    assert not marks.plan_for(model.grouping, 0).marked
+    assert set(members) == set(ids)
+    dialog.close()
