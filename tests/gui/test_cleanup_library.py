@@ -172,3 +172,36 @@ def test_an_interrupted_operation_is_settled_at_start_and_reported(
     assert "interrupted operation was settled" in window.statusBar().currentMessage()
     with Catalog(window.session.catalog_path) as catalog:
         assert not journal.open_entries(catalog)
+
+
+def test_keep_rules_dialog_selects_with_its_rules_and_remembers_the_preset(qtbot, window, settings):
+    from desktop_app.engine.keeprules import Criterion, KeepRules
+    from desktop_app.gui import settings as keys
+
+    dialog = window.cleanup.show_keep_rules()
+    dialog.set_rules(KeepRules((Criterion.SIZE, Criterion.PATH)))
+    assert dialog.save_preset("Larger file first")
+    dialog.within.setChecked(True)
+    marks = window.cleanup.marks
+    with qtbot.waitSignal(marks.message, timeout=10_000):
+        dialog.select.click()
+    assert marks.rules.criteria == (Criterion.SIZE, Criterion.PATH) and marks.within
+    assert settings.get(keys.KEEP_PRESET) == "Larger file first"
+    assert settings.get(keys.SELECT_WITHIN)
+    assert marks.marked_count() == ORIGINALS * COPIES
+
+
+def test_the_trash_folder_setting(qtbot, window, settings, tmp_path, monkeypatch):
+    from desktop_app.engine.trash import FreedesktopTrash
+    from desktop_app.gui import settings as keys
+
+    chosen = str(tmp_path / "my-trash")
+    monkeypatch.setattr(dialogs, "ask_trash_location", lambda parent, current: chosen)
+    window.cleanup.actions.trash_folder.trigger()
+    assert settings.get(keys.TRASH_FOLDER) == chosen
+    trash = settings.trash()
+    assert isinstance(trash, FreedesktopTrash) and trash.folder == chosen
+    assert chosen in window.statusBar().currentMessage()
+    monkeypatch.setattr(dialogs, "ask_trash_location", lambda parent, current: None)
+    window.cleanup.actions.trash_folder.trigger()  # cancelled: unchanged
+    assert settings.get(keys.TRASH_FOLDER) == chosen
