@@ -403,7 +403,8 @@ def unmarked(
     for group in groups:
         is_ref = [any(_inside(m.image.path, f) for f in folders) for m in group.members]
         refs = [i for i, r in enumerate(is_ref) if r]
-        choice = choose(group.members, rules, refs or range(len(group.members)))
+        candidates = refs or range(len(group.members))
+        choice = choose(group.members, rules, candidates, explain_losses=False)
         notes = {
             i: "in a reference folder: never marked" if r else "not marked"
             for i, r in enumerate(is_ref)

@@ -24,7 +24,7 @@ from desktop_app.engine.journal import Action
 from desktop_app.engine.reconcile import Settled
 from desktop_app.engine.selection import GroupPlan
 from desktop_app.engine.store import Catalog
-from desktop_app.engine.types import Grouping, ImageRecord
+from desktop_app.engine.types import Group, Grouping, ImageRecord
 from desktop_app.gui import dialogs, text
 from desktop_app.gui import settings as keys
 from desktop_app.gui.apply_flow import ApplyFlow
@@ -90,6 +90,7 @@ class Cleanup(QObject):
         add_to_toolbar(toolbar, self.actions)
         add_to_photo_menu(photo_menu, self.actions)
         groups.model.plan_source = self.marks.plan_for
+        self.marks.resolve = self._resolve
         self._connect()
         self.recovered = self.recover()
         self._update_actions()
@@ -128,6 +129,12 @@ class Cleanup(QObject):
 
     def _say(self, message: str) -> None:
         self.window.statusBar().showMessage(message, 10000)
+
+    def _resolve(self, grouping: Grouping, row: int) -> Group:
+        model = self.groups.model
+        if model.grouping is grouping:
+            return model.group(row)  # resolved already for painting, most of the time
+        return self.session.resolve(grouping, row)
 
     def _catalog(self) -> Catalog | None:
         library = self.session.library

@@ -146,7 +146,7 @@ class ClusterView(CardListView):
             return "Show every photo of this group"
         member = group.members[slot]
         lines = [member.image.path]
-        decision = card_infos(group, (), index.data(PlanRole))[slot].decision
+        decision = card_infos(group, (), index.data(PlanRole), limit=slot + 1)[slot].decision
         if decision is not None:
             lines.append(decision.note)
             if not decision.reference:

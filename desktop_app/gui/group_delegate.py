@@ -33,19 +33,24 @@ def header_height(font: QFont) -> int:
     return line_height(font) + 6
 
 
-def _decisions(group: Group, plan: GroupPlan | None) -> list[Decision | None]:
+def _decisions(group: Group, plan: GroupPlan | None, count: int) -> list[Decision | None]:
     if plan is None or len(plan.decisions) != len(group.members):
-        return [None] * len(group.members)
-    if any(d.image.id != m.image.id for d, m in zip(plan.decisions, group.members, strict=True)):
-        return [None] * len(group.members)  # a plan of another grouping; not drawn
-    return list(plan.decisions)
+        return [None] * count
+    pairs = zip(plan.decisions[:count], group.members[:count], strict=True)
+    if any(d.image.id != m.image.id for d, m in pairs):
+        return [None] * count  # a plan of another grouping; not drawn
+    return list(plan.decisions[:count])
 
 
 def card_infos(
-    group: Group, roots: Sequence[str] = (), plan: GroupPlan | None = None
+    group: Group,
+    roots: Sequence[str] = (),
+    plan: GroupPlan | None = None,
+    limit: int | None = None,
 ) -> list[CardInfo]:
     """The cards of a group, reference first; folders shown relative to ``roots``, marks
-    from ``plan``."""
+    from ``plan``; only the first ``limit`` (a group can have thousands of photos)."""
+    members = group.members[:limit]
     return [
         CardInfo(
             m.image,
@@ -56,7 +61,9 @@ def card_infos(
             folder=text.relative_folder(m.image.path, roots),
             decision=decision,
         )
-        for k, (m, decision) in enumerate(zip(group.members, _decisions(group, plan), strict=True))
+        for k, (m, decision) in enumerate(
+            zip(members, _decisions(group, plan, len(members)), strict=True)
+        )
     ]
 
 
@@ -123,8 +130,8 @@ class GroupDelegate(QStyledItemDelegate):
             )
 
         view = self._view
-        cards = card_infos(group, view.roots, plan)
-        shown, more = view.layout_cards(len(cards))
+        shown, more = view.layout_cards(len(group.members))
+        cards = card_infos(group, view.roots, plan, limit=shown)
         for slot in range(shown):
             info = cards[slot]
             paint_card(

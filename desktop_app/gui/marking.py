@@ -6,7 +6,8 @@ rules hold in the window too:
 
 * A group nobody has touched gets its plan when the view first paints it,
   ``selection.unmarked``: the keeper by the keep-the-best rules (a photo of a reference
-  folder first), nothing marked.
+  folder first), nothing marked. Groups of more than :data:`SYNC_PLAN_MEMBERS` photos
+  get it from the worker thread, so that painting never waits for them.
 * "Select duplicates" runs ``selection.select`` over every group on a worker thread.
 * A click on a card's box goes through ``Plan.mark`` (or ``keep_only``, ``clear``),
   which refuses to mark the last copy of a group or a photo of a reference folder; the
@@ -27,12 +28,12 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.engine.keeprules import KeepRules
 from desktop_app.engine.library import resolve_group
 from desktop_app.engine.selection import GroupPlan, MarkingError, Plan, select, unmarked
-from desktop_app.engine.types import Grouping, ImageRecord
+from desktop_app.engine.types import Group, Grouping, ImageRecord
 from desktop_app.gui import text
 from desktop_app.gui.workers import TaskRunner
 
@@ -40,6 +41,11 @@ log = logging.getLogger(__name__)
 
 #: Plans of untouched groups kept for painting (a screenful is a dozen groups).
 _DEFAULTS_CACHE = 1024
+#: Larger untouched groups get their plan on the worker thread, not while painting: the
+#: keeper of 5,000 copies takes 50 ms to choose (they are drawn without marks meanwhile).
+SYNC_PLAN_MEMBERS = 400
+#: How long after painting the plans of large groups are asked of the worker.
+DEFER_MS = 30
 
 Records = Mapping[int, ImageRecord]
 
@@ -62,6 +68,19 @@ def _select_all(
         reference_groups_only=False if within else None,
         not_copies=not_copies,
     )
+
+
+def _keeper_plans(
+    grouping: Grouping,
+    rows: list[int],
+    records: Records,
+    rules: KeepRules,
+    references: tuple[str, ...],
+) -> dict[int, GroupPlan]:
+    """``selection.unmarked`` for some groups of ``grouping`` (any thread)."""
+    groups = [resolve_group(grouping, row, records) for row in rows]
+    plan = unmarked(groups, rules, threshold=grouping.threshold, references=references)
+    return dict(zip(rows, plan.groups, strict=True))
 
 
 class Marks(QObject):
@@ -90,12 +109,21 @@ class Marks(QObject):
         self.within = False
         #: Whether "Select duplicates" was used: regroups run it again.
         self.auto = False
+        #: ``resolve(grouping, row)`` on the GUI thread, to share the groups the model has
+        #: resolved already (the records mapping is used when None).
+        self.resolve: Callable[[Grouping, int], Group] | None = None
         self._grouping: Grouping | None = None
         self._records: Records = {}
         self._plans: dict[int, GroupPlan] = {}  # made by a selection or the user
         self._defaults: OrderedDict[int, GroupPlan] = OrderedDict()
         self._totals: dict[int, tuple[int, int]] = {}  # row -> (marked, bytes)
         self._overrides: dict[int, bool] = {}  # photo id -> marked, as the user set it
+        self._pending: set[int] = set()  # rows whose plan the worker is making
+        self._waiting: list[int] = []  # rows to send to the worker after this paint
+        self._defer = QTimer(self)
+        self._defer.setSingleShot(True)
+        self._defer.setInterval(DEFER_MS)
+        self._defer.timeout.connect(self._on_defer_timeout)
         self._runner = TaskRunner(name="doppel-select", parent=self)
         self._token: int | None = None
         self._generation = 0
@@ -140,10 +168,23 @@ class Marks(QObject):
         return self._grouping
 
     def plan_for(self, grouping: Grouping | None, row: int) -> GroupPlan | None:
-        """The plan of ``row`` if ``grouping`` is the one planned (the model's PlanRole)."""
+        """The plan of ``row`` if ``grouping`` is the one planned (the model's PlanRole).
+
+        None also while the worker makes the plan of a large group (``changed`` follows).
+        """
         if grouping is None or grouping is not self._grouping or not 0 <= row < len(grouping):
             return None
-        return self._plan(row)
+        found = self._plans.get(row) or self._defaults.get(row)
+        if found is not None:
+            return found
+        size = int(grouping.offsets[row + 1] - grouping.offsets[row])
+        if size <= SYNC_PLAN_MEMBERS:
+            return self._plan(row)
+        if row not in self._pending:
+            self._pending.add(row)
+            self._waiting.append(row)
+            self._defer.start()  # after this paint: the worker would slow it down (GIL)
+        return None
 
     def is_busy(self) -> bool:
         """Whether "Select duplicates" is running on the worker thread."""
@@ -239,6 +280,7 @@ class Marks(QObject):
 
     def shutdown(self) -> None:
         """Drop a running selection and wait for its thread."""
+        self._defer.stop()
         self._token = None
         self._runner.shutdown()
 
@@ -250,6 +292,8 @@ class Marks(QObject):
         self._plans.clear()
         self._defaults.clear()
         self._totals.clear()
+        self._pending.clear()
+        self._waiting.clear()
         grouping = self._grouping
         if grouping is not None and self.auto and len(grouping):
             args = (
@@ -270,6 +314,27 @@ class Marks(QObject):
         else:
             self._lay_overrides()
         self.changed.emit([])
+
+    def _on_defer_timeout(self) -> None:
+        rows, self._waiting = self._waiting, []
+        if not rows or self._grouping is None:
+            return
+        args = (self._grouping, rows, self._records, self.rules, self.references)
+        generation = self._generation
+        self._runner.submit(
+            lambda: _keeper_plans(*args),
+            lambda plans: self._on_defaults_made(plans, generation),
+            self._on_select_failed,
+        )
+
+    def _on_defaults_made(self, plans: dict[int, GroupPlan], generation: int) -> None:
+        if generation != self._generation:
+            return
+        for row, plan in plans.items():
+            self._pending.discard(row)
+            if row not in self._plans:
+                self._defaults[row] = plan
+        self.changed.emit(sorted(plans))
 
     def _drop_job(self) -> None:
         if self._token is not None:
@@ -355,7 +420,10 @@ class Marks(QObject):
         found = self._defaults.get(row)
         if found is None:
             assert self._grouping is not None
-            group = resolve_group(self._grouping, row, self._records)
+            if self.resolve is not None:
+                group = self.resolve(self._grouping, row)
+            else:
+                group = resolve_group(self._grouping, row, self._records)
             found = unmarked(
                 [group], self.rules, threshold=self._grouping.threshold, references=self.references
             ).groups[0]

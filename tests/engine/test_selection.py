@@ -10,6 +10,7 @@ from desktop_app.engine.selection import (
     Criterion,
     KeepRules,
     MarkingError,
+    choose,
     copy_marks,
     format_family,
     select,
@@ -333,3 +334,15 @@ def test_unmarked_shows_the_keeper_and_marks_nothing():
     assert [d.image.id for d in marked.groups[0].marked] == [1]
     with pytest.raises(MarkingError, match="reference folder"):
         with_ref.mark(0, 3)
+
+
+def test_choose_without_explaining_the_losses_keeps_the_same_photo_for_the_same_reason():
+    members = group(
+        record(1, f"{P}/a.jpg", width=6000, height=4000),
+        record(2, f"{P}/b.jpg"),
+        record(3, f"{P}/c (1).jpg"),
+    ).members
+    full = choose(members, KeepRules(), range(3))
+    short = choose(members, KeepRules(), range(3), explain_losses=False)
+    assert (short.keeper, short.reason) == (full.keeper, full.reason)
+    assert full.losses and short.losses == {}
