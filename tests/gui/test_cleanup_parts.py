@@ -278,3 +278,17 @@ def test_report_texts():
     assert "cannot put them back" in report_text(report, "the Trash", restorable=False)
     back = Report(4, Action.TRASH, True, (_result("a.jpg", State.RESTORED, "/photos/a.jpg"),))
     assert report_text(back, "the trash", True) == "Put back 1 photo (1.0 KB) from operation 4."
+
+
+def test_large_groups_get_their_plan_from_the_worker_after_painting(qtbot, marks, monkeypatch):
+    from desktop_app.gui import marking
+
+    monkeypatch.setattr(marking, "SYNC_PLAN_MEMBERS", 2)  # the 3-photo group is "large"
+    marks.set_context()  # forget the plans made so far
+    assert marks.plan_for(marks.grouping, 1).keeper.image.id == 4  # 2 photos: now
+    with qtbot.waitSignal(marks.changed, timeout=5000) as changed:
+        assert marks.plan_for(marks.grouping, 0) is None  # asked of the worker
+        assert marks.plan_for(marks.grouping, 0) is None  # once
+    assert changed.args == [[0]]
+    assert marks.plan_for(marks.grouping, 0).keeper.image.id == 1
+    assert marks.toggle(0, 2)  # a click works the same
