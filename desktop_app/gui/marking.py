@@ -25,16 +25,23 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.engine.keeprules import KeepRules
 from desktop_app.engine.library import resolve_group
-from desktop_app.engine.selection import GroupPlan, MarkingError, Plan, select, unmarked
-from desktop_app.engine.types import Group, Grouping, ImageRecord
-from desktop_app.gui import text
+from desktop_app.engine.selection import GroupPlan, MarkingError, Plan, unmarked
+from desktop_app.engine.types import Group, Grouping
+from desktop_app.gui.plan_jobs import (
+    Records,
+    all_plans,
+    dropped_text,
+    keeper_plans,
+    rows_of,
+    select_all,
+    selected_text,
+)
 from desktop_app.gui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -46,41 +53,6 @@ _DEFAULTS_CACHE = 1024
 SYNC_PLAN_MEMBERS = 400
 #: How long after painting the plans of large groups are asked of the worker.
 DEFER_MS = 30
-
-Records = Mapping[int, ImageRecord]
-
-
-def _select_all(
-    grouping: Grouping,
-    records: Records,
-    rules: KeepRules,
-    references: tuple[str, ...],
-    not_copies: frozenset[tuple[bytes, bytes]],
-    within: bool,
-) -> Plan:
-    """``selection.select`` over every group of ``grouping`` (any thread)."""
-    groups = [resolve_group(grouping, i, records) for i in range(len(grouping))]
-    return select(
-        groups,
-        rules,
-        threshold=grouping.threshold,
-        references=references,
-        reference_groups_only=False if within else None,
-        not_copies=not_copies,
-    )
-
-
-def _keeper_plans(
-    grouping: Grouping,
-    rows: list[int],
-    records: Records,
-    rules: KeepRules,
-    references: tuple[str, ...],
-) -> dict[int, GroupPlan]:
-    """``selection.unmarked`` for some groups of ``grouping`` (any thread)."""
-    groups = [resolve_group(grouping, row, records) for row in rows]
-    plan = unmarked(groups, rules, threshold=grouping.threshold, references=references)
-    return dict(zip(rows, plan.groups, strict=True))
 
 
 class Marks(QObject):
@@ -206,24 +178,8 @@ class Marks(QObject):
 
     def full_plan_job(self) -> Callable[[], Plan]:
         """A function that makes the plan of every group (for Export; any thread)."""
-        grouping, records, plans = self._grouping, self._records, dict(self._plans)
-        rules, references = self.rules, self.references
-        if grouping is None:
-            return lambda: Plan((), rules, 0, references)
-
-        def work() -> Plan:
-            made = []
-            for row in range(len(grouping)):
-                found = plans.get(row)
-                if found is None:
-                    group = resolve_group(grouping, row, records)
-                    found = unmarked(
-                        [group], rules, threshold=grouping.threshold, references=references
-                    ).groups[0]
-                made.append(found)
-            return Plan(tuple(made), rules, grouping.threshold, references)
-
-        return work
+        args = (self._grouping, self._records, dict(self._plans), self.rules, self.references)
+        return lambda: all_plans(*args)
 
     # ----------------------------------------------------------------- the user's marks
 
@@ -306,7 +262,7 @@ class Marks(QObject):
             )
             generation = self._generation
             self._token = self._runner.submit(
-                lambda: _select_all(*args),
+                lambda: select_all(*args),
                 lambda plan: self._on_selected(plan, generation, announce),
                 self._on_select_failed,
             )
@@ -322,7 +278,7 @@ class Marks(QObject):
         args = (self._grouping, rows, self._records, self.rules, self.references)
         generation = self._generation
         self._runner.submit(
-            lambda: _keeper_plans(*args),
+            lambda: keeper_plans(*args),
             lambda plans: self._on_defaults_made(plans, generation),
             self._on_select_failed,
         )
@@ -352,7 +308,11 @@ class Marks(QObject):
         self._lay_overrides()
         self.changed.emit([])
         if announce:
-            self.message.emit(self._selected_text(plan))
+            self.message.emit(
+                selected_text(
+                    plan, self.rules, self.marked_count(), self.marked_bytes(), self._only_refs()
+                )
+            )
 
     def _on_select_failed(self, error: BaseException) -> None:
         self._token = None
@@ -360,30 +320,15 @@ class Marks(QObject):
         log.error("Select duplicates failed: %s", error)
         self.message.emit(f"Select duplicates failed: {error}")
 
-    def _selected_text(self, plan: Plan) -> str:
-        groups = sum(1 for g in plan.groups if g.marked)
-        criteria = ", then ".join(c.label for c in self.rules.criteria) or "path order"
-        done = (
-            f"Marked {text.plural(self.marked_count(), 'copy', 'copies')} in "
-            f"{text.plural(groups, 'group')} ({text.human_size(self.marked_bytes())}), "
-            f"keeping the best photo of each by {criteria}."
-        )
-        if self.references and not self.within:
-            done += " Only photos with a copy in a reference folder are marked."
-        return done
+    def _only_refs(self) -> bool:
+        return bool(self.references) and not self.within
 
     def _lay_overrides(self) -> None:
         """Apply the user's marks to the current groups; drop those that no longer apply."""
         grouping = self._grouping
         if not self._overrides or grouping is None:
             return
-        ids = np.fromiter(self._overrides, np.int64, len(self._overrides))
-        positions = np.flatnonzero(np.isin(grouping.members, ids))
-        rows = np.searchsorted(grouping.offsets, positions, side="right") - 1
-        where = {
-            int(grouping.members[p]): int(r)
-            for p, r in zip(positions.tolist(), rows.tolist(), strict=True)
-        }
+        where = rows_of(grouping, self._overrides)
         gone = [i for i in self._overrides if i not in where]
         lost = sum(1 for i in gone if self._overrides[i])
         for image_id in gone:
@@ -402,16 +347,7 @@ class Marks(QObject):
                     del self._overrides[image_id]
             self._store(row, plan.groups[0])
         if lost or refused:
-            parts = []
-            if lost:
-                parts.append(
-                    f"{text.plural(lost, 'marked photo is', 'marked photos are')} in no group "
-                    "at this threshold and no longer marked"
-                )
-            if refused:
-                parts.append(f"{text.plural(refused, 'mark')} no longer allowed by the rules")
-            said = "; ".join(parts)
-            self.message.emit(said[:1].upper() + said[1:] + ".")
+            self.message.emit(dropped_text(lost, refused))
 
     def _plan(self, row: int) -> GroupPlan:
         found = self._plans.get(row)
