@@ -200,7 +200,7 @@ def _features(
             image.draft("L", (REDUCED_SIDE, REDUCED_SIDE))
         image.load()
         grey = apply_orientation(to_grey(image), opened.exif.orientation)
-        phash, variants = _hash_grey(grey, config)
+        phash, variants, kept = _hash_and_kept(grey, config)
     except Exception as exc:
         raise UnreadableImage(path, failure_reason(exc, opened.format)) from exc
     return ImageFeatures(
@@ -215,6 +215,9 @@ def _features(
         taken=opened.exif.taken,
         camera=opened.exif.camera,
         variants=variants,
+        # Measured at reduced scale: to within a few pixels of the full-size picture.
+        content_width=round(opened.width * kept[0]),
+        content_height=round(opened.height * kept[1]),
     )
 
 
@@ -262,17 +265,25 @@ def dct_block(grey: Image.Image, trim: bool = True) -> FloatBlock:
         The top-left 8x8 of the 2-D DCT-II (scipy.fftpack, unnormalised) of the 32x32
         LANCZOS reduction.
     """
+    return _trimmed_block(grey, trim)[0]
+
+
+def _trimmed_block(grey: Image.Image, trim: bool) -> tuple[FloatBlock, tuple[float, float]]:
+    """:func:`dct_block`, and the share of the width and height the picture keeps once
+    its flat borders are trimmed ((1.0, 1.0) when there are none)."""
     grey = reduce_for_hash(grey)
+    kept = (1.0, 1.0)
     if trim:
         box = find_content_box(np.asarray(grey))
         if box != (0, 0, grey.width, grey.height):
+            kept = ((box[2] - box[0]) / grey.width, (box[3] - box[1]) / grey.height)
             grey = grey.crop(box)
     small = grey.resize((DCT_SIZE, DCT_SIZE), Image.Resampling.LANCZOS, reducing_gap=2.0)
     pixels = np.asarray(small)
     # The same calls as imagehash.phash, so ties and rounding come out the same.
     dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
     block: FloatBlock = np.ascontiguousarray(dct[:HASH_SIZE, :HASH_SIZE])
-    return block
+    return block, kept
 
 
 def block_hash(block: FloatBlock) -> int:
@@ -306,8 +317,15 @@ def variant_hashes(block: FloatBlock) -> tuple[int, ...]:
 
 
 def _hash_grey(grey: Image.Image, config: EngineConfig) -> tuple[int, tuple[int, ...]]:
-    block = dct_block(grey, trim=config.trim_borders)
+    phash, variants, _ = _hash_and_kept(grey, config)
+    return phash, variants
+
+
+def _hash_and_kept(
+    grey: Image.Image, config: EngineConfig
+) -> tuple[int, tuple[int, ...], tuple[float, float]]:
+    block, kept = _trimmed_block(grey, config.trim_borders)
     if config.rotations:
         variants = variant_hashes(block)
-        return variants[Transform.IDENTITY], variants
-    return block_hash(block), ()
+        return variants[Transform.IDENTITY], variants, kept
+    return block_hash(block), (), kept

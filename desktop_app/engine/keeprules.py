@@ -38,6 +38,14 @@ class Criterion(enum.StrEnum):
         return _LABELS[self]
 
 
+#: Relative differences below which two copies count as equal on a numeric criterion.
+#: Pixels: the picture's size is measured at reduced scale (see ``hashing.py``), so a
+#: framed copy's picture comes out a few pixels off the original's; real resizes differ
+#: by far more. File size: re-encoding the same pixels moves the size by a few percent
+#: either way (a brightened or re-saved copy is not a better photo for being 2 % larger),
+#: so smaller differences are left to the next criterion, such as the date taken.
+TOLERANCE = {"pixels": 0.02, "size": 0.05}
+
 _LABELS = {
     Criterion.PIXELS: "largest pixel count",
     Criterion.FORMAT: "preferred format",
@@ -179,7 +187,7 @@ def _folder_rank(rules: KeepRules, record: ImageRecord) -> int:
 def _key(criterion: Criterion, rules: KeepRules, r: ImageRecord) -> tuple[Any, ...]:
     """Sort key of a photo for one criterion: smaller is better."""
     if criterion is Criterion.PIXELS:
-        return (-r.pixels,)
+        return (-r.picture_pixels,)
     if criterion is Criterion.FORMAT:
         return (_format_rank(rules, r),)
     if criterion is Criterion.SIZE:
@@ -194,7 +202,9 @@ def _key(criterion: Criterion, rules: KeepRules, r: ImageRecord) -> tuple[Any, .
 def _show(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRecord) -> str:
     """How ``r`` looks on the criterion that separated it from ``other``."""
     if criterion is Criterion.PIXELS:
-        return f"{r.width}x{r.height}"
+        width, height = r.picture_size
+        framed = "" if (width, height) == (r.width, r.height) else " inside its border"
+        return f"{width}x{height}{framed}"
     if criterion is Criterion.FORMAT:
         family = format_family(r)
         return r.format or family if family == "RAW" else family
@@ -264,11 +274,16 @@ def choose(
             break
         keys = {i: _key(criterion, rules, members[i].image) for i in alive}
         best = min(keys.values())
-        survivors = [i for i in alive if keys[i] == best]
+        tolerance = TOLERANCE.get(criterion.value)
+        if tolerance is None:
+            survivors = [i for i in alive if keys[i] == best]
+        else:  # keys are (-value,): keep everything within the tolerance of the best
+            survivors = [i for i in alive if -keys[i][0] >= -best[0] * (1 - tolerance)]
         if len(survivors) == len(alive):
             continue
         winner = members[survivors[0]].image
-        dropped = sorted((i for i in alive if keys[i] != best), key=lambda i: keys[i])
+        kept = set(survivors)
+        dropped = sorted((i for i in alive if i not in kept), key=lambda i: keys[i])
         for i in dropped if explain_losses else ():
             loser = members[i].image
             losses[i] = (

@@ -157,8 +157,8 @@ def release_unrecorded(first: str, token: bytes, info: str | None, info_text: st
 def snapshot(catalog: Catalog, path: str) -> dict[str, Any] | None:
     """The catalog row of ``path`` as plain JSON data, to re-add it after an undo."""
     row = catalog.execute(
-        "SELECT hash_version, digest, phash, variants, width, height, format, taken, camera"
-        " FROM images WHERE path=? AND phash IS NOT NULL",
+        "SELECT hash_version, digest, phash, variants, width, height, format, taken, camera,"
+        " content_width, content_height FROM images WHERE path=? AND phash IS NOT NULL",
         (os.fsencode(path),),
     ).fetchone()
     if row is None:
@@ -173,6 +173,8 @@ def snapshot(catalog: Catalog, path: str) -> dict[str, Any] | None:
         "format": row[6],
         "taken": row[7],
         "camera": row[8],
+        "content_width": row[9],
+        "content_height": row[10],
     }
 
 
@@ -209,6 +211,8 @@ def readd(catalog: Catalog, entry: Entry, path: str) -> bool:
         taken=data.get("taken"),
         camera=data.get("camera"),
         variants=variants,
+        content_width=data.get("content_width"),
+        content_height=data.get("content_height"),
     )
     existing = catalog.record_at(path)
     replace = [] if existing is None else [existing.id]

@@ -8,7 +8,8 @@ hold the user's data and every step must carry their rows over.
 History: version 1 holds the cache and the library folders; version 2 adds the user's
 cleanup data: the journal of file operations (``operations`` and ``journal``, see
 ``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
-keep-the-best presets (``presets``, ``presets.py``).
+keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
+picture without added borders to ``images`` (a cache column).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -143,10 +144,20 @@ def _add_cleanup_tables(db: sqlite3.Connection) -> None:
     _run(db, _V2)
 
 
+def _add_picture_size(db: sqlite3.Connection) -> None:
+    """Version 3: the size of the picture without added borders, for keep-the-best.
+
+    Rows hashed before it have NULL there and count their whole size until re-hashed.
+    """
+    db.execute("ALTER TABLE images ADD COLUMN content_width INTEGER")
+    db.execute("ALTER TABLE images ADD COLUMN content_height INTEGER")
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
     1: _add_cleanup_tables,
+    2: _add_picture_size,
 }
 
 

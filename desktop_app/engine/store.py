@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 _IMAGE_COLUMNS = (
-    "id, path, size, mtime_ns, digest, phash, width, height, format, taken, camera, error"
+    "id, path, size, mtime_ns, digest, phash, width, height, format, taken, camera, error,"
+    " content_width, content_height"
 )
 
 
@@ -400,8 +401,8 @@ class Catalog:
                     )
                     cur = db.execute(
                         "INSERT INTO images(path, size, mtime_ns, hash_version, digest, phash,"
-                        " variants, width, height, format, taken, camera)"
-                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " variants, width, height, format, taken, camera, content_width,"
+                        " content_height) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             encode_path(item.path),
                             item.size,
@@ -415,6 +416,8 @@ class Catalog:
                             item.format,
                             item.taken,
                             item.camera,
+                            item.content_width,
+                            item.content_height,
                         ),
                     )
                 elif not item.gone:
@@ -589,4 +592,6 @@ def _record(row: Sequence[Any]) -> ImageRecord:
         taken=row[9],
         camera=row[10],
         error=row[11],
+        content_width=row[12],
+        content_height=row[13],
     )

@@ -70,6 +70,9 @@ class ImageFeatures:
         camera: Camera make and model from EXIF, if present.
         variants: pHashes of the eight :class:`Transform` s of the picture, identity
             first, or empty when rotation matching is off.
+        content_width: Width of the picture without the flat borders the hash trims
+            (equal to ``width`` when there are none), or None if unknown.
+        content_height: Height likewise.
     """
 
     path: str
@@ -83,6 +86,8 @@ class ImageFeatures:
     taken: str | None = None
     camera: str | None = None
     variants: tuple[int, ...] = ()
+    content_width: int | None = None
+    content_height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,8 @@ class ImageRecord:
     taken: str | None
     camera: str | None
     error: str | None = None
+    content_width: int | None = None
+    content_height: int | None = None
 
     @property
     def name(self) -> str:
@@ -130,8 +137,20 @@ class ImageRecord:
 
     @property
     def pixels(self) -> int:
-        """Pixel count, the first keep-the-best criterion."""
+        """Pixel count of the whole file."""
         return self.width * self.height
+
+    @property
+    def picture_size(self) -> tuple[int, int]:
+        """Width and height of the picture without added flat borders (a frame, bands)."""
+        return (self.content_width or self.width, self.content_height or self.height)
+
+    @property
+    def picture_pixels(self) -> int:
+        """Pixel count of the picture itself, the first keep-the-best criterion: a copy
+        with a frame added has more pixels but no more picture."""
+        width, height = self.picture_size
+        return width * height
 
 
 class Phase(enum.Enum):

@@ -262,3 +262,16 @@ def test_hash_is_the_same_from_a_png_and_a_jpeg(tmp_path: Path) -> None:
     photo.save(buffer, "JPEG", quality=95)
     (tmp_path / "a.jpg").write_bytes(buffer.getvalue())
     assert distance(features(tmp_path / "a.png").phash, features(tmp_path / "a.jpg").phash) <= 2
+
+
+def test_the_picture_size_leaves_out_an_added_border(tmp_path: Path) -> None:
+    photo = synthetic_photo(8, (1200, 800))
+    plain = features(save_jpeg(photo, tmp_path / "plain.jpg"))
+    assert (plain.content_width, plain.content_height) == (1200, 800)
+    framed_path = write_variant(photo, "border_colour", tmp_path / "framed")
+    framed = features(str(framed_path))
+    assert (framed.width, framed.height) != (1200, 800)
+    assert abs(framed.content_width - framed.width) <= 0.02 * framed.width
+    # The bands cover about a quarter of the height; what is left is the picture.
+    assert framed.content_height < 0.85 * framed.height
+    assert framed.content_width * framed.content_height < framed.width * framed.height

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from desktop_app.engine.errors import UsageError
@@ -41,6 +43,35 @@ def test_largest_pixel_count_wins_and_says_so():
     assert plan.reason == "kept: largest pixel count (6000x4000 vs 3000x2000)"
     assert [d.image for d in plan.marked] == [small]
     assert "not kept: largest pixel count (3000x2000 vs 6000x4000)" in plan.marked[0].note
+
+
+def test_a_frame_adds_pixels_but_no_picture():
+    """A copy with a border added has more pixels; its picture is no larger."""
+    original = record(
+        1, f"{P}/IMG_1.jpg", width=1600, height=1067, size=280_000, taken="2023-06-08T08:03:00"
+    )
+    framed = replace(
+        record(2, f"{P}/export/IMG_1_framed.jpg", width=1600, height=1323, size=250_000),
+        content_width=1600,
+        content_height=1069,
+    )
+    plan = keeper(group(framed, original))
+    assert plan.keeper.image is original
+    assert plan.reason == "kept: larger file (280 KB vs 250 KB)"
+    resized = record(3, f"{P}/web/IMG_1.jpg", width=800, height=533)
+    assert keeper(group(resized, framed), only(Criterion.PIXELS)).reason == (
+        "kept: largest pixel count (1600x1069 inside its border vs 800x533)"
+    )
+
+
+def test_sizes_a_few_percent_apart_are_left_to_the_next_criterion():
+    original = record(1, f"{P}/IMG_2.jpg", size=281_000, taken="2023-09-19T09:15:00")
+    brightened = record(2, f"{P}/export/IMG_2_bright.jpg", size=287_000)
+    plan = keeper(group(brightened, original), only(Criterion.SIZE, Criterion.DATE))
+    assert plan.keeper.image is original
+    assert plan.reason.startswith("kept: earliest date taken")
+    bigger = record(3, f"{P}/export/IMG_2_q98.jpg", size=400_000)
+    assert keeper(group(original, bigger), only(Criterion.SIZE)).keeper.image is bigger
 
 
 def test_preferred_format_ranks_raw_then_tiff_png_heic_jpeg_webp():

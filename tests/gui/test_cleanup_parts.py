@@ -31,7 +31,7 @@ from tests.gui.factories import grouping, record, resolver
 @pytest.fixture
 def records():
     """Seven photos; the larger the id in a group, the smaller the file."""
-    return {i: record(i, f"/photos/p{i}.jpg", size=10_000 - 100 * i) for i in range(1, 8)}
+    return {i: record(i, f"/photos/p{i}.jpg", size=10_000 - 1000 * i) for i in range(1, 8)}
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_marks_by_hand_and_the_last_copy_refused(qtbot, marks):
     marks.keep_only(1, 5)
     assert marked_ids(marks, 1) == [4]
     assert marks.marked_count() == 3
-    assert marks.marked_bytes() == sum(10_000 - 100 * i for i in (2, 3, 4))
+    assert marks.marked_bytes() == sum(10_000 - 1000 * i for i in (2, 3, 4))
     plan = marks.plan()
     assert [r.record.id for r in plan.marked] == [2, 3, 4]
     assert {r.keeper for r in plan.marked} == {"/photos/p1.jpg", "/photos/p5.jpg"}
