@@ -2,14 +2,17 @@
 
 Two shapes of work, after STYLE.md section 3:
 
-* :class:`IndexController` runs the one long, cancellable job, ``Library.scan``, as
-  superqt's GeneratorWorker does: a :class:`QRunnable` on a dedicated single-thread
-  :class:`QThreadPool` iterates the engine's generator and reports through the
-  controller's signals. The signals belong to the long-lived controller, never to the
-  runnable (saga-soft/novelWriter#2926, silx-kit/silx#647). Cancelling sets the
+* :class:`JobController` runs one long, cancellable engine generator at a time, as
+  superqt's GeneratorWorker does: a :class:`QRunnable` on a :class:`QThreadPool`
+  iterates the generator and reports through the controller's signals. The signals
+  belong to the long-lived controller, never to the runnable
+  (saga-soft/novelWriter#2926, silx-kit/silx#647). Cancelling sets the
   :class:`threading.Event` the generator checks between files; it is not a queued
-  slot, since the worker thread has no event loop. Other jobs that write to the
-  catalog (a pair search) go through the same pool, so there is only ever one writer.
+  slot, since the worker thread has no event loop. :class:`IndexController` runs
+  ``Library.scan`` on a dedicated single-thread pool; other jobs that write to the
+  catalog (a pair search, the file operations of
+  :class:`~desktop_app.gui.operations.OperationController`) go through the same pool, so
+  there is only ever one writer.
 * :class:`TaskRunner` is Anki's ``QueryOp``: run a function on a pool, then call
   ``on_success`` or ``on_failure`` on the GUI thread. A result whose callbacks were
   dropped (the caller moved on) is thrown away.
@@ -28,7 +31,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
@@ -103,54 +106,43 @@ def describe_error(error: BaseException) -> str:
     return f"Unexpected error: {type(error).__name__}: {error}"
 
 
-class _ScanJob(QRunnable):
-    """Iterates ``Library.scan`` in a pool thread and reports through the controller."""
+Steps = Generator[Any, None, object]
+#: A job of a :class:`JobController`: ``work(cancel)`` returns the engine generator to run.
+Work = Callable[[threading.Event], Steps]
 
-    def __init__(
-        self, controller: IndexController, factory: LibraryFactory, cancel: threading.Event
-    ) -> None:
+
+class _GeneratorJob(QRunnable):
+    """Runs one job of a :class:`JobController` in a pool thread and reports through it."""
+
+    def __init__(self, controller: JobController, work: Work, cancel: threading.Event) -> None:
         super().__init__()
         self._controller = controller
-        self._factory = factory
+        self._work = work
         self._cancel = cancel
 
     def run(self) -> None:
         controller = self._controller
         try:
-            with self._factory() as library:
-                steps = library.scan(self._cancel)
-                last_phase: Phase | None = None
-                last_sent = 0.0
-                report: Progress | None = None
-                while True:
-                    try:
-                        report = next(steps)
-                    except StopIteration as stop:
-                        summary = stop.value
-                        break
-                    now = time.monotonic()
-                    if report.phase != last_phase or now - last_sent >= PROGRESS_INTERVAL:
-                        if not emit_safely(controller.progress, report):
-                            self._cancel.set()  # nobody is listening any more
-                        last_phase, last_sent, report = report.phase, now, None
-                if report is not None:  # the last one was throttled away
-                    emit_safely(controller.progress, report)
+            result = controller._relay(self._work(self._cancel), self._cancel)
         except Exception as error:
             if not isinstance(error, EngineError):
-                log.exception("Scan failed")
+                log.exception("%s failed", controller.job_name)
             emit_safely(controller._job_failed, describe_error(error), error)
             return
-        emit_safely(controller._job_finished, summary)
+        emit_safely(controller._job_finished, result)
 
 
-class IndexController(QObject):
-    """Runs scans of a library in the background, one at a time.
+class JobController(QObject):
+    """Runs one cancellable engine generator at a time on :attr:`pool`.
+
+    Subclasses set :attr:`pool`, start jobs with :meth:`_launch` and decide which
+    progress reports are worth a signal (:meth:`_relay`).
 
     Signals:
-        progress(Progress): A report from the running scan (throttled).
-        finished(ScanSummary): The scan ended, completed or cancelled.
-        failed(str, object): The scan stopped on an error: its message and the exception.
-        running_changed(bool): A scan started or ended.
+        progress(object): A report from the running job (throttled).
+        finished(object): The job ended, completed or cancelled: its result.
+        failed(str, object): The job stopped on an error: its message and the exception.
+        running_changed(bool): A job started or ended.
     """
 
     progress = Signal(object)
@@ -161,17 +153,90 @@ class IndexController(QObject):
     _job_finished = Signal(object)
     _job_failed = Signal(str, object)
 
+    #: What the log calls a job that failed on a bug (not an :class:`EngineError`).
+    job_name = "Job"
+    pool: QThreadPool
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.pool = make_pool("doppel-index", 1, self)
         self._cancel = threading.Event()
         self._running = False
         self._job_finished.connect(self._on_job_finished)
         self._job_failed.connect(self._on_job_failed)
 
     def is_running(self) -> bool:
-        """Whether a scan is running."""
+        """Whether a job is running (or queued behind another job of the pool)."""
         return self._running
+
+    def cancel(self) -> None:
+        """Ask the running job to stop; the engine checks between files."""
+        self._cancel.set()
+
+    def shutdown(self) -> None:
+        """Cancel the running job and wait for the worker thread to end."""
+        self._cancel.set()
+        stop_pool(self.pool)
+
+    def _launch(self, work: Work) -> bool:
+        """Run ``work(cancel)`` in the pool, unless a job is already running.
+
+        Returns:
+            False if a job is already running (nothing is started), else True.
+        """
+        if self._running:
+            return False
+        self._cancel = threading.Event()
+        self._running = True
+        self.running_changed.emit(True)
+        self.pool.start(_GeneratorJob(self, work, self._cancel))
+        return True
+
+    def _relay(self, steps: Steps, cancel: threading.Event) -> object:
+        """Iterate ``steps`` in the worker thread, emitting :attr:`progress` for some reports.
+
+        Returns:
+            The generator's return value.
+        """
+        raise NotImplementedError
+
+    @Slot(object)
+    def _on_job_finished(self, result: object) -> None:
+        self._running = False
+        self.running_changed.emit(False)
+        self.finished.emit(result)
+
+    @Slot(str, object)
+    def _on_job_failed(self, message: str, error: object) -> None:
+        self._running = False
+        self.running_changed.emit(False)
+        self.failed.emit(message, error)
+
+
+def _scan_work(factory: LibraryFactory) -> Work:
+    def work(cancel: threading.Event) -> Steps:
+        with factory() as library:
+            return (yield from library.scan(cancel))
+
+    return work
+
+
+class IndexController(JobController):
+    """Runs scans of a library in the background, one at a time.
+
+    A cancelled scan keeps what it has done and reports finished; the next one resumes.
+
+    Signals:
+        progress(Progress): A report from the running scan (throttled).
+        finished(ScanSummary): The scan ended, completed or cancelled.
+        failed(str, object): The scan stopped on an error: its message and the exception.
+        running_changed(bool): A scan started or ended.
+    """
+
+    job_name = "Scan"
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = make_pool("doppel-index", 1, self)
 
     def start(self, factory: LibraryFactory) -> bool:
         """Scan the library ``factory`` opens (it is called in the worker thread).
@@ -179,34 +244,27 @@ class IndexController(QObject):
         Returns:
             False if a scan is already running (nothing is started), else True.
         """
-        if self._running:
-            return False
-        self._cancel = threading.Event()
-        self._running = True
-        self.running_changed.emit(True)
-        self.pool.start(_ScanJob(self, factory, self._cancel))
-        return True
+        return self._launch(_scan_work(factory))
 
-    def cancel(self) -> None:
-        """Ask the running scan to stop; it keeps what it has done and reports finished."""
-        self._cancel.set()
-
-    def shutdown(self) -> None:
-        """Cancel the scan and wait for the worker thread to end."""
-        self._cancel.set()
-        stop_pool(self.pool)
-
-    @Slot(object)
-    def _on_job_finished(self, summary: object) -> None:
-        self._running = False
-        self.running_changed.emit(False)
-        self.finished.emit(summary)
-
-    @Slot(str, object)
-    def _on_job_failed(self, message: str, error: object) -> None:
-        self._running = False
-        self.running_changed.emit(False)
-        self.failed.emit(message, error)
+    def _relay(self, steps: Steps, cancel: threading.Event) -> object:
+        # The first report of each phase always goes out, and so does the last one.
+        last_phase: Phase | None = None
+        last_sent = 0.0
+        report: Progress | None = None
+        while True:
+            try:
+                report = next(steps)
+            except StopIteration as stop:
+                summary = stop.value
+                break
+            now = time.monotonic()
+            if report.phase != last_phase or now - last_sent >= PROGRESS_INTERVAL:
+                if not emit_safely(self.progress, report):
+                    cancel.set()  # nobody is listening any more
+                last_phase, last_sent, report = report.phase, now, None
+        if report is not None:  # the last one was throttled away
+            emit_safely(self.progress, report)
+        return summary
 
 
 class _FunctionJob(QRunnable):
