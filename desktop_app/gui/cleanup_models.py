@@ -7,8 +7,9 @@
 * :class:`IgnoredPairModel`: the pairs remembered as not copies (``ignore.IgnoredPair``).
 * :class:`FolderModel`: the library folders, with a check box for "reference".
 
-Like ``models.py``, they adapt data given to them and run no queries; the dialogs ask
-the engine and hand the results over.
+They are :class:`~desktop_app.gui.tables.RowTableModel` tables and, like ``models.py``,
+adapt data given to them and run no queries; the dialogs ask the engine and hand the
+results over.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 
 from desktop_app.engine.ignore import IgnoredPair
 from desktop_app.engine.journal import Action, Entry, Operation, OperationState, State
 from desktop_app.engine.operations import FileResult
 from desktop_app.gui import text
+from desktop_app.gui.tables import Index, RowTableModel
 
 log = logging.getLogger(__name__)
-
-Index = QModelIndex | QPersistentModelIndex
 
 #: Colour of the rows of files left in place.
 LEFT_COLOR = QColor("#b3261e")
@@ -61,73 +61,7 @@ def outcome(result: FileResult, action: Action) -> str:
     return "will go to the trash" if state is State.PLANNED else "in the trash"
 
 
-class _Table(QAbstractTableModel):
-    """A read-only table of rows of one type, with fixed headers."""
-
-    HEADERS: tuple[str, ...] = ()
-
-    def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
-        self._rows: list[Any] = []
-
-    def _reset(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Any:
-        """The item shown at ``row``."""
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        item = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cell(item, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tip(item)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._color(item)
-        return None
-
-    def _cell(self, item: Any, column: int) -> str:
-        raise NotImplementedError
-
-    def _tip(self, item: Any) -> str | None:
-        return None
-
-    def _color(self, item: Any) -> QColor | None:
-        return None
-
-
-class FileResultModel(_Table):
+class FileResultModel(RowTableModel):
     """One file a row: name, folder, and what happens to it; files left in place first."""
 
     HEADERS = ("File", "Folder", "Outcome")
@@ -156,7 +90,7 @@ class FileResultModel(_Table):
         return LEFT_COLOR if item.state is State.FAILED else None
 
 
-class OperationModel(_Table):
+class OperationModel(RowTableModel):
     """The journal's operations, most recent first."""
 
     HEADERS = ("#", "Started", "What", "Files", "Done", "Left in place", "Put back", "State")
@@ -187,7 +121,7 @@ class OperationModel(_Table):
         return "\n".join(lines)
 
 
-class EntryModel(_Table):
+class EntryModel(RowTableModel):
     """The files of one operation: where each was and where it is now."""
 
     HEADERS = ("File", "State", "Was at", "Now at", "Note")
@@ -227,7 +161,7 @@ class EntryModel(_Table):
         return LEFT_COLOR if item.state is State.FAILED else None
 
 
-class IgnoredPairModel(_Table):
+class IgnoredPairModel(RowTableModel):
     """Pairs of photos remembered as not copies, with their paths at the time."""
 
     HEADERS = ("Photo", "Is not a copy of", "Remembered on")
@@ -248,7 +182,7 @@ class IgnoredPairModel(_Table):
         return f"{item.a_path}\n{item.b_path}\nPaths as they were when you said so."
 
 
-class FolderModel(_Table):
+class FolderModel(RowTableModel):
     """Library folders, and whether each is a reference folder (a check box).
 
     Signals:
@@ -271,16 +205,10 @@ class FolderModel(_Table):
             "of their groups."
         )
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if (
-            role == Qt.ItemDataRole.CheckStateRole
-            and index.isValid()
-            and index.column() == 1
-            and 0 <= index.row() < len(self._rows)
-        ):
-            on = self._rows[index.row()][1]
-            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
-        return super().data(index, role)
+    def _other(self, item: tuple[str, bool], column: int, role: int) -> object:
+        if role == Qt.ItemDataRole.CheckStateRole and column == 1:
+            return Qt.CheckState.Checked if item[1] else Qt.CheckState.Unchecked
+        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)

@@ -19,20 +19,13 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QAbstractListModel,
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QPixmap
 
 from desktop_app.engine.selection import GroupPlan
 from desktop_app.engine.types import FileFailure, Group, Grouping, Match
 from desktop_app.gui import text
+from desktop_app.gui.tables import Index, RowTableModel, row_flags
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -49,7 +42,6 @@ PathRole = Qt.ItemDataRole.UserRole + 4
 #: keeper and marks, or None when the model has no :attr:`GroupModel.plan_source`.
 PlanRole = Qt.ItemDataRole.UserRole + 5
 
-Index = QModelIndex | QPersistentModelIndex
 Thumbnail = QPixmap | str | None
 
 #: Resolved groups kept by a :class:`GroupModel` (a screenful is a dozen).
@@ -110,8 +102,8 @@ class _ThumbnailRows:
             self._model.dataChanged.emit(top, bottom, [ThumbnailsRole])
 
 
-class GroupModel(QAbstractListModel):
-    """One row per group of copies, largest group first.
+class _ThumbnailListModel(QAbstractListModel):
+    """A flat list whose rows show thumbnails from a loader, repainted as they arrive.
 
     Args:
         loader: Where thumbnails come from (None: no thumbnails, for tests).
@@ -120,19 +112,44 @@ class GroupModel(QAbstractListModel):
 
     def __init__(self, loader: ThumbnailLoader | None = None, parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
-        self._grouping: Grouping | None = None
-        self._rows = 0
-        self._resolve: Callable[[Grouping, int], Group] | None = None
-        self._groups: OrderedDict[int, Group] = OrderedDict()
         self._waiting = _ThumbnailRows(self)
-        #: Cards per row the view can show; thumbnails are requested for these only.
-        self.visible_cards = 8
-        #: ``plan_source(grouping, row)``: the marks of a row (``marking.Marks.plan_for``).
-        self.plan_source: Callable[[Grouping, int], GroupPlan | None] | None = None
         self._loader = loader
         if loader is not None:
             loader.loaded.connect(self._on_thumbnail_ready)
             loader.failed.connect(self._on_thumbnail_ready)
+
+    def _thumbnail(self, path: str, row: int) -> Thumbnail:
+        """What to draw for ``path``; a row still loading waits for its thumbnail."""
+        found = thumbnail(self._loader, path)
+        if found is None:
+            self._waiting.wait(path, row)
+        return found
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return row_flags(index)
+
+    def _on_thumbnail_ready(self, key: str, *_: object) -> None:
+        self._waiting.arrived(key)
+
+
+class GroupModel(_ThumbnailListModel):
+    """One row per group of copies, largest group first.
+
+    Args:
+        loader: Where thumbnails come from (None: no thumbnails, for tests).
+        parent: Owner.
+    """
+
+    def __init__(self, loader: ThumbnailLoader | None = None, parent: object = None) -> None:
+        super().__init__(loader, parent)
+        self._grouping: Grouping | None = None
+        self._rows = 0
+        self._resolve: Callable[[Grouping, int], Group] | None = None
+        self._groups: OrderedDict[int, Group] = OrderedDict()
+        #: Cards per row the view can show; thumbnails are requested for these only.
+        self.visible_cards = 8
+        #: ``plan_source(grouping, row)``: the marks of a row (``marking.Marks.plan_for``).
+        self.plan_source: Callable[[Grouping, int], GroupPlan | None] | None = None
 
     @property
     def grouping(self) -> Grouping | None:
@@ -186,13 +203,7 @@ class GroupModel(QAbstractListModel):
             return None if self.plan_source is None else self.plan_source(self._grouping, row)
         if role == ThumbnailsRole:
             members = self.group(row).members[: self.visible_cards]
-            out = []
-            for member in members:
-                found = thumbnail(self._loader, member.image.path)
-                if found is None:
-                    self._waiting.wait(member.image.path, row)
-                out.append(found)
-            return out
+            return [self._thumbnail(member.image.path, row) for member in members]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             group = self.group(row)
             return f"{text.plural(len(group.members), 'photo')}: {group.reference.image.name}"
@@ -205,32 +216,15 @@ class GroupModel(QAbstractListModel):
             return "\n".join(lines)
         return None
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
 
-    def _on_thumbnail_ready(self, key: str, *_: object) -> None:
-        self._waiting.arrived(key)
-
-
-class MatchModel(QAbstractListModel):
+class MatchModel(_ThumbnailListModel):
     """The matches of a query within the query slider's threshold, nearest first."""
 
     def __init__(self, loader: ThumbnailLoader | None = None, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+        super().__init__(loader, parent)
         self._all: tuple[Match, ...] = ()
         self._shown: list[Match] = []
         self._threshold = 0
-        self._waiting = _ThumbnailRows(self)
-        self._loader = loader
-        if loader is not None:
-            loader.loaded.connect(self._on_thumbnail_ready)
-            loader.failed.connect(self._on_thumbnail_ready)
 
     def set_matches(self, matches: Sequence[Match], threshold: int) -> None:
         """Show ``matches`` (sorted nearest first) up to ``threshold``."""
@@ -265,87 +259,36 @@ class MatchModel(QAbstractListModel):
         if role == PathRole:
             return found.image.path
         if role == ThumbnailsRole:
-            pixmap = thumbnail(self._loader, found.image.path)
-            if pixmap is None:
-                self._waiting.wait(found.image.path, index.row())
-            return [pixmap]
+            return [self._thumbnail(found.image.path, index.row())]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return f"{found.image.name} ({text.relation(found.distance, found.identical, False)})"
         if role == Qt.ItemDataRole.ToolTipRole:
             return found.image.path
         return None
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
 
-    def _on_thumbnail_ready(self, key: str, *_: object) -> None:
-        self._waiting.arrived(key)
-
-
-class FailureModel(QAbstractTableModel):
+class FailureModel(RowTableModel):
     """Files that could not be read: name, folder and reason."""
 
     HEADERS = ("File", "Reason", "Folder")
 
-    def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
-        self._failures: list[FileFailure] = []
-
     def set_failures(self, failures: Sequence[FileFailure]) -> None:
         """Show ``failures``."""
-        self.beginResetModel()
-        self._failures = list(failures)
-        self.endResetModel()
+        self._reset(failures)
 
     def failure(self, row: int) -> FileFailure:
         """The failure at ``row``."""
-        return self._failures[row]
+        return self.row_at(row)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._failures)
+    def _cell(self, item: FileFailure, column: int) -> str:
+        if column == 0:
+            return item.path.rsplit("/", 1)[-1]
+        if column == 1:
+            return item.reason
+        return text.folder(item.path)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+    def _tip(self, item: FileFailure) -> str:
+        return f"{item.path}\n{item.reason}"
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._failures):
-            return None
-        failure = self._failures[index.row()]
-        if role == PathRole:
-            return failure.path
-        if role == Qt.ItemDataRole.DisplayRole:
-            column = index.column()
-            if column == 0:
-                return failure.path.rsplit("/", 1)[-1]
-            if column == 1:
-                return failure.reason
-            return text.folder(failure.path)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{failure.path}\n{failure.reason}"
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+    def _other(self, item: FileFailure, column: int, role: int) -> object:
+        return item.path if role == PathRole else None
