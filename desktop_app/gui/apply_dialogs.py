@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
@@ -40,17 +39,13 @@ from desktop_app.engine.operations import FileResult, OpProgress, Report, Reques
 from desktop_app.engine.selection import Plan
 from desktop_app.gui import text
 from desktop_app.gui.cleanup_models import FileResultModel
+from desktop_app.gui.tables import row_table
 
 log = logging.getLogger(__name__)
 
 
 def _table(model: FileResultModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().hide()
-    table.setWordWrap(False)
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    table = row_table(model)
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     header.resizeSection(0, 200)

@@ -29,18 +29,13 @@ from desktop_app.engine import fileops, journal
 from desktop_app.engine.store import Catalog
 from desktop_app.gui import text
 from desktop_app.gui.cleanup_models import EntryModel, OperationModel
+from desktop_app.gui.tables import row_table
 
 log = logging.getLogger(__name__)
 
 
 def _table(model) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().hide()
-    table.setWordWrap(False)
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    table = row_table(model, QAbstractItemView.SelectionMode.SingleSelection)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     return table

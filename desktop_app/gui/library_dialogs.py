@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -37,6 +37,7 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.store import Catalog
 from desktop_app.gui import text
 from desktop_app.gui.cleanup_models import FolderModel, IgnoredPairModel
+from desktop_app.gui.tables import row_table
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +49,8 @@ def _inside(path: str, roots: Sequence[str]) -> bool:
 
 
 def _table(model, *, multi: bool) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(
-        QAbstractItemView.SelectionMode.ExtendedSelection
-        if multi
-        else QAbstractItemView.SelectionMode.SingleSelection
-    )
-    table.verticalHeader().hide()
-    table.setWordWrap(False)
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    mode = QAbstractItemView.SelectionMode
+    table = row_table(model, mode.ExtendedSelection if multi else mode.SingleSelection)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return table
