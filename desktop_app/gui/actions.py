@@ -2,18 +2,62 @@
 
 :class:`Actions` makes every :class:`QAction` with its text, shortcut and tip, and
 :func:`build_menus` / :func:`build_toolbar` arrange them. The window connects them to
-its slots; nothing here knows what they do.
+its slots; nothing here knows what they do. :func:`make_action` and :func:`add_actions`
+also serve the cleanup's actions (``cleanup_actions``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QWidget
 
 Key = QKeySequence.StandardKey
+
+
+def make_action(
+    window: QWidget,
+    label: str,
+    shortcut: QKeySequence | Key | str | None = None,
+    tip: str = "",
+    icon: QStyle.StandardPixmap | None = None,
+    checkable: bool = False,
+) -> QAction:
+    """An action of ``window`` with its shortcut, tip (status bar and tooltip) and icon.
+
+    Args:
+        window: The owner; the icon comes from its style.
+        label: The text, with its ``&`` mnemonic.
+        shortcut: A key sequence, a standard key or a string such as "Ctrl+K".
+        tip: The status tip and tooltip.
+        icon: A standard icon of the window's style.
+        checkable: Whether the action is a toggle.
+
+    Returns:
+        The action.
+    """
+    action = QAction(label, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.setCheckable(checkable)
+    return action
+
+
+def add_actions(target: QMenu | QToolBar, actions: Iterable[QAction | None]) -> None:
+    """Add ``actions`` to a menu or toolbar in order; None adds a separator."""
+    for action in actions:
+        if action is None:
+            target.addSeparator()
+        else:
+            target.addAction(action)
 
 
 class Actions:
@@ -24,26 +68,7 @@ class Actions:
     """
 
     def __init__(self, window: QMainWindow) -> None:
-        style = window.style()
-
-        def make(
-            label: str,
-            shortcut: QKeySequence | Key | str | None = None,
-            tip: str = "",
-            icon: QStyle.StandardPixmap | None = None,
-            checkable: bool = False,
-        ) -> QAction:
-            action = QAction(label, window)
-            if shortcut is not None:
-                action.setShortcut(QKeySequence(shortcut))
-            if tip:
-                action.setStatusTip(tip)
-                action.setToolTip(tip)
-            if icon is not None:
-                action.setIcon(style.standardIcon(icon))
-            action.setCheckable(checkable)
-            return action
-
+        make = functools.partial(make_action, window)
         pix = QStyle.StandardPixmap
         self.open_folder = make(
             "&Open Folder…", Key.Open, "Open a folder as a library", pix.SP_DirOpenIcon
@@ -197,36 +222,34 @@ def build_toolbar(window: QMainWindow, actions: Actions) -> QToolBar:
     bar.setObjectName("main-toolbar")
     bar.setMovable(False)
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    for action in (
-        actions.open_folder,
-        actions.rescan,
-        actions.stop_scan,
-        None,
-        actions.find_photo,
-        actions.compare,
-    ):
-        if action is None:
-            bar.addSeparator()
-        else:
-            bar.addAction(action)
+    add_actions(
+        bar,
+        (
+            actions.open_folder,
+            actions.rescan,
+            actions.stop_scan,
+            None,
+            actions.find_photo,
+            actions.compare,
+        ),
+    )
     return bar
 
 
 def photo_menu(window: QMainWindow, actions: Actions) -> QMenu:
     """The context menu of a photo."""
     menu = QMenu(window)
-    for action in (
-        actions.preview,
-        actions.compare,
-        None,
-        actions.open_file,
-        actions.show_in_folder,
-        actions.copy_path,
-        None,
-        actions.find_similar,
-    ):
-        if action is None:
-            menu.addSeparator()
-        else:
-            menu.addAction(action)
+    add_actions(
+        menu,
+        (
+            actions.preview,
+            actions.compare,
+            None,
+            actions.open_file,
+            actions.show_in_folder,
+            actions.copy_path,
+            None,
+            actions.find_similar,
+        ),
+    )
     return menu

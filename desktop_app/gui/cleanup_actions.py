@@ -9,9 +9,13 @@ do: ``cleanup.py`` connects them.
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QWidget
+
+from desktop_app.gui.actions import add_actions, make_action
 
 Key = QKeySequence.StandardKey
 
@@ -25,26 +29,8 @@ class CleanupActions:
     """
 
     def __init__(self, window: QMainWindow, view: QWidget) -> None:
-        style = window.style()
+        make = functools.partial(make_action, window)
         pix = QStyle.StandardPixmap
-
-        def make(
-            label: str,
-            shortcut: QKeySequence | Key | str | None = None,
-            tip: str = "",
-            icon: QStyle.StandardPixmap | None = None,
-            checkable: bool = False,
-        ) -> QAction:
-            action = QAction(label, window)
-            if shortcut is not None:
-                action.setShortcut(QKeySequence(shortcut))
-            if tip:
-                action.setStatusTip(tip)
-                action.setToolTip(tip)
-            if icon is not None:
-                action.setIcon(style.standardIcon(icon))
-            action.setCheckable(checkable)
-            return action
 
         self.undo = make("&Undo", Key.Undo, "Put back the files of the last operation")
         self.history = make(
@@ -134,26 +120,25 @@ def add_to_menus(window: QMainWindow, menus: dict[str, QMenu], actions: CleanupA
     file.insertSeparator(quit_first)
 
     edit = QMenu("&Edit", window)
-    for action in (
-        actions.undo,
-        actions.history,
-        None,
-        actions.select_duplicates,
-        actions.keep_rules,
-        None,
-        actions.toggle_mark,
-        actions.keep_only,
-        actions.clear_group,
-        actions.clear_all,
-        None,
-        actions.not_copies,
-        None,
-        actions.apply,
-    ):
-        if action is None:
-            edit.addSeparator()
-        else:
-            edit.addAction(action)
+    add_actions(
+        edit,
+        (
+            actions.undo,
+            actions.history,
+            None,
+            actions.select_duplicates,
+            actions.keep_rules,
+            None,
+            actions.toggle_mark,
+            actions.keep_only,
+            actions.clear_group,
+            actions.clear_all,
+            None,
+            actions.not_copies,
+            None,
+            actions.apply,
+        ),
+    )
     bar.insertMenu(menus["view"].menuAction(), edit)
 
     library = QMenu("&Library", window)
@@ -179,15 +164,14 @@ def add_to_toolbar(bar: QToolBar, actions: CleanupActions) -> None:
 
 def add_to_photo_menu(menu: QMenu, actions: CleanupActions) -> None:
     """The marking actions in a photo's context menu."""
-    menu.addSeparator()
-    for action in (
-        actions.toggle_mark,
-        actions.keep_only,
-        actions.clear_group,
-        None,
-        actions.not_copies,
-    ):
-        if action is None:
-            menu.addSeparator()
-        else:
-            menu.addAction(action)
+    add_actions(
+        menu,
+        (
+            None,
+            actions.toggle_mark,
+            actions.keep_only,
+            actions.clear_group,
+            None,
+            actions.not_copies,
+        ),
+    )
