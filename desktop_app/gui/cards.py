@@ -3,7 +3,8 @@
 Cards have one fixed size, so the views above them can use uniform item sizes and
 scroll tens of thousands of rows without measuring any. :func:`paint_card` is shared by
 the cluster view (a row of cards per group) and the query results (one card per item);
-:class:`CardDelegate` is the one-card-per-item delegate.
+:class:`CardDelegate` is the one-card-per-item delegate, and :func:`card_grid` the grid
+of such cards that the query panel and the group dialog show.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -22,7 +32,13 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from desktop_app.engine.selection import Decision
 from desktop_app.engine.types import ImageRecord, Transform
@@ -343,3 +359,29 @@ class CardListView(QListView):
             self.viewport().update(area)
             return
         super().dataChanged(top_left, bottom_right, roles)
+
+
+def card_grid(
+    model: QAbstractItemModel, to_info, info_role: int, thumbnails_role: int
+) -> CardListView:
+    """A grid of one card per item of ``model``, wrapped to the width, several selectable.
+
+    Args:
+        model: The items (a ``MatchModel``).
+        to_info: Turns the model's ``info_role`` value into a :class:`CardInfo`.
+        info_role: The role holding the photo.
+        thumbnails_role: The role holding a one-element list of thumbnails.
+
+    Returns:
+        The view, with a :class:`CardDelegate` and ``model`` set.
+    """
+    view = CardListView()
+    view.thumbnails_role = thumbnails_role
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMovement(QListView.Movement.Static)
+    view.setUniformItemSizes(True)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setItemDelegate(CardDelegate(to_info, info_role, thumbnails_role, view))
+    view.setModel(model)
+    return view

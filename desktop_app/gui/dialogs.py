@@ -12,12 +12,10 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QLabel,
-    QListView,
     QMessageBox,
     QVBoxLayout,
     QWidget,
@@ -28,13 +26,7 @@ from desktop_app.engine.errors import CatalogCorrupt, CatalogError, CatalogLocke
 from desktop_app.engine.selection import Decision, GroupPlan
 from desktop_app.engine.types import Group, ImageRecord, Match
 from desktop_app.gui import text
-from desktop_app.gui.cards import (
-    CardDelegate,
-    CardInfo,
-    CardListView,
-    item_card_rect,
-    mark_target,
-)
+from desktop_app.gui.cards import CardInfo, card_grid, item_card_rect, mark_target
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
 from desktop_app.gui.thumbnails import ThumbnailLoader
 
@@ -223,15 +215,7 @@ class GroupDialog(QDialog):
                 decision=self.decision(match.image.id),
             )
 
-        self.list = CardListView()
-        self.list.thumbnails_role = ThumbnailsRole
-        self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setMovement(QListView.Movement.Static)
-        self.list.setUniformItemSizes(True)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setItemDelegate(CardDelegate(to_info, MatchRole, ThumbnailsRole, self.list))
-        self.list.setModel(self.model)
+        self.list = card_grid(self.model, to_info, MatchRole, ThumbnailsRole)
         self.list.doubleClicked.connect(
             lambda index: self.photo_activated.emit(self.model.match_at(index.row()).image)
         )

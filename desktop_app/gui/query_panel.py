@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QLabel,
-    QListView,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.types import ImageRecord, Match, QueryResult
 from desktop_app.gui import text
-from desktop_app.gui.cards import CardDelegate, CardInfo, CardListView
+from desktop_app.gui.cards import CardInfo, card_grid
 from desktop_app.gui.dropping import image_bytes
 from desktop_app.gui.histogram import ThresholdControl
 from desktop_app.gui.models import MatchModel, MatchRole, ThumbnailsRole
@@ -102,20 +101,12 @@ class QueryPanel(QWidget):
         header.addWidget(self.picture)
         header.addLayout(facts, 1)
 
-        self.list = CardListView()
-        self.list.thumbnails_role = ThumbnailsRole
-        self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setMovement(QListView.Movement.Static)
-        self.list.setUniformItemSizes(True)
+        self.list = card_grid(
+            self.model, lambda m: match_card(m, self.roots), MatchRole, ThumbnailsRole
+        )
         self.list.setWrapping(True)
         self.list.setSpacing(0)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.list.setItemDelegate(
-            CardDelegate(lambda m: match_card(m, self.roots), MatchRole, ThumbnailsRole, self.list)
-        )
-        self.list.setModel(self.model)
         self.list.doubleClicked.connect(self._on_list_double_clicked)
         self.list.selectionModel().selectionChanged.connect(self.selection_changed)
         self.list.setAccessibleName("Photos like the query, nearest first")
