@@ -44,12 +44,6 @@ from desktop_app.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
-#: Image files the "Find Photo" dialog offers (the engine recognises more by content).
-IMAGE_FILTER = (
-    "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp *.gif *.heic *.heif *.avif "
-    "*.JPG *.JPEG *.PNG *.HEIC);;All files (*)"
-)
-
 
 class MainWindow(QMainWindow):
     """Doppel's window.
@@ -129,7 +123,7 @@ class MainWindow(QMainWindow):
         a.open_folder.triggered.connect(self.choose_folder)
         a.add_folder.triggered.connect(self.add_folder)
         a.clear_recent.triggered.connect(self._on_clear_recent_triggered)
-        a.find_photo.triggered.connect(self.choose_photo)
+        a.find_photo.triggered.connect(self.query_dock.choose_file)
         a.paste.triggered.connect(self.paste)
         a.close_library.triggered.connect(self.close_library)
         a.quit.triggered.connect(self.close)
@@ -206,19 +200,18 @@ class MainWindow(QMainWindow):
 
     def choose_folder(self) -> None:
         """Ask for a folder and open it as the library."""
-        folder = QFileDialog.getExistingDirectory(
-            self, "Open a Folder of Photos", os.path.expanduser("~")
-        )
+        folder = self._ask_folder("Open a Folder of Photos")
         if folder:
             self.open_folders([folder])
 
     def add_folder(self) -> None:
         """Ask for a folder and add it to the open library."""
-        folder = QFileDialog.getExistingDirectory(
-            self, "Add a Folder to the Library", os.path.expanduser("~")
-        )
+        folder = self._ask_folder("Add a Folder to the Library")
         if folder:
             self.open_folders([*self.session.roots, folder])
+
+    def _ask_folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self, title, os.path.expanduser("~"))
 
     def close_library(self) -> None:
         """Close the library and show the empty state."""
@@ -312,14 +305,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("The clipboard holds no photo.", 6000)
             return
         self._use(found)
-
-    def choose_photo(self) -> None:
-        """Ask for a photo file and look for it in the library."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Find a Photo in the Library", os.path.expanduser("~"), IMAGE_FILTER
-        )
-        if path:
-            self.query_dock.ask_file(path)
 
     # ----------------------------------------------------------------- drag and drop
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QStackedWidget,
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 
 #: Side of the query photo's picture at the top of the panel.
 QUERY_PICTURE_SIDE = 112
+#: Image files the "Find Photo" dialog offers (the engine recognises more by content).
+IMAGE_FILTER = (
+    "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp *.gif *.heic *.heif *.avif "
+    "*.JPG *.JPEG *.PNG *.HEIC);;All files (*)"
+)
 
 
 def match_card(match: Match, roots: Sequence[str] = ()) -> CardInfo:
@@ -258,6 +264,15 @@ class QueryDock(QDockWidget):
         self._picture: QImage | None = None
         session.query_ready.connect(self._on_session_query_ready)
         session.query_failed.connect(self._on_session_query_failed)
+
+    def choose_file(self) -> None:
+        """Ask for a photo file (File › Find Photo) and look for it in the library."""
+        home = os.path.expanduser("~")
+        path, _ = QFileDialog.getOpenFileName(
+            self.parentWidget(), "Find a Photo in the Library", home, IMAGE_FILTER
+        )
+        if path:
+            self.ask_file(path)
 
     def ask_file(self, path: str) -> None:
         """Ask which library photos look like the photo at ``path``."""
