@@ -9,8 +9,9 @@ of such cards that the query panel and the group dialog show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -362,7 +363,10 @@ class CardListView(QListView):
 
 
 def card_grid(
-    model: QAbstractItemModel, to_info, info_role: int, thumbnails_role: int
+    model: QAbstractItemModel,
+    to_info: Callable[[Any], CardInfo],
+    info_role: int,
+    thumbnails_role: int,
 ) -> CardListView:
     """A grid of one card per item of ``model``, wrapped to the width, several selectable.
 

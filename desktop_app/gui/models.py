@@ -278,7 +278,8 @@ class FailureModel(RowTableModel):
 
     def failure(self, row: int) -> FileFailure:
         """The failure at ``row``."""
-        return self.row_at(row)
+        failure: FileFailure = self.row_at(row)
+        return failure
 
     def _cell(self, item: FileFailure, column: int) -> str:
         if column == 0:
