@@ -156,7 +156,7 @@ def add_to_menus(window: QMainWindow, menus: dict[str, QMenu], actions: CleanupA
 
 
 def add_to_toolbar(bar: QToolBar, actions: CleanupActions) -> None:
-    """Select Duplicates, Apply Marks and Undo on the main toolbar."""
+    """Select Duplicates and Apply Marks on the main toolbar (Undo is Ctrl+Z, in Edit)."""
     bar.addSeparator()
     bar.addAction(actions.select_duplicates)
     bar.addAction(actions.apply)
