@@ -102,7 +102,9 @@ class ApplyDialog(QDialog):
         )
         where = "the trash" if trash_label == "the trash" else f"the trash folder {trash_label}"
         self.trash = QRadioButton(f"Move them to {where} (you can undo it)")
-        self.move = QRadioButton("Move them to a folder, keeping their paths inside the library:")
+        self.move_to_folder = QRadioButton(
+            "Move them to a folder, keeping their paths inside the library:"
+        )
         self.delete = QRadioButton("Delete them permanently (no undo)")
         if not allow_delete:
             self.delete.setEnabled(False)
@@ -110,9 +112,12 @@ class ApplyDialog(QDialog):
                 "Delete them permanently: turned off (Settings › Allow Permanent Deletion)"
             )
         self.choices = QButtonGroup(self)
-        for button, action in ((self.trash, Action.TRASH), (self.move, Action.MOVE)):
+        for button, action in (
+            (self.trash, Action.TRASH),
+            (self.move_to_folder, Action.MOVE),
+            (self.delete, Action.DELETE),
+        ):
             self.choices.addButton(button, list(Action).index(action))
-        self.choices.addButton(self.delete, list(Action).index(Action.DELETE))
         self.trash.setChecked(True)
         self.folder = QLineEdit(move_folder)
         self.folder.setPlaceholderText("Choose a folder…")
@@ -138,7 +143,7 @@ class ApplyDialog(QDialog):
         layout.addWidget(intro)
         layout.addSpacing(4)
         layout.addWidget(self.trash)
-        layout.addWidget(self.move)
+        layout.addWidget(self.move_to_folder)
         layout.addLayout(folder_row)
         layout.addWidget(self.delete)
         layout.addSpacing(6)
@@ -238,7 +243,7 @@ class ApplyDialog(QDialog):
 
     def _on_folder_text_edited(self, _text: str) -> None:
         self.go.setEnabled(False)  # until the new folder's dry run arrives
-        self.move.setChecked(True)
+        self.move_to_folder.setChecked(True)
 
     def _on_choose_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -246,7 +251,7 @@ class ApplyDialog(QDialog):
         )
         if folder:
             self.folder.setText(folder)
-            self.move.setChecked(True)
+            self.move_to_folder.setChecked(True)
             self.refresh()
 
 

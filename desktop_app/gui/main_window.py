@@ -102,14 +102,14 @@ class MainWindow(QMainWindow):
         self.scan_progress.hide()
         self.statusBar().addPermanentWidget(self.scan_progress, 1)
 
-        self.actions = Actions(self)
+        self.window_actions = Actions(self)
         menus = build_menus(
             self,
-            self.actions,
+            self.window_actions,
             [self.query_dock.toggleViewAction(), self.failure_dock.toggleViewAction()],
         )
-        toolbar = build_toolbar(self, self.actions)
-        self._photo_menu = photo_menu(self, self.actions)
+        toolbar = build_toolbar(self, self.window_actions)
+        self._photo_menu = photo_menu(self, self.window_actions)
         # Marks, Select duplicates, apply and undo, reference folders, not-copies, export.
         self.cleanup = Cleanup(
             self, self.session, settings, self.groups, menus, toolbar, self._photo_menu
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _connect(self) -> None:
-        a, s = self.actions, self.session
+        a, s = self.window_actions, self.session
         a.open_folder.triggered.connect(self.choose_folder)
         a.add_folder.triggered.connect(self.add_folder)
         a.clear_recent.triggered.connect(self._on_clear_recent_triggered)
@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         recent = self.settings.recent_libraries()
-        self.actions.fill_recent_menu(recent, self.open_folders)
+        self.window_actions.fill_recent_menu(recent, self.open_folders)
         self.empty.set_recent(recent)
 
     def _on_clear_recent_triggered(self) -> None:
@@ -378,15 +378,15 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         photos = self._selection_source()
-        for action in self.actions.photo_actions():
+        for action in self.window_actions.photo_actions():
             action.setEnabled(bool(photos))
-        self.actions.compare.setEnabled(len(photos) == 2)
+        self.window_actions.compare.setEnabled(len(photos) == 2)
         is_open = self.session.library is not None
-        for action in self.actions.library_actions():
+        for action in self.window_actions.library_actions():
             action.setEnabled(is_open)
         running = self.session.index.is_running()
-        self.actions.rescan.setEnabled(is_open and not running)
-        self.actions.stop_scan.setEnabled(running)
+        self.window_actions.rescan.setEnabled(is_open and not running)
+        self.window_actions.stop_scan.setEnabled(running)
 
     def _on_setting_toggled(self, key: keys.Key[bool], on: bool) -> None:
         self.settings.set(key, on)

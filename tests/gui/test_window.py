@@ -83,7 +83,7 @@ def test_empty_state_then_open_scan_and_show_groups(qtbot, make_window, library,
     folder, _ = library
     window = make_window()
     assert window.pages.currentWidget() is window.empty
-    assert not window.actions.rescan.isEnabled()
+    assert not window.window_actions.rescan.isEnabled()
     reports = []
     window.session.index.progress.connect(reports.append)
     assert window.open_folders([str(folder)])
@@ -106,7 +106,7 @@ def test_empty_state_then_open_scan_and_show_groups(qtbot, make_window, library,
     assert window.failure_panel.model.failure(0).path.endswith("broken.jpg")
     assert folder.name in window.windowTitle()
     assert settings.recent_libraries()[0] == [str(folder.resolve())]
-    assert window.actions.rescan.isEnabled()
+    assert window.window_actions.rescan.isEnabled()
     assert window.groups.view.grab().width() > 0
 
 
@@ -133,7 +133,7 @@ def test_scan_progress_cancel_and_resume(qtbot, make_window, tmp_path, slow_hash
     def on_progress(report):
         reports.append(report)
         if report.phase == Phase.HASHING and report.done >= 5:
-            window.actions.stop_scan.trigger()
+            window.window_actions.stop_scan.trigger()
 
     window.session.index.progress.connect(on_progress)
     with qtbot.waitSignal(window.session.index.finished, timeout=30_000) as blocker:
@@ -148,7 +148,7 @@ def test_scan_progress_cancel_and_resume(qtbot, make_window, tmp_path, slow_hash
 
     window.session.index.progress.disconnect(on_progress)
     with qtbot.waitSignal(window.session.index.finished, timeout=30_000) as blocker:
-        window.actions.rescan.trigger()
+        window.window_actions.rescan.trigger()
     second = blocker.args[0]
     assert not second.cancelled
     assert second.unchanged == first.added  # nothing hashed twice
@@ -203,7 +203,7 @@ def test_slider_regroups_and_histogram(qtbot, make_window, library, settings):
     assert window.groups.model.rowCount() == len(after)
     assert settings.threshold() == 0
     assert session.last_regroup_seconds < 0.5
-    window.actions.looser.trigger()
+    window.window_actions.looser.trigger()
     qtbot.waitUntil(lambda: session.grouping.threshold == 1, timeout=5000)
 
 
@@ -270,7 +270,7 @@ def test_paste_an_image(qtbot, make_window, library):
     QGuiApplication.clipboard().setImage(image)
     window.query_panel.set_threshold(10)
     with qtbot.waitSignal(window.session.query_ready, timeout=10_000):
-        window.actions.paste.trigger()
+        window.window_actions.paste.trigger()
     assert window.query_panel.model.rowCount() >= 1
     best = window.query_panel.model.match_at(0)
     assert best.image.path in {str(p.resolve()) for p in files["photo01"]}
@@ -283,10 +283,10 @@ def test_select_two_and_compare_then_preview(qtbot, make_window, library):
     window.open_folders([str(folder)])
     wait_idle(qtbot, window)
     view = window.groups.view
-    assert not window.actions.compare.isEnabled()
+    assert not window.window_actions.compare.isEnabled()
     view.select_photo(0, 0)
     view.select_photo(0, 2, toggle=True)
-    assert window.actions.compare.isEnabled()
+    assert window.window_actions.compare.isEnabled()
     dialog = window.compare_selected()
     assert isinstance(dialog, CompareDialog)
     qtbot.addWidget(dialog)
@@ -344,14 +344,14 @@ def test_settings_and_geometry_persist(qtbot, make_window, settings):
     window.groups.threshold.set_value(6)
     window.query_panel.set_threshold(12)
     window.resize(900, 650)
-    window.actions.rotations.setChecked(True)
+    window.window_actions.rotations.setChecked(True)
     assert window.session.config.rotations and window.session.config.workers == 0
     window.close()
     assert settings.threshold() == 6 and settings.query_threshold() == 12
     again = make_window()
     assert again.groups.threshold.value() == 6
     assert again.query_panel.threshold() == 12
-    assert again.actions.rotations.isChecked()
+    assert again.window_actions.rotations.isChecked()
     assert again.session.config.rotations
     assert not settings.get(keys.GEOMETRY).isEmpty()
 
@@ -361,7 +361,7 @@ def test_close_library_and_reopen_from_recent(qtbot, make_window, library):
     window = make_window()
     window.open_folders([str(folder)])
     wait_idle(qtbot, window)
-    window.actions.close_library.trigger()
+    window.window_actions.close_library.trigger()
     assert window.pages.currentWidget() is window.empty
     assert window.groups.model.rowCount() == 0
     assert window.empty.recent.count() == 1
@@ -384,12 +384,12 @@ def test_photo_context_menu_actions(qtbot, make_window, library, monkeypatch):
     wait_idle(qtbot, window)
     window.groups.view.select_photo(0, 1)
     record = window.groups.model.group(0).members[1].image
-    window.actions.open_file.trigger()
-    window.actions.copy_path.trigger()
+    window.window_actions.open_file.trigger()
+    window.window_actions.copy_path.trigger()
     assert opened == [record.path]
     assert QGuiApplication.clipboard().text() == record.path
     with qtbot.waitSignal(window.session.query_ready, timeout=10_000):
-        window.actions.find_similar.trigger()
+        window.window_actions.find_similar.trigger()
     assert window.query_panel.model.total() >= COPIES + 1
     assert scene(0) is not None
 
