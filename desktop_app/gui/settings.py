@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -52,7 +52,8 @@ MOVE_FOLDER = Key("cleanup/move_folder", "")  # the last "Move to folder" destin
 KEEP_PRESET = Key("cleanup/preset", "default")  # the keep-the-best preset in use
 SELECT_WITHIN = Key("cleanup/select_within", False)  # select in groups without a reference
 
-ALL_KEYS: tuple[Key[object], ...] = (
+# Key is invariant (set() must refuse a str for an int key), so the mixed tuple is Key[Any].
+ALL_KEYS: tuple[Key[Any], ...] = (
     GEOMETRY,
     WINDOW_STATE,
     RECENT_LIBRARIES,
@@ -109,14 +110,13 @@ class Settings:
 
     def engine_config(self) -> EngineConfig:
         """The engine settings the user chose."""
-        workers = self.get(WORKERS)
-        extra = {"workers": workers} if workers > 0 else {}
-        return EngineConfig(
+        config = EngineConfig(
             threshold=self.threshold(),
             rotations=self.get(ROTATIONS),
             skip_hidden=self.get(SKIP_HIDDEN),
-            **extra,
         )
+        workers = self.get(WORKERS)
+        return replace(config, workers=workers) if workers > 0 else config
 
     def trash(self) -> Trash:
         """Where "Move to Trash" puts files: the user's trash folder, or the system trash."""
@@ -161,7 +161,8 @@ def _convert(raw: object, default: _T) -> _T:
             return raw.strip().lower() in ("1", "true", "yes", "on")  # type: ignore[return-value]
         return bool(raw)  # type: ignore[return-value]
     if isinstance(default, int):
-        return int(raw)  # type: ignore[arg-type,return-value]
+        # int() of a value it cannot read raises TypeError, which get() reports.
+        return int(raw)  # type: ignore[call-overload]
     if isinstance(default, QByteArray):
         return raw if isinstance(raw, QByteArray) else QByteArray()  # type: ignore[return-value]
     if isinstance(default, str):

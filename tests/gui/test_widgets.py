@@ -79,6 +79,9 @@ def test_settings_defaults_round_trip_and_bad_values(settings, allowed_warnings)
     settings.sync()
     assert settings.threshold() == 7
     assert settings.engine_config().rotations is True
+    assert settings.engine_config().workers >= 1  # 0 in the settings: one per core
+    settings.set(keys.WORKERS, 3)
+    assert settings.engine_config().workers == 3
     settings.set(keys.THRESHOLD, "seven")
     assert settings.threshold() == DEFAULT_THRESHOLD
     settings.set(keys.QUERY_THRESHOLD, 99)
