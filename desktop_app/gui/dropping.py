@@ -74,6 +74,8 @@ def image_bytes(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    # PySide6 6.11's stub types format as bytes, but the binding takes only str here:
+    # b"PNG" raises ValueError ("called with wrong argument values").
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
     buffer.close()
     return bytes(data.data())

@@ -9,7 +9,7 @@ for a sharper one (thumbnail first, then the full decode) without the view jumpi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QImage,
     QKeyEvent,
@@ -183,7 +183,7 @@ class ZoomView(QGraphicsView):
         super().resizeEvent(event)
         self._apply()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         if self._message and not self.has_image():
             painter.save()
             painter.resetTransform()
