@@ -96,7 +96,7 @@ class ProgressPrinter:
         """A logging handler that prints above the bar instead of through it."""
         printer = self
 
-        class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+        class _Handler(logging.StreamHandler[TextIO]):
             def emit(self, record: logging.LogRecord) -> None:
                 printer.clear()
                 super().emit(record)
