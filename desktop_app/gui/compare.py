@@ -199,7 +199,7 @@ class CompareDialog(QDialog):
         layout.addWidget(vertical, 1)
         layout.addWidget(self.verdict)
         layout.addWidget(buttons)
-        QShortcut(QKeySequence(Qt.Key.Key_0), self, activated=self.panes[0].view.fit)
+        QShortcut(QKeySequence(Qt.Key.Key_0), self, self.panes[0].view.fit)
         self.resize(1100, 900)
 
     def _metadata_table(self, left: ImageRecord, right: ImageRecord) -> QTableWidget:
@@ -231,10 +231,17 @@ class CompareDialog(QDialog):
 
     def differing_rows(self) -> list[str]:
         """Labels of the metadata rows whose values differ."""
+        table = self.table
+
+        def cell(row: int, column: int) -> str:
+            item = table.item(row, column)  # None for a cell never set
+            return item.text() if item is not None else ""
+
         out = []
-        for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).text() != self.table.item(row, 1).text():
-                out.append(self.table.verticalHeaderItem(row).text())
+        for row in range(table.rowCount()):
+            if cell(row, 0) != cell(row, 1):
+                label = table.verticalHeaderItem(row)  # None (row number shown) if never set
+                out.append(label.text() if label is not None else str(row + 1))
         return out
 
     def _on_view_changed(self, other: _PhotoPane, zoom: float, center: QPointF) -> None:

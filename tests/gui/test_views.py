@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QShortcut
 
 from desktop_app.engine.types import FileFailure, ImageFeatures, Match, Phase, Progress, QueryResult
 from desktop_app.gui.cluster_view import ClusterView
@@ -163,6 +163,10 @@ def test_compare_follows_zoom_and_pan_and_highlights_differences(qtbot, tmp_path
         assert b.center().x() == pytest.approx(a.center().x(), abs=0.01)
         b.fit()
         assert a.zoom() == 1.0
+        a.zoom_by(3.0)
+        (zero_key,) = dialog.findChildren(QShortcut)
+        zero_key.activated.emit()  # the 0 key fits both
+        assert a.zoom() == b.zoom() == 1.0
         assert dialog.differing_rows() == [
             "File name",
             "Pixel size",
