@@ -249,13 +249,14 @@ class ClusterView(CardListView):
         elif key == Qt.Key.Key_Left:
             self._move(row, max(slot - 1, 0))
         elif key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
-            step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1}.get(key)
+            steps: dict[int, int] = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1}  # key() is an int
+            step = steps.get(key)
             if step is None:
                 page = max(1, self.viewport().height() // max(1, self.sizeHintForRow(0)))
                 step = page if key == Qt.Key.Key_PageDown else -page
             target = min(max(row + step, 0), model.rowCount() - 1)
-            members = len(self.group_model().group(target).members)
-            self._move(target, min(max(slot, 0), self.layout_cards(members)[0] - 1))
+            target_count = len(self.group_model().group(target).members)
+            self._move(target, min(max(slot, 0), self.layout_cards(target_count)[0] - 1))
         elif key == Qt.Key.Key_Space and self._current is not None:
             if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
                 self.select_photo(row, slot, toggle=True)
