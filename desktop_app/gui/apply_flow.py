@@ -137,13 +137,15 @@ class ApplyFlow(QObject):
             with Catalog(path) as catalog:
                 return fileops.preview(catalog, checked, trash=trash, allow_delete=allow)
 
+        def done(results: list[fileops.FileResult]) -> None:
+            if dialog is not None:
+                dialog.set_preview(request, results)
+
         def failed(error: BaseException) -> None:
             if dialog is not None:
                 dialog.set_preview_error(request, describe_error(error))
 
-        self._previews.submit(
-            work, lambda results: dialog and dialog.set_preview(request, results), failed
-        )
+        self._previews.submit(work, done, failed)
 
     def _on_dialog_accepted(self) -> None:
         dialog = self.dialog
@@ -255,8 +257,8 @@ class ApplyFlow(QObject):
 
     def _on_operations_finished(self, result: object) -> None:
         self._close_progress()
-        reports = result if isinstance(result, list) else [result]
-        reports = [r for r in reports if isinstance(r, Report)]
+        results: list[object] = result if isinstance(result, list) else [result]
+        reports = [r for r in results if isinstance(r, Report)]
         if reports and not reports[0].undo:
             self.marks.clear_all()
         self.session.reload()
