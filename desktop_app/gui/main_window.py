@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
         names = ", ".join(os.path.basename(r) or r for r in roots)
         self.setWindowTitle(f"{names} — Doppel")
-        self.pages.setCurrentWidget(self.pages.widget(1))
+        self.pages.setCurrentWidget(self.groups)
         self._update_actions()
 
     def _fill_recent_menu(self) -> None:
