@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from desktop_app.engine import fileops, journal
 from desktop_app.engine.journal import Action, State
-from desktop_app.engine.operations import Report, Request
+from desktop_app.engine.operations import OpProgress, Report, Request
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.trash import SystemTrash, Trash
 from desktop_app.gui import dialogs
@@ -42,7 +42,7 @@ from desktop_app.gui.marking import Marks
 from desktop_app.gui.operations import OperationController, apply_job, undo_job
 from desktop_app.gui.session import LibrarySession
 from desktop_app.gui.settings import Settings
-from desktop_app.gui.workers import TaskRunner, describe_error
+from desktop_app.gui.workers import TaskRunner, Work, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class ApplyFlow(QObject):
 
     # ----------------------------------------------------------------- running
 
-    def _start(self, work, title: str) -> bool:
+    def _start(self, work: Work, title: str) -> bool:
         if not self.operations.start(work):
             return False
         self.progress = OperationProgress(title, self.window)
@@ -244,7 +244,7 @@ class ApplyFlow(QObject):
         if self.progress is not None and self.operations.is_running():
             self.progress.show()
 
-    def _on_operations_progress(self, report) -> None:
+    def _on_operations_progress(self, report: OpProgress) -> None:
         if self.progress is not None:
             self.progress.update_progress(report)
 

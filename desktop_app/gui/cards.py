@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPointF,
     QRect,
@@ -299,7 +300,13 @@ class CardDelegate(QStyledItemDelegate):
         parent: Owner.
     """
 
-    def __init__(self, to_info, info_role: int, thumbnails_role: int, parent=None) -> None:
+    def __init__(
+        self,
+        to_info: Callable[[Any], CardInfo],
+        info_role: int,
+        thumbnails_role: int,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._to_info = to_info
         self._info_role = info_role

@@ -162,7 +162,7 @@ class Cleanup(QObject):
             self._check_import = False
             self.marks.select_duplicates()
 
-    def _on_marks_changed(self, rows: list) -> None:
+    def _on_marks_changed(self, rows: list[int]) -> None:
         self.groups.model.plans_changed(rows)
         marks = self.marks
         self.groups.set_marks(marks.marked_count(), marks.marked_bytes(), busy=marks.is_busy())
@@ -197,7 +197,7 @@ class Cleanup(QObject):
         if self.history is not None:
             self.history.refresh()
 
-    def _with_card(self, use) -> None:
+    def _with_card(self, use: Callable[[int, int], object]) -> None:
         found = self.view.current_photo()
         if found is None:
             self._say("Click a photo first.")

@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QAbstractTableModel, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -48,7 +48,7 @@ def _inside(path: str, roots: Sequence[str]) -> bool:
     return any(path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def _table(model, *, multi: bool) -> QTableView:
+def _table(model: QAbstractTableModel, *, multi: bool) -> QTableView:
     mode = QAbstractItemView.SelectionMode
     table = row_table(model, mode.ExtendedSelection if multi else mode.SingleSelection)
     header = table.horizontalHeader()

@@ -16,7 +16,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -28,7 +35,7 @@ from PySide6.QtWidgets import (
 from desktop_app.engine import recovery
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import CatalogError, EngineError
-from desktop_app.engine.types import ImageRecord, ScanSummary
+from desktop_app.engine.types import FileFailure, ImageRecord, ScanSummary
 from desktop_app.gui import desktop, dialogs, dropping
 from desktop_app.gui import settings as keys
 from desktop_app.gui.actions import Actions, build_menus, build_toolbar, photo_menu
@@ -282,7 +289,7 @@ class MainWindow(QMainWindow):
             self.previews.clear_cache()
         self.statusBar().showMessage(scan_finished_text(summary), 15000)
 
-    def _on_session_failures_changed(self, failures: list) -> None:
+    def _on_session_failures_changed(self, failures: list[FileFailure]) -> None:
         self.failure_panel.set_failures(failures)
         if failures and not self.failure_dock.isVisible():
             self.statusBar().showMessage(
@@ -315,7 +322,7 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:

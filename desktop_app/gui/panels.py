@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -153,7 +153,7 @@ class FailurePanel(QWidget):
         if path:
             desktop.show_in_folder(path)
 
-    def _on_table_double_clicked(self, index) -> None:
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
         desktop.show_in_folder(index.data(PathRole))
 
 
