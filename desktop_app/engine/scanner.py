@@ -392,21 +392,19 @@ def _pooled(
         # flat however large the library.
         window: deque[tuple[int, cf.Future[list[Result]]]] = deque()
         chunk = _chunk_size(files, config.workers)
-        batches = (files[i : i + chunk] for i in range(0, len(files), chunk))
+        starts = iter(range(0, len(files), chunk))
         in_hand = 0
         try:
-            for batch in batches:
-                in_hand += len(batch)  # counted before submit, which fails on a broken pool
-                future = pool.submit(_hash_batch, [f.path for f in batch], config, hasher)
-                window.append((len(batch), future))
-                if len(window) >= 2 * config.workers:
-                    size, oldest = window.popleft()
-                    yield from oldest.result()
-                    reported += size
-                    in_hand -= size
-                if cancel.is_set():
-                    return reported, 0
-            while window:
+            while True:
+                start = next(starts, None) if len(window) < 2 * config.workers else None
+                if start is not None:
+                    batch = files[start : start + chunk]
+                    in_hand += len(batch)  # counted before submit, which fails on a broken pool
+                    future = pool.submit(_hash_batch, [f.path for f in batch], config, hasher)
+                    window.append((len(batch), future))
+                    continue
+                if not window:
+                    break
                 size, oldest = window.popleft()
                 yield from oldest.result()
                 reported += size
