@@ -212,13 +212,10 @@ class Library:
         return self._records
 
     def rank(self) -> IdArray:
-        """``rank[id]``: the position of each image in path order, for stable tie-breaks."""
+        """The library's image ids in path order: grouping's tie-break order."""
         if self._rank is None:
             records = self.records()  # already in path order
-            ids = np.fromiter(records, dtype=np.int64, count=len(records))
-            rank = np.full(int(ids.max(initial=0)) + 1, np.iinfo(np.int64).max, np.int64)
-            rank[ids] = np.arange(ids.size, dtype=np.int64)
-            self._rank = rank
+            self._rank = np.fromiter(records, dtype=np.int64, count=len(records))
         return self._rank
 
     # ----------------------------------------------------------------- query by image

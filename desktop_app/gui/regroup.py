@@ -78,7 +78,7 @@ class Regrouper(QObject):
 
         Args:
             pairs: The pairs, complete up to ``pairs.threshold``.
-            rank: ``Library.rank()``, the tie-break order of the images.
+            rank: ``Library.rank()``, the image ids in tie-break (path) order.
         """
         self._runner.drop_all()
         self._generation += 1

@@ -153,3 +153,24 @@ def test_groups_resolve_from_a_records_mapping_as_the_library_does(library):
     records = dict(library.records())
     for index in range(len(found)):
         assert resolve_group(found, index, records) == library.resolve(found, index)
+
+
+def test_ties_between_groups_and_members_follow_path_order(tmp_path):
+    """Groups of equal size come in the order of their references' paths, and members
+    at equal distance in path order, whatever order the files were catalogued in."""
+    from desktop_app.engine.store import Catalog
+    from tests.engine.factories import features
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    first, second = (1 << 63) | 0xF0F0, (1 << 63) | (0xFFFF << 30)
+    # Catalogued (ids) in the reverse of path order.
+    names = [("z2.jpg", second), ("z1.jpg", second), ("a2.jpg", first), ("a1.jpg", first)]
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.add_results([features(str(root / n), h) for n, h in names], 1)
+        with Library([root], catalog=catalog, config=EngineConfig(workers=0)) as library:
+            found = library.group(library.pairs(4), 4)
+            paths = [
+                [m.image.name for m in library.resolve(found, g).members] for g in range(len(found))
+            ]
+    assert paths == [["a1.jpg", "a2.jpg"], ["z1.jpg", "z2.jpg"]]
