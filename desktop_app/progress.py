@@ -19,6 +19,7 @@ _LABELS = {
     Phase.WALKING: "Looking for photos",
     Phase.HASHING: "Hashing",
     Phase.PAIRING: "Finding pairs",
+    Phase.GROUPING: "Grouping",
     Phase.DONE: "Done",
 }
 

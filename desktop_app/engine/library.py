@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from desktop_app.engine import grouping, hashing, ignore, pairing, scanner, sidecars
+from desktop_app.engine import groupcache, grouping, hashing, ignore, pairing, scanner, sidecars
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.steps import drain
@@ -30,6 +30,7 @@ from desktop_app.engine.types import (
     Match,
     Member,
     PairSet,
+    Phase,
     Progress,
     QueryResult,
     ScanSummary,
@@ -134,8 +135,10 @@ class Library:
                 rotations=self.config.rotations,
                 cancel=cancel,
             )
-            if cancel.is_set():
-                summary = _cancelled(summary)
+        if not cancel.is_set():
+            yield from self.group_all(self.pairs(self.config.threshold), cancel)
+        if cancel.is_set():
+            summary = _cancelled(summary)
         return summary
 
     def failures(self) -> list[FileFailure]:
@@ -189,6 +192,38 @@ class Library:
         check_threshold(threshold)
         return grouping.group_pairs(pairs.within(threshold), threshold, rank=self.rank())
 
+    def group_all(
+        self, pairs: PairSet, cancel: threading.Event | None = None
+    ) -> Generator[Progress, None, dict[int, Grouping]]:
+        """Group ``pairs`` at every threshold they reach and keep the groupings in the
+        catalog (``groupcache.py``), so that the slider finds each position ready.
+
+        Yields:
+            Progress, one report per threshold.
+
+        Returns:
+            The groupings by threshold (empty if cancelled; nothing is stored then).
+        """
+        found: dict[int, Grouping] = {}
+        total = pairs.threshold + 1
+        for threshold in range(total):
+            if cancel is not None and cancel.is_set():
+                return {}
+            yield Progress(Phase.GROUPING, threshold, total)
+            found[threshold] = self.group(pairs, threshold)
+        self.store_groupings(pairs, found)
+        yield Progress(Phase.GROUPING, total, total)
+        return found
+
+    def cached_groupings(self, pairs: PairSet) -> dict[int, Grouping]:
+        """The stored groupings of exactly these pairs (and this library's path order),
+        by threshold; empty if they were never stored or the pairs changed since."""
+        return self.catalog.groupings.load(groupcache.signature(pairs, self.rank()))
+
+    def store_groupings(self, pairs: PairSet, groupings: dict[int, Grouping]) -> None:
+        """Keep groupings of ``pairs`` (computed by :meth:`group`) in the catalog."""
+        self.catalog.groupings.store(groupcache.signature(pairs, self.rank()), groupings)
+
     def groups(self, threshold: int | None = None) -> list[Group]:
         """Every group of copies in the library, largest first, resolved to records."""
         wanted = check_threshold(self.config.threshold if threshold is None else threshold)
@@ -214,8 +249,10 @@ class Library:
     def rank(self) -> IdArray:
         """The library's image ids in path order: grouping's tie-break order."""
         if self._rank is None:
-            records = self.records()  # already in path order
-            self._rank = np.fromiter(records, dtype=np.int64, count=len(records))
+            if self._records is not None:  # already in path order
+                self._rank = np.fromiter(self._records, dtype=np.int64, count=len(self._records))
+            else:  # without building a record per photo (a worker only needs the order)
+                self._rank = self.catalog.ids_in_path_order(self.roots)
         return self._rank
 
     # ----------------------------------------------------------------- query by image

@@ -9,7 +9,8 @@ History: version 1 holds the cache and the library folders; version 2 adds the u
 cleanup data: the journal of file operations (``operations`` and ``journal``, see
 ``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
 keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
-picture without added borders to ``images`` (a cache column).
+picture without added borders to ``images`` (a cache column); version 4 adds the
+``groupings`` cache.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -153,11 +154,21 @@ def _add_picture_size(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE images ADD COLUMN content_height INTEGER")
 
 
+def _add_groupings(db: sqlite3.Connection) -> None:
+    """Version 4: the groupings at every slider position (a cache, ``groupcache.py``)."""
+    db.execute(
+        "CREATE TABLE groupings(threshold INTEGER PRIMARY KEY, signature BLOB NOT NULL,"
+        " offsets BLOB NOT NULL, members BLOB NOT NULL, distance BLOB NOT NULL,"
+        " transform BLOB NOT NULL)"
+    )
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
     1: _add_cleanup_tables,
     2: _add_picture_size,
+    3: _add_groupings,
 }
 
 

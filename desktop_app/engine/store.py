@@ -38,6 +38,7 @@ from desktop_app.engine.errors import (
     CatalogLocked,
     CatalogTooNew,
 )
+from desktop_app.engine.groupcache import GroupingCache
 from desktop_app.engine.index import SegmentIndex
 from desktop_app.engine.paircache import PairCache
 from desktop_app.engine.types import (
@@ -166,6 +167,7 @@ class Catalog:
             raise
         self.index = SegmentIndex(self)
         self.pairs = PairCache(self)
+        self.groupings = GroupingCache(self)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -543,6 +545,13 @@ class Catalog:
         """The largest image id ever handed out (0 for a new catalog)."""
         row = self.execute("SELECT seq FROM sqlite_sequence WHERE name='images'").fetchone()
         return 0 if row is None else int(row[0])
+
+    def ids_in_path_order(self, roots: Sequence[str] | None = None) -> IdArray:
+        """Ids of every row inside ``roots`` in the order of :meth:`all_records`."""
+        where, params = self._scope(roots)
+        rows = self.execute(f"SELECT id FROM images WHERE {where} ORDER BY path", params)
+        ids = [r[0] for r in rows]
+        return np.array(ids, dtype=np.int64)
 
     def hashed_ids(self, roots: Sequence[str] | None = None) -> IdArray:
         """Ids of the hashed images inside ``roots`` (all when None)."""

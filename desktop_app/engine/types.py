@@ -159,6 +159,7 @@ class Phase(enum.Enum):
     WALKING = "walking"
     HASHING = "hashing"
     PAIRING = "pairing"
+    GROUPING = "grouping"
     DONE = "done"
 
 

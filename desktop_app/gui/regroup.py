@@ -11,7 +11,10 @@ within it, which the distance histogram tells in advance. :class:`Regrouper` use
 * every result is cached until the pairs change, and once the first grouping is shown,
   the other thresholds are computed in the background, cheapest first, so that the
   slider finds them ready (on 100,000 photos the last ones take seconds; see
-  docs/benchmarks.md). A request the user makes jumps ahead of that warm-up.
+  docs/benchmarks.md). A request the user makes jumps ahead of that warm-up;
+* the groupings a scan stored in the catalog (``engine/groupcache.py``) are handed in
+  with the pairs, so that normally every position is ready from the start; when they
+  were missing, ``complete`` hands the warmed-up set back for the session to store.
 
 The worker never touches the :class:`~desktop_app.engine.library.Library` (it belongs to
 the GUI thread): it gets the pairs and the rank array, and calls the engine's
@@ -54,10 +57,13 @@ class Regrouper(QObject):
     Signals:
         ready(Grouping): The grouping at the last requested threshold.
         failed(str): Grouping raised (a bug; the message says what).
+        complete(PairSet, dict): Every threshold has been grouped here (none came from
+            the catalog): the pairs and the groupings by threshold, worth storing.
     """
 
     ready = Signal(object)
     failed = Signal(str)
+    complete = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,15 +76,23 @@ class Regrouper(QObject):
         self._wanted: int | None = None
         self._generation = 0
         self._warmed = False
+        self._completed = False
         #: Seconds the engine took for the last grouping delivered.
         self.last_seconds = 0.0
 
-    def set_pairs(self, pairs: PairSet | None, rank: IdArray | None = None) -> None:
+    def set_pairs(
+        self,
+        pairs: PairSet | None,
+        rank: IdArray | None = None,
+        stored: dict[int, Grouping] | None = None,
+    ) -> None:
         """Group these pairs from now on (forgetting the groupings of the old ones).
 
         Args:
             pairs: The pairs, complete up to ``pairs.threshold``.
             rank: ``Library.rank()``, the image ids in tie-break (path) order.
+            stored: Groupings of exactly these pairs and rank, by threshold, as
+                ``Library.cached_groupings`` returns them.
         """
         self._runner.drop_all()
         self._generation += 1
@@ -87,9 +101,13 @@ class Regrouper(QObject):
         self._queued.clear()
         self._wanted = None
         self._warmed = False
+        self._completed = bool(stored)  # what came from the catalog need not go back
         if pairs is not None:
             counts = np.bincount(pairs.distance, minlength=MAX_THRESHOLD + 1)
             self._within = np.cumsum(counts[: MAX_THRESHOLD + 1])
+            self._cache.update(
+                (t, found) for t, found in (stored or {}).items() if t <= pairs.threshold
+            )
 
     def reach(self) -> int:
         """The largest threshold the pairs allow (-1 without pairs)."""
@@ -143,6 +161,10 @@ class Regrouper(QObject):
         if threshold == self._wanted:
             self.last_seconds = seconds
             self._deliver(found)
+        pairs = self._pairs
+        if not self._completed and pairs is not None and len(self._cache) > pairs.threshold:
+            self._completed = True
+            self.complete.emit(pairs, dict(self._cache))
 
     def _deliver(self, found: Grouping) -> None:
         self.ready.emit(found)

@@ -123,6 +123,7 @@ class LibrarySession(QObject):
         self.regrouper = Regrouper(self)
         self.regrouper.ready.connect(self._on_regrouper_ready)
         self.regrouper.failed.connect(self._on_regrouper_failed)
+        self.regrouper.complete.connect(self._on_regrouper_complete)
         self._query_token: int | None = None
         self._regroup_timer = QTimer(self)
         self._regroup_timer.setSingleShot(True)
@@ -256,9 +257,10 @@ class LibrarySession(QObject):
         wanted = self.threshold if threshold is None else threshold
         factory = self._worker_factory()
 
-        def work() -> PairSet:
+        def work() -> tuple[PairSet, dict[int, Grouping]]:
             with factory() as library:
-                return library.pairs(wanted)
+                pairs = library.pairs(wanted)
+                return pairs, library.cached_groupings(pairs)
 
         self._drop_pair_task()
         self.busy_changed.emit(True)
@@ -272,14 +274,15 @@ class LibrarySession(QObject):
             self._pairs_token = None
             self.busy_changed.emit(False)
 
-    def _on_pairs_loaded(self, pairs: PairSet) -> None:
+    def _on_pairs_loaded(self, loaded: tuple[PairSet, dict[int, Grouping]]) -> None:
         self._pairs_token = None
         self.busy_changed.emit(False)
         if self.library is None:
             return
+        pairs, stored = loaded
         self.pairs = pairs
         counts = np.bincount(pairs.distance, minlength=MAX_THRESHOLD + 1)[: MAX_THRESHOLD + 1]
-        self.regrouper.set_pairs(pairs, self.library.rank())
+        self.regrouper.set_pairs(pairs, self.library.rank(), stored=stored)
         self.histogram_changed.emit([int(c) for c in counts], pairs.threshold)
         self.regroup()
 
@@ -317,6 +320,19 @@ class LibrarySession(QObject):
 
     def _on_regrouper_failed(self, message: str) -> None:
         self.error.emit(message, None)
+
+    def _on_regrouper_complete(self, pairs: PairSet, groupings: dict[int, Grouping]) -> None:
+        """Keep the groupings warmed up here in the catalog, for the next time these
+        pairs are opened (the worker runs behind any scan, on the scan's thread)."""
+        if self.library is None:
+            return
+        factory = self._worker_factory()
+
+        def work() -> None:
+            with factory() as library:
+                library.store_groupings(pairs, groupings)
+
+        self._pair_tasks.submit(work, lambda _: None, _log_store_failure)
 
     def summary(self) -> Summary:
         """Groups, extra copies and their size at the current threshold."""
@@ -370,3 +386,8 @@ class LibrarySession(QObject):
     def _on_query_error(self, error: BaseException) -> None:
         self._query_token = None
         self.query_failed.emit(describe_error(error), error)
+
+
+def _log_store_failure(error: BaseException) -> None:
+    # The groupings are a cache: not storing them costs a warm-up next time, nothing more.
+    log.info("Could not keep the groupings in the catalog: %s", error)

@@ -198,3 +198,11 @@ def test_rebuild_of_a_garbage_file_gives_a_working_catalog(tmp_path):
     assert aside is not None and aside.read_bytes().startswith(b"\0garbage")
     with Catalog(path) as fresh:
         assert fresh.check() == []
+
+
+def test_ids_in_path_order_match_the_records(catalog):
+    catalog.add_results([features(f"/lib/{n}.jpg", 1 << 63) for n in "dbca"], 1)
+    catalog.add_results([FileFailure("/lib/e.jpg", 1, 1, "truncated JPEG")], 1)
+    assert catalog.ids_in_path_order(["/lib"]).tolist() == [
+        r.id for r in catalog.all_records(["/lib"])
+    ]

@@ -439,3 +439,54 @@ def test_slow_thresholds_are_warmed_up_in_the_background(qtbot, make_window, lib
         session.threshold = 2
         session.regroup()  # cached: delivered before regroup() returns
     assert blocker.args[0].threshold == 2
+
+
+def test_groupings_stored_by_the_scan_are_ready_at_every_position(
+    qtbot, make_window, library, monkeypatch
+):
+    from desktop_app.gui import regroup
+
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])  # scans, which stores the groupings
+    wait_idle(qtbot, window)
+    window.close()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("every position should come from the catalog")
+
+    monkeypatch.setattr(regroup, "group_pairs", refuse)
+    again = make_window()
+    again.open_folders([str(folder)])
+    wait_idle(qtbot, again)
+    session = again.session
+    reach = session.pairs.threshold
+    assert all(session.regrouper.cached(t) is not None for t in range(reach + 1))
+    for threshold in (0, 4, reach):
+        with qtbot.waitSignal(session.grouping_changed, timeout=10) as blocker:
+            session.threshold = threshold
+            session.regroup()
+        assert blocker.args[0].threshold == threshold
+
+
+def test_groupings_warmed_up_in_the_window_are_kept_for_next_time(
+    qtbot, make_window, library, monkeypatch
+):
+    from desktop_app.engine.library import Library
+
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    session = window.session
+    session.library.catalog.groupings.forget()
+    session.regrouper.set_pairs(session.pairs, session.library.rank())  # as after a miss
+    with qtbot.waitSignal(session.regrouper.complete, timeout=10_000):
+        session.regroup()
+    reach = session.pairs.threshold
+
+    def stored() -> int:
+        with Library([folder], catalog=session.catalog_path) as reader:
+            return len(reader.cached_groupings(reader.pairs()))
+
+    qtbot.waitUntil(lambda: stored() == reach + 1, timeout=10_000)
