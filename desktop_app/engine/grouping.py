@@ -35,14 +35,11 @@ import logging
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.engine.types import Grouping, IdArray, PairSet
+from desktop_app.engine.types import INVERSE_TRANSFORM, Grouping, IdArray, PairSet
 
 __all__ = ["group_pairs"]
 
 log = logging.getLogger(__name__)
-
-#: The transform that undoes each transform (ROTATE_90 <-> ROTATE_270).
-_INVERSE = np.array([0, 3, 2, 1, 4, 5, 6, 7], dtype=np.uint8)
 
 _UNDECIDED, _REFERENCE, _MEMBER = 0, 1, 2
 
@@ -159,7 +156,7 @@ def group_pairs(pairs: PairSet, threshold: int, *, rank: IdArray | None = None) 
     ref = np.concatenate((pa[fwd], pb[rev]))
     member = np.concatenate((pb[fwd], pa[rev]))
     m_dist = np.concatenate((dist[fwd], dist[rev]))
-    m_trans = np.concatenate((trans[fwd], _INVERSE[trans[rev]]))
+    m_trans = np.concatenate((trans[fwd], INVERSE_TRANSFORM[trans[rev]]))
     best = np.full(k, k, dtype=np.int32)
     np.minimum.at(best, member, ref)
     pick = ref == best[member]  # one edge per member: pairs are unique

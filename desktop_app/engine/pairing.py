@@ -32,6 +32,7 @@ from desktop_app.engine.config import MAX_THRESHOLD
 from desktop_app.engine.paircache import PairState
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.types import (
+    INVERSE_TRANSFORM,
     DistArray,
     HashArray,
     IdArray,
@@ -49,9 +50,6 @@ FULL_REACH_LIMIT = 150_000
 _INCREMENTAL_SHARE = 0.1
 #: ... and beyond this count, whatever the share.
 _INCREMENTAL_MAX = 20_000
-
-#: The inverse of each transform: a turned by t looks like b  <=>  b turned by t^-1 looks like a.
-INVERSE = np.array([0, 3, 2, 1, 4, 5, 6, 7], dtype=np.uint8)
 
 
 def reach(hashed: int, threshold: int) -> int:
@@ -230,7 +228,7 @@ def _collect(
         if image_id < other:
             key, rel = (image_id, other), t
         else:
-            key, rel = (other, image_id), int(INVERSE[t])
+            key, rel = (other, image_id), int(INVERSE_TRANSFORM[t])
         best = found.get(key)
         if best is None or (distance, rel != 0, rel) < (best[0], best[1] != 0, best[1]):
             found[key] = (distance, rel)
@@ -257,4 +255,4 @@ def _collect_rotations(
         # ... or another image turned by t looks like this one.
         backward = mih.hamming(variants[:, t], mine[0])
         hits = np.flatnonzero(backward <= threshold)
-        _collect(found, image_id, all_ids[hits], backward[hits], int(INVERSE[t]))
+        _collect(found, image_id, all_ids[hits], backward[hits], int(INVERSE_TRANSFORM[t]))

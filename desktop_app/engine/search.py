@@ -94,7 +94,7 @@ from desktop_app.engine.segment_join import (
     self_join_count,
     self_join_jobs,
 )
-from desktop_app.engine.types import HashArray, IdArray, PairSet, Transform
+from desktop_app.engine.types import INVERSE_TRANSFORM, HashArray, IdArray, PairSet
 
 __all__ = ["Cancelled", "Plan", "all_pairs", "brute_force_pairs", "plan_search"]
 
@@ -107,9 +107,6 @@ Progress = Callable[[int, int], None]
 MAX_HASHES = 11_000_000
 _BRUTE_ROWS = 64
 _BRUTE_COLS = 4096
-
-#: The transform that undoes each transform.
-INVERSE = np.array([Transform(t).value for t in (0, 3, 2, 1, 4, 5, 6, 7)], dtype=np.uint8)
 
 
 def _check(
@@ -161,7 +158,7 @@ def _assemble(
         swap = rx > ry
         t = np.full(x.shape[0], tr, dtype=np.int64)
         if tr:
-            t[swap] = INVERSE[tr]
+            t[swap] = INVERSE_TRANSFORM[tr]
         lo, hi = np.minimum(rx, ry), np.maximum(rx, ry)
         keys.append(((lo * n + hi) << 16) | (d.astype(np.int64) << 8) | t)
     if not keys:

@@ -37,6 +37,12 @@ class Transform(enum.IntEnum):
     TRANSVERSE = 7
 
 
+#: ``INVERSE_TRANSFORM[t]`` undoes transform ``t`` (ROTATE_90 <-> ROTATE_270; the others
+#: are their own inverse): *a* turned by t looks like *b* <=> *b* turned by it looks like *a*.
+INVERSE_TRANSFORM = np.array([0, 3, 2, 1, 4, 5, 6, 7], dtype=np.uint8)
+INVERSE_TRANSFORM.setflags(write=False)
+
+
 def hash_to_hex(value: int) -> str:
     """16 lower-case hex digits, the form ``str(imagehash.ImageHash)`` prints."""
     return format(value, "016x")

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from desktop_app.engine.config import MAX_THRESHOLD
 from desktop_app.engine.search import (
-    INVERSE,
     Cancelled,
     Plan,
     all_pairs,
@@ -22,7 +21,7 @@ from desktop_app.engine.search import (
     plan_search,
 )
 from desktop_app.engine.segment_join import Segment
-from desktop_app.engine.types import PairSet, Transform
+from desktop_app.engine.types import INVERSE_TRANSFORM, PairSet, Transform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.synthetic import synthetic_hashes
@@ -52,7 +51,7 @@ def reference(ids: list[int], hashes: list[int], threshold: int, variants=None) 
         best = None
         for d, t, x, _ in options:
             if ids[x] > ids[i if x == j else j]:  # x is the larger id: report the inverse
-                t = int(INVERSE[t])
+                t = int(INVERSE_TRANSFORM[t])
             if best is None or (d, t) < best:
                 best = (d, t)
         assert best is not None
