@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 from desktop_app.engine.types import ImageRecord, Transform
 
+# Re-exported: the window's modules take their words from here.
+from desktop_app.engine.units import human_size as human_size
+
 _TRANSFORM_NAMES = {
     Transform.IDENTITY: "",
     Transform.ROTATE_90: "rotated 90°",
@@ -22,18 +25,6 @@ _TRANSFORM_NAMES = {
     Transform.TRANSPOSE: "transposed",
     Transform.TRANSVERSE: "transversed",
 }
-
-
-def human_size(n: int) -> str:
-    """``2.4 MB``: a byte count in decimal units, as file managers show them."""
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            if unit == "bytes":
-                return f"{int(value)} bytes" if int(value) != 1 else "1 byte"
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 def pixel_size(record: ImageRecord) -> str:
