@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.engine.errors import UsageError
+from desktop_app.engine.paths import is_within
 from desktop_app.engine.types import ImageRecord, Member
 from desktop_app.engine.units import human_size
 
@@ -164,10 +165,6 @@ class KeepRules:
 # --------------------------------------------------------------------- comparing copies
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def _format_rank(rules: KeepRules, record: ImageRecord) -> int:
     family = format_family(record)
     name = (record.format or "").upper()
@@ -179,7 +176,7 @@ def _format_rank(rules: KeepRules, record: ImageRecord) -> int:
 
 def _folder_rank(rules: KeepRules, record: ImageRecord) -> int:
     for rank, folder in enumerate(rules.folders):
-        if _inside(record.path, folder):
+        if is_within(record.path, folder):
             return rank
     return len(rules.folders)
 

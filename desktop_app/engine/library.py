@@ -18,6 +18,7 @@ import numpy as np
 from desktop_app.engine import groupcache, grouping, hashing, ignore, pairing, scanner, sidecars
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
+from desktop_app.engine.paths import within_any
 from desktop_app.engine.steps import drain
 from desktop_app.engine.store import Catalog, default_catalog_path
 from desktop_app.engine.types import (
@@ -76,7 +77,7 @@ class Library:
         normalised = sorted({scanner.normalise_root(r) for r in roots})
         # A folder inside another one is already covered by it.
         self.roots: tuple[str, ...] = tuple(
-            r for r in normalised if not any(r.startswith(o.rstrip("/") + "/") for o in normalised)
+            r for r in normalised if not within_any(r, (o for o in normalised if o != r))
         )
         self.config = config or EngineConfig()
         if isinstance(catalog, Catalog):

@@ -19,6 +19,7 @@ from typing import TypeVar
 from desktop_app.engine import fsutil, journal, reconcile
 from desktop_app.engine.journal import Action, Entry, NewEntry, State
 from desktop_app.engine.operations import FileResult, OpProgress, Removal, Request
+from desktop_app.engine.paths import is_within
 from desktop_app.engine.store import Catalog
 from desktop_app.engine.trash import SystemTrash, Trash, TrashUnavailable
 
@@ -38,17 +39,11 @@ class Pending:
     error: str | None = None
 
 
-def inside(path: str, folder: str) -> bool:
-    """Whether ``path`` is ``folder`` or below it."""
-    folder = folder.rstrip(os.sep)
-    return path.startswith(folder + os.sep) or path == folder
-
-
 def problem(item: Removal, references: Sequence[str]) -> str | None:
     """Why this file must be left alone, or None."""
     record = item.record
     for folder in references:
-        if inside(record.path, folder):
+        if is_within(record.path, folder):
             return f"it is in the reference folder {folder}"
     try:
         info = os.stat(record.path)
@@ -83,7 +78,7 @@ def describe(error: BaseException) -> str:
 
 def relative(path: str, roots: Sequence[str]) -> str:
     """``path`` relative to the deepest root containing it, else its name."""
-    best = max((r for r in roots if inside(path, r)), key=len, default=None)
+    best = max((r for r in roots if is_within(path, r)), key=len, default=None)
     if best is None:
         return os.path.basename(path)
     return os.path.relpath(path, best)
@@ -97,7 +92,7 @@ def move_target(request: Request, catalog_roots: Sequence[str], source: str) -> 
     to its library folder, not to such a sub-folder.
     """
     assert request.destination is not None
-    own = [r for r in request.roots if inside(source, r)]
+    own = [r for r in request.roots if is_within(source, r)]
     rel = relative(source, own or catalog_roots)
     return os.path.join(os.path.abspath(request.destination), rel)
 

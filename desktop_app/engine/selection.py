@@ -42,6 +42,7 @@ from desktop_app.engine.keeprules import (
     format_family,
 )
 from desktop_app.engine.operations import DeleteConfirmation, Removal, Request
+from desktop_app.engine.paths import within_any
 from desktop_app.engine.types import Group, ImageRecord, Transform
 
 if TYPE_CHECKING:
@@ -63,10 +64,6 @@ __all__ = [
     "select_in",
     "unmarked",
 ]
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _distance(group: Group, i: int, j: int) -> int | None:
@@ -267,7 +264,7 @@ def _plan_group(
     not_copies: Collection[tuple[bytes, bytes]],
 ) -> GroupPlan:
     members = group.members
-    is_ref = [any(_inside(m.image.path, f) for f in references) for m in members]
+    is_ref = [within_any(m.image.path, references) for m in members]
     refs = [i for i, r in enumerate(is_ref) if r]
     if not refs and reference_groups_only:
         choice = choose(members, rules, range(len(members)))
@@ -401,7 +398,7 @@ def unmarked(
     folders = tuple(os.path.abspath(f).rstrip(os.sep) for f in references)
     plans = []
     for group in groups:
-        is_ref = [any(_inside(m.image.path, f) for f in folders) for m in group.members]
+        is_ref = [within_any(m.image.path, folders) for m in group.members]
         refs = [i for i, r in enumerate(is_ref) if r]
         candidates = refs or range(len(group.members))
         choice = choose(group.members, rules, candidates, explain_losses=False)

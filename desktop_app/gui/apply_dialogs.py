@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.journal import Action, State
 from desktop_app.engine.operations import FileResult, OpProgress, Report, Request
+from desktop_app.engine.paths import within_any
 from desktop_app.engine.selection import Plan
 from desktop_app.gui import text
 from desktop_app.gui.cleanup_models import FileResultModel
@@ -53,11 +54,6 @@ def _table(model: FileResultModel) -> QTableView:
     header.resizeSection(1, 220)
     header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
     return table
-
-
-def _inside(path: str, roots: Sequence[str]) -> bool:
-    full = os.path.abspath(path)
-    return any(full == r or full.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 class ApplyDialog(QDialog):
@@ -215,7 +211,9 @@ class ApplyDialog(QDialog):
         lines = [f"{text.plural(len(acted), 'photo')} ({size}) {verb}."]
         if left:
             lines.append(f"{text.plural(left, 'photo')} will be left in place (why: above).")
-        if request.action is Action.MOVE and _inside(request.destination or "", self.roots):
+        if request.action is Action.MOVE and within_any(
+            os.path.abspath(request.destination or ""), self.roots
+        ):
             lines.append(
                 "That folder is inside the library: the next scan would find the moved "
                 "photos there again."

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from desktop_app.engine import export, fileops
 from desktop_app.engine.errors import EngineError
+from desktop_app.engine.paths import is_within, within_any
 from desktop_app.engine.reconcile import Settled
 from desktop_app.engine.selection import Plan
 from desktop_app.engine.store import Catalog
@@ -62,8 +63,8 @@ def export_job(
 
 def import_problem(target: str, roots: Sequence[str]) -> str | None:
     """Why ``target`` cannot be checked as an import against a library of ``roots``."""
-    if any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+    if within_any(target, roots):
         return "That folder is already part of the library."
-    if any(r.startswith(target.rstrip(os.sep) + os.sep) for r in roots):
+    if any(is_within(r, target) for r in roots):
         return "That folder holds the library; choose the import folder itself."
     return None

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine import ignore, scanner
 from desktop_app.engine.errors import UsageError
+from desktop_app.engine.paths import within_any
 from desktop_app.engine.store import Catalog
 from desktop_app.gui import text
 from desktop_app.gui.cleanup_models import FolderModel, IgnoredPairModel
@@ -42,10 +43,6 @@ from desktop_app.gui.tables import row_table
 log = logging.getLogger(__name__)
 
 CatalogSource = Callable[[], Catalog | None]
-
-
-def _inside(path: str, roots: Sequence[str]) -> bool:
-    return any(path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 def _table(model: QAbstractTableModel, *, multi: bool) -> QTableView:
@@ -107,7 +104,7 @@ class FoldersDialog(QDialog):
         """Read the folders and their reference flags from the catalog."""
         catalog = self._catalog()
         known = {r.path: r.reference for r in catalog.roots()} if catalog is not None else {}
-        inner = sorted(p for p in known if p not in self.roots and _inside(p, self.roots))
+        inner = sorted(p for p in known if p not in self.roots and within_any(p, self.roots))
         rows = [(p, known.get(p, False)) for p in self.roots]
         self.model.set_folders(rows + [(p, known[p]) for p in inner])
 
@@ -135,7 +132,7 @@ class FoldersDialog(QDialog):
         except UsageError as error:
             self.status.setText(str(error))
             return False
-        if path not in self.roots and not _inside(path, self.roots):
+        if path not in self.roots and not within_any(path, self.roots):
             self.status.setText(
                 f"{path} is not in the library: add it to the library first (File › Add "
                 "Folder to Library), or use Library › Check a New Import."

@@ -28,3 +28,13 @@ def test_human_size(n, text):
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_a_path_is_within_a_folder_not_a_name_prefix():
+    from desktop_app.engine.paths import is_within, within_any
+
+    assert is_within("/photos/a.jpg", "/photos") and is_within("/photos/a.jpg", "/photos/")
+    assert is_within("/photos", "/photos") and is_within("/photos/x/y.jpg", "/")
+    assert not is_within("/photos2/a.jpg", "/photos")
+    assert not is_within("/photo", "/photos")
+    assert within_any("/b/c.jpg", ["/a", "/b"]) and not within_any("/c.jpg", ["/a", "/b"])
