@@ -134,14 +134,6 @@ def reserve(path: str, token: bytes) -> str:
     raise NameExhausted(errno.EEXIST, "no free name for the destination", path)
 
 
-def free_name(path: str) -> str:
-    """The name :func:`reserve` would pick now (for a dry run; nothing is created)."""
-    for candidate in candidates(path):
-        if not os.path.lexists(candidate):
-            return candidate
-    raise NameExhausted(errno.EEXIST, "no free name for the destination", path)
-
-
 def part_path(destination: str, token: bytes) -> str:
     """The temporary file a cross-device copy to ``destination`` is written into."""
     folder, name = os.path.split(destination)

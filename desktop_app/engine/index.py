@@ -54,13 +54,6 @@ class SegmentIndex:
         """Largest image id whose segments are in the posting lists."""
         return self._catalog.meta_int("index_watermark", 0)
 
-    def pending(self) -> int:
-        """Hashed images not yet in the posting lists."""
-        row = self._catalog.execute(
-            "SELECT count(*) FROM images WHERE id > ? AND phash IS NOT NULL", (self.watermark,)
-        ).fetchone()
-        return int(row[0])
-
     def sync(self) -> int:
         """Bring the posting lists up to date with the images table.
 
@@ -88,12 +81,6 @@ class SegmentIndex:
                 log.debug("Indexed %d images (watermark %d)", len(rows), top)
             catalog.put_meta(db, "index_watermark", str(top))
             return len(rows)
-
-    def rebuild(self) -> None:
-        """Rebuild every posting list from the images table."""
-        with self._catalog.transaction() as db:
-            self._rebuild(db)
-            self._catalog.put_meta(db, "index_watermark", str(self._catalog.max_id()))
 
     def _rebuild(self, db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM postings")

@@ -536,11 +536,6 @@ class Catalog:
             table = table.astype(np.uint64)
         return ids, hashes, table
 
-    def ids_by_digest(self, digest: bytes) -> list[int]:
-        """Images whose bytes are identical to a file with this digest."""
-        rows = self.execute("SELECT id FROM images WHERE digest=?", (digest,))
-        return [int(r[0]) for r in rows]
-
     def max_id(self) -> int:
         """The largest image id ever handed out (0 for a new catalog)."""
         row = self.execute("SELECT seq FROM sqlite_sequence WHERE name='images'").fetchone()

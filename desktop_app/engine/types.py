@@ -48,17 +48,6 @@ def hash_to_hex(value: int) -> str:
     return format(value, "016x")
 
 
-def hex_to_hash(text: str) -> int:
-    """Inverse of :func:`hash_to_hex`.
-
-    Raises:
-        ValueError: ``text`` is not 16 hex digits.
-    """
-    if len(text) != 16:
-        raise ValueError(f"a hash has 16 hex digits, not {len(text)}: {text!r}")
-    return int(text, 16)
-
-
 @dataclass(frozen=True, slots=True)
 class ImageFeatures:
     """What hashing one file yields. Picklable: it crosses the process-pool boundary.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -51,24 +51,6 @@ TRASH_FOLDER = Key("cleanup/trash_folder", "")  # "": the system trash
 MOVE_FOLDER = Key("cleanup/move_folder", "")  # the last "Move to folder" destination
 KEEP_PRESET = Key("cleanup/preset", "default")  # the keep-the-best preset in use
 SELECT_WITHIN = Key("cleanup/select_within", False)  # select in groups without a reference
-
-# Key is invariant (set() must refuse a str for an int key), so the mixed tuple is Key[Any].
-ALL_KEYS: tuple[Key[Any], ...] = (
-    GEOMETRY,
-    WINDOW_STATE,
-    RECENT_LIBRARIES,
-    THRESHOLD,
-    QUERY_THRESHOLD,
-    ROTATIONS,
-    SKIP_HIDDEN,
-    WORKERS,
-    RESCAN_ON_OPEN,
-    ALLOW_DELETE,
-    TRASH_FOLDER,
-    MOVE_FOLDER,
-    KEEP_PRESET,
-    SELECT_WITHIN,
-)
 
 
 class Settings:
