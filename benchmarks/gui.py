@@ -41,12 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from benchmarks.synthetic import synthetic_hashes
-from desktop_app.engine import hashing
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.imaging import hashing
 from desktop_app.engine.library import Library
-from desktop_app.engine.steps import drain
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.types import ImageFeatures
+from desktop_app.engine.types import ImageFeatures, drain
 
 #: Distinct JPEG files the pretend photos link to.
 SOURCE_FILES = 48
@@ -136,8 +135,8 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.gui import settings as keys
-    from desktop_app.gui.main_window import MainWindow
+    from desktop_app.gui.app import settings as keys
+    from desktop_app.gui.app.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="doppel-gui-bench-") as tmp:

@@ -38,7 +38,7 @@ from PIL import Image
 
 from desktop_app.demo import camera_jpeg, synthetic_photo
 from desktop_app.engine.config import EngineConfig
-from desktop_app.engine.hashing import block_hash, dct_block, hash_file, variant_hashes
+from desktop_app.engine.imaging.hashing import block_hash, dct_block, hash_file, variant_hashes
 from desktop_app.engine.types import ImageFeatures
 
 CONFIG = EngineConfig(workers=0)

@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import crowding, synthetic_hashes
-from desktop_app.engine.grouping import group_pairs
-from desktop_app.engine.search import all_pairs, brute_force_pairs, plan_search
+from desktop_app.engine.search.all_pairs import all_pairs, brute_force_pairs, plan_search
+from desktop_app.engine.search.grouping import group_pairs
 
 SAMPLE_ROWS = 2000
 SUBSET = 100_000

@@ -50,7 +50,7 @@ from _common import machine_notes
 
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.library import Library
-from desktop_app.engine.steps import drain
+from desktop_app.engine.types import drain
 
 THRESHOLDS = (4, 6, 8, 10, 12, 14, 16)
 #: Transformations an acceptance figure applies to, and the figure.

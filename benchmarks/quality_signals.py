@@ -31,10 +31,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_app.engine.borders import find_content_box
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.hashing import block_hash, dct_block, reduce_for_hash
-from desktop_app.engine.loading import apply_orientation, open_image, to_grey
+from desktop_app.engine.imaging.borders import find_content_box
+from desktop_app.engine.imaging.hashing import block_hash, dct_block, reduce_for_hash
+from desktop_app.engine.imaging.loading import apply_orientation, open_image, to_grey
 
 CENTRE_SCALES = (0.95, 0.90)
 

@@ -3,7 +3,7 @@
 With rotations on, every photo carries the hashes of its eight rotations and mirrors
 (``ImageFeatures.variants``, 64 bytes in the ``images.variants`` column), the bulk search
 joins the identity hashes against each of the seven other variants as well
-(``search.py``), a query probes the segment index once per variant (``Library.query``),
+(``all_pairs.py``), a query probes the segment index once per variant (``Library.query``),
 and pairing a new photo incrementally scans every stored variant (``pairing.py``).
 
 Variants are modelled on the hashes of ``benchmarks/synthetic.py``: a quarter turn or a
@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import synthetic_hashes
 
-from desktop_app.engine import search
-from desktop_app.engine.hashing import _TRANSFORM_OPS
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.imaging.hashing import _TRANSFORM_OPS
+from desktop_app.engine.search import all_pairs
 from desktop_app.engine.types import FileFailure, ImageFeatures, Transform
 
 
@@ -91,12 +91,12 @@ def main() -> int:
     print("|---:|---:|---:|---:|---:|---:|---|---|")
     for threshold in (int(t) for t in args.thresholds.split(",")):
         t0 = time.perf_counter()
-        plain = search.all_pairs(ids, hashes, threshold)
+        plain = all_pairs.all_pairs(ids, hashes, threshold)
         t1 = time.perf_counter()
-        rotated = search.all_pairs(ids, hashes, threshold, variants=variants)
+        rotated = all_pairs.all_pairs(ids, hashes, threshold, variants=variants)
         t2 = time.perf_counter()
-        plan_off = search.plan_search(hashes, threshold).describe()
-        plan_on = search.plan_search(hashes, threshold, variants=variants).describe()
+        plan_off = all_pairs.plan_search(hashes, threshold).describe()
+        plan_on = all_pairs.plan_search(hashes, threshold, variants=variants).describe()
         print(
             f"| {threshold} | {len(plain):,} | {len(rotated):,} | {t1 - t0:.1f} | {t2 - t1:.1f} |"
             f" {(t2 - t1) / (t1 - t0):.1f}x | {plan_off} | {plan_on} |"

@@ -24,7 +24,7 @@ from _common import machine_notes
 from desktop_app.demo import synthetic_photo
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.library import Library
-from desktop_app.engine.steps import drain
+from desktop_app.engine.types import drain
 
 
 def write_library(root: Path, files: int) -> None:

@@ -97,10 +97,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.demo import build_demo_library
-    from desktop_app.engine.keeprules import KeepRules
-    from desktop_app.gui import settings as keys
-    from desktop_app.gui.app import app_icon
-    from desktop_app.gui.main_window import MainWindow
+    from desktop_app.engine.selection.keeprules import KeepRules
+    from desktop_app.gui.app import settings as keys
+    from desktop_app.gui.app.application import app_icon
+    from desktop_app.gui.app.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Doppel")

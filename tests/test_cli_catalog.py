@@ -12,8 +12,8 @@ import pytest
 
 from desktop_app.cli import main
 from desktop_app.demo import synthetic_photo, write_variant
-from desktop_app.engine.schema import SCHEMA_VERSION
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.catalog.schema import SCHEMA_VERSION
+from desktop_app.engine.catalog.store import Catalog
 
 
 @pytest.fixture

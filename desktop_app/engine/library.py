@@ -15,12 +15,15 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from desktop_app.engine import groupcache, grouping, hashing, ignore, pairing, scanner, sidecars
+from desktop_app.engine.catalog import groupcache
+from desktop_app.engine.catalog.store import Catalog, default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
+from desktop_app.engine.imaging import hashing
 from desktop_app.engine.paths import within_any
-from desktop_app.engine.steps import drain
-from desktop_app.engine.store import Catalog, default_catalog_path
+from desktop_app.engine.scan import scanner
+from desktop_app.engine.search import grouping, pairing
+from desktop_app.engine.selection import not_copies, raw_jpeg
 from desktop_app.engine.types import (
     FileFailure,
     Group,
@@ -36,6 +39,7 @@ from desktop_app.engine.types import (
     QueryResult,
     ScanSummary,
     Transform,
+    drain,
 )
 
 log = logging.getLogger(__name__)
@@ -168,8 +172,8 @@ class Library:
         state = self.catalog.pairs.state()
         reach = wanted if state.upto is None else max(wanted, state.upto)
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
-        pairs = ignore.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
-        return sidecars.without(pairs, self.folded())
+        pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
+        return raw_jpeg.without(pairs, self.folded())
 
     def folded(self) -> set[int]:
         """Ids of the photos folded into another one and hidden from the results: the
@@ -177,7 +181,7 @@ class Library:
         if not self.config.fold_raw_jpeg:
             return set()
         if self._sidecars is None:
-            self._sidecars = sidecars.sidecar_ids(self.records().values())
+            self._sidecars = raw_jpeg.sidecar_ids(self.records().values())
         return self._sidecars
 
     def pairs_steps(

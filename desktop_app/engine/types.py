@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Generator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -315,3 +317,20 @@ class QueryResult:
     query: ImageFeatures
     threshold: int
     matches: tuple[Match, ...] = field(default_factory=tuple)
+
+
+_T = TypeVar("_T")
+
+
+def drain(steps: Generator[Progress, None, _T]) -> _T:
+    """Run a progress generator to its end and return its return value.
+
+    Long-running engine work is a generator of :class:`Progress` reports whose return
+    value is its result: the command line draws the reports as a bar, the window
+    forwards them as signals, and scripts that only want the result call this.
+    """
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ import pytest
 import xxhash
 from PIL import Image
 
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.types import ImageFeatures, ImageRecord
 
 HASH_VERSION = 1

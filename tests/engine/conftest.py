@@ -2,7 +2,7 @@
 
 import pytest
 
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.catalog.store import Catalog
 
 
 @pytest.fixture(params=["memory", "file"])

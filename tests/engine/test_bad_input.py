@@ -27,12 +27,12 @@ from PIL import Image
 
 from desktop_app.cli import main
 from desktop_app.demo import synthetic_photo
-from desktop_app.engine import hashing, scanner
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import EngineConfig
+from desktop_app.engine.imaging import hashing
 from desktop_app.engine.library import Library
-from desktop_app.engine.steps import drain
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.types import FileFailure, ImageFeatures, Phase, ScanSummary
+from desktop_app.engine.scan import scanner
+from desktop_app.engine.types import FileFailure, ImageFeatures, Phase, ScanSummary, drain
 
 CONFIG = EngineConfig(workers=0)
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from desktop_app.demo import add_border, synthetic_photo, write_variant
-from desktop_app.engine.borders import MIN_KEPT_SHARE, find_content_box
 from desktop_app.engine.config import DEFAULT_THRESHOLD, EngineConfig
-from desktop_app.engine.hashing import hash_bytes, hash_image, reduce_for_hash
+from desktop_app.engine.imaging.borders import MIN_KEPT_SHARE, find_content_box
+from desktop_app.engine.imaging.hashing import hash_bytes, hash_image, reduce_for_hash
 
 DEFAULT = EngineConfig(workers=0)
 NO_TRIM = EngineConfig(workers=0, trim_borders=False)

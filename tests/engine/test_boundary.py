@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _PROBE = """
 import importlib, pkgutil, sys
 import desktop_app.engine as engine
-import desktop_app.cli, desktop_app.progress
+import desktop_app.cli, desktop_app.cli.progress
 for module in pkgutil.walk_packages(engine.__path__, "desktop_app.engine."):
     importlib.import_module(module.name)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6"))

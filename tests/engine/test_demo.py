@@ -20,8 +20,8 @@ from desktop_app.demo import (
     write_variant,
 )
 from desktop_app.engine.config import EngineConfig
-from desktop_app.engine.hashing import hash_file, hash_image
-from desktop_app.engine.loading import open_oriented
+from desktop_app.engine.imaging.hashing import hash_file, hash_image
+from desktop_app.engine.imaging.loading import open_oriented
 from desktop_app.engine.types import ImageFeatures
 
 DEFAULT = EngineConfig(workers=0)

@@ -10,8 +10,8 @@ from PIL import Image
 
 from desktop_app.demo import synthetic_photo
 from desktop_app.engine.config import EngineConfig
-from desktop_app.engine.exif import camera_name, parse_exif_date, read_exif
-from desktop_app.engine.hashing import hash_file
+from desktop_app.engine.imaging.exif import camera_name, parse_exif_date, read_exif
+from desktop_app.engine.imaging.hashing import hash_file
 from desktop_app.engine.types import ImageFeatures
 
 

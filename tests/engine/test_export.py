@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from desktop_app.engine import export
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.selection import select
+from desktop_app.engine.selection import export
+from desktop_app.engine.selection.plans import select
 from tests.engine.cleanup_support import group, record
 
 

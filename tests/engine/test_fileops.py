@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.engine import fileops, fsutil, journal, movers
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import DeleteConfirmation, Removal, Request
-from desktop_app.engine.journal import Action, OperationRunning, State
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.trash import FreedesktopTrash, SystemTrash, parse_info
+from desktop_app.engine.fileops import fsutil, journal, operations, runner
+from desktop_app.engine.fileops.journal import Action, OperationRunning, State
+from desktop_app.engine.fileops.operations import DeleteConfirmation, Removal, Request
+from desktop_app.engine.fileops.trash import FreedesktopTrash, SystemTrash, parse_info
 from tests.engine.cleanup_support import (
     add_to_catalog,
     digest,
@@ -96,7 +96,7 @@ def no_leftovers(*folders: Path) -> None:
 def test_trash_then_undo_restores_the_library_byte_for_byte(tmp_path, catalog, library, trash):
     root, records = library
     before = tree_digests(root)
-    report = fileops.run(fileops.apply(catalog, request(records[:3]), trash=trash))
+    report = operations.run(operations.apply(catalog, request(records[:3]), trash=trash))
     assert len(report.done) == 3 and not report.failed
     assert report.bytes_done == sum(r.size for r in records[:3])
     for r in records[:3]:
@@ -108,7 +108,7 @@ def test_trash_then_undo_restores_the_library_byte_for_byte(tmp_path, catalog, l
     assert parse_info(info) == records[0].path and "DeletionDate=" in info
     accounted(catalog, report.operation)
 
-    back = fileops.run(fileops.undo(catalog))
+    back = operations.run(operations.undo(catalog))
     assert back.undo and len(back.done) == 3
     assert tree_digests(root) == before
     assert list((tmp_path / "trash" / "files").iterdir()) == []
@@ -123,8 +123,8 @@ def test_move_keeps_paths_relative_to_the_library_folder(tmp_path, catalog, libr
     root, records = library
     before = tree_digests(root)
     target = tmp_path / "dupes"
-    report = fileops.run(
-        fileops.apply(catalog, request(records[3:], action=Action.MOVE, destination=str(target)))
+    report = operations.run(
+        operations.apply(catalog, request(records[3:], action=Action.MOVE, destination=str(target)))
     )
     assert len(report.done) == 3
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*.jpg")) == [
@@ -132,7 +132,7 @@ def test_move_keeps_paths_relative_to_the_library_folder(tmp_path, catalog, libr
         "sub/b0.jpg",
         "sub/b1.jpg",
     ]
-    fileops.run(fileops.undo(catalog))
+    operations.run(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -141,8 +141,8 @@ def test_a_name_taken_at_the_destination_is_never_overwritten(tmp_path, catalog,
     target = tmp_path / "dupes"
     write_file(target / "a0.jpg", b"someone else's photo, not to be overwritten")
     write_file(target / "a0 (2).jpg", b"another one, not to be overwritten either")
-    report = fileops.run(
-        fileops.apply(catalog, request(records[:1], action=Action.MOVE, destination=str(target)))
+    report = operations.run(
+        operations.apply(catalog, request(records[:1], action=Action.MOVE, destination=str(target)))
     )
     assert report.done[0].destination == str(target / "a0 (3).jpg")
     assert (target / "a0.jpg").read_bytes() == b"someone else's photo, not to be overwritten"
@@ -152,7 +152,7 @@ def test_a_name_taken_at_the_destination_is_never_overwritten(tmp_path, catalog,
 def test_trash_names_collide_like_the_desktop_does(tmp_path, catalog, library, trash):
     _, records = library
     write_file(tmp_path / "trash" / "files" / "a0.jpg", b"trashed earlier by someone")
-    report = fileops.run(fileops.apply(catalog, request(records[:1]), trash=trash))
+    report = operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
     assert report.done[0].destination == str(tmp_path / "trash" / "files" / "a0 (2).jpg")
     assert (tmp_path / "trash" / "info" / "a0 (2).jpg.trashinfo").exists()
     assert (tmp_path / "trash" / "files" / "a0.jpg").read_bytes() == b"trashed earlier by someone"
@@ -160,9 +160,9 @@ def test_trash_names_collide_like_the_desktop_does(tmp_path, catalog, library, t
 
 def test_undo_never_overwrites_a_file_that_took_the_original_place(catalog, library, trash):
     _, records = library
-    fileops.run(fileops.apply(catalog, request(records[:1]), trash=trash))
+    operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
     Path(records[0].path).write_bytes(b"a new file with the old name")
-    report = fileops.run(fileops.undo(catalog))
+    report = operations.run(operations.undo(catalog))
     restored = report.done[0].destination
     assert restored == records[0].path.replace("a0.jpg", "a0 (2).jpg")
     assert digest(restored) == records[0].digest
@@ -173,23 +173,23 @@ def test_undo_never_overwrites_a_file_that_took_the_original_place(catalog, libr
 def test_undo_walks_back_through_operations_in_order(catalog, library, trash):
     root, records = library
     before = tree_digests(root)
-    first = fileops.run(fileops.apply(catalog, request(records[:2]), trash=trash))
-    second = fileops.run(fileops.apply(catalog, request(records[2:4]), trash=trash))
-    assert fileops.run(fileops.undo(catalog)).operation == second.operation
+    first = operations.run(operations.apply(catalog, request(records[:2]), trash=trash))
+    second = operations.run(operations.apply(catalog, request(records[2:4]), trash=trash))
+    assert operations.run(operations.undo(catalog)).operation == second.operation
     assert os.path.exists(records[2].path) and not os.path.exists(records[0].path)
-    assert fileops.run(fileops.undo(catalog)).operation == first.operation
+    assert operations.run(operations.undo(catalog)).operation == first.operation
     assert tree_digests(root) == before
     with pytest.raises(UsageError, match="nothing to undo"):
-        fileops.run(fileops.undo(catalog))
-    ops = fileops.history(catalog)
+        operations.run(operations.undo(catalog))
+    ops = operations.history(catalog)
     assert [op.restored for op in ops] == [2, 2]
 
 
 def test_undo_reports_files_emptied_from_the_trash(tmp_path, catalog, library, trash):
     _, records = library
-    report = fileops.run(fileops.apply(catalog, request(records[:2]), trash=trash))
+    report = operations.run(operations.apply(catalog, request(records[:2]), trash=trash))
     os.unlink(report.done[0].destination)  # the user emptied part of the trash
-    back = fileops.run(fileops.undo(catalog, report.operation))
+    back = operations.run(operations.undo(catalog, report.operation))
     assert len(back.done) == 1 and len(back.failed) == 1
     assert "no longer at" in (back.failed[0].error or "")
     assert os.path.exists(records[1].path)
@@ -209,7 +209,7 @@ def test_files_that_changed_vanished_or_lost_their_keeper_stay(tmp_path, catalog
         Removal(records[3], keeper=records[3].path),
         Removal(records[4], keeper=records[5].path),
     )
-    report = fileops.run(fileops.apply(catalog, Request(items), trash=trash))
+    report = operations.run(operations.apply(catalog, Request(items), trash=trash))
     reasons = {Path(r.source).name: r.error for r in report.failed}
     assert "changed since it was scanned" in reasons["a0.jpg"]
     assert "no longer exists" in reasons["a1.jpg"]
@@ -223,8 +223,8 @@ def test_a_keeper_that_is_a_link_to_the_copy_protects_it(tmp_path, catalog, libr
     _, records = library
     link = tmp_path / "link.jpg"
     link.symlink_to(records[0].path)
-    report = fileops.run(
-        fileops.apply(catalog, Request((Removal(records[0], keeper=str(link)),)), trash=trash)
+    report = operations.run(
+        operations.apply(catalog, Request((Removal(records[0], keeper=str(link)),)), trash=trash)
     )
     assert "same file" in (report.failed[0].error or "")
     assert os.path.exists(records[0].path)
@@ -233,47 +233,47 @@ def test_a_keeper_that_is_a_link_to_the_copy_protects_it(tmp_path, catalog, libr
 def test_reference_folders_are_never_touched(tmp_path, catalog, library, trash):
     root, records = library
     catalog.set_reference(str(root / "sub"), True)
-    report = fileops.run(fileops.apply(catalog, request(records), trash=trash))
+    report = operations.run(operations.apply(catalog, request(records), trash=trash))
     assert sorted(Path(r.source).name for r in report.failed) == ["b0.jpg", "b1.jpg"]
     assert all("reference folder" in (r.error or "") for r in report.failed)
     also = Request((Removal(records[0]),), references=(str(root),))
-    assert fileops.preview(catalog, also, trash=trash)[0].state is State.FAILED
+    assert operations.preview(catalog, also, trash=trash)[0].state is State.FAILED
 
 
 def test_permanent_deletion_needs_the_setting_and_an_exact_confirmation(catalog, library, trash):
     _, records = library
     items = tuple(Removal(r) for r in records[:2])
     with pytest.raises(UsageError, match="turned off"):
-        fileops.run(fileops.apply(catalog, Request(items, action=Action.DELETE)))
+        operations.run(operations.apply(catalog, Request(items, action=Action.DELETE)))
     wrong = DeleteConfirmation(2, 1)
     with pytest.raises(UsageError, match="confirmation"):
-        fileops.run(
-            fileops.apply(
+        operations.run(
+            operations.apply(
                 catalog, Request(items, Action.DELETE, confirmation=wrong), allow_delete=True
             )
         )
     assert all(os.path.exists(r.path) for r in records[:2])
-    confirmed = fileops.confirmation_for(items)
+    confirmed = operations.confirmation_for(items)
     assert confirmed == DeleteConfirmation(2, records[0].size + records[1].size)
-    report = fileops.run(
-        fileops.apply(
+    report = operations.run(
+        operations.apply(
             catalog, Request(items, Action.DELETE, confirmation=confirmed), allow_delete=True
         )
     )
     assert len(report.done) == 2 and not any(os.path.exists(r.path) for r in records[:2])
     with pytest.raises(UsageError, match="nothing to undo"):
-        fileops.run(fileops.undo(catalog))
+        operations.run(operations.undo(catalog))
     with pytest.raises(UsageError, match="permanently"):
-        fileops.run(fileops.undo(catalog, report.operation))
+        operations.run(operations.undo(catalog, report.operation))
 
 
 def test_a_move_needs_a_folder(tmp_path, catalog, library):
     _, records = library
     with pytest.raises(UsageError):
-        fileops.run(fileops.apply(catalog, request(records, action=Action.MOVE)))
+        operations.run(operations.apply(catalog, request(records, action=Action.MOVE)))
     write_file(tmp_path / "file", b"x")
     with pytest.raises(UsageError, match="Not a folder"):
-        fileops.preview(
+        operations.preview(
             catalog, request(records, action=Action.MOVE, destination=str(tmp_path / "file"))
         )
 
@@ -282,24 +282,24 @@ def test_dry_run_touches_nothing(tmp_path, catalog, library, trash):
     _, records = library
     write_file(tmp_path / "dupes" / "a0.jpg", b"taken")
     before = tree_digests(tmp_path)
-    planned = fileops.preview(
+    planned = operations.preview(
         catalog, request(records, action=Action.MOVE, destination=str(tmp_path / "dupes"))
     )
     assert [p.state for p in planned] == [State.PLANNED] * 6
     assert planned[0].destination == str(tmp_path / "dupes" / "a0 (2).jpg")
-    trashed = fileops.preview(catalog, request(records), trash=trash)
+    trashed = operations.preview(catalog, request(records), trash=trash)
     assert trashed[0].destination == str(tmp_path / "trash" / "files" / "a0.jpg")
     assert tree_digests(tmp_path) == before
     assert not (tmp_path / "trash").exists()
-    assert fileops.history(catalog) == []
+    assert operations.history(catalog) == []
 
 
 def test_one_operation_at_a_time(catalog, library, trash):
     _, records = library
     with journal.exclusive(catalog), pytest.raises(OperationRunning):
-        fileops.run(fileops.apply(catalog, request(records), trash=trash))
+        operations.run(operations.apply(catalog, request(records), trash=trash))
     with pytest.raises(OperationRunning), journal.exclusive(catalog):
-        fileops.recover(catalog)
+        operations.recover(catalog)
 
 
 # --------------------------------------------------------------------- failures mid-way
@@ -320,16 +320,16 @@ def test_an_exception_after_some_files_leaves_everything_accounted(
         real(source, placeholder)
 
     monkeypatch.setattr(fsutil, "replace_placeholder", flaky)
-    steps = fileops.apply(catalog, request(records), trash=trash, batch_size=4)
+    steps = operations.apply(catalog, request(records), trash=trash, batch_size=4)
     with pytest.raises(RuntimeError, match="simulated"):
-        fileops.run(steps)
-    (op,) = fileops.history(catalog)
+        operations.run(steps)
+    (op,) = operations.history(catalog)
     assert op.state is journal.OperationState.INTERRUPTED
     assert (op.done, op.failed, op.open) == (2, 2, 0)  # the second batch never started
     accounted(catalog, op.id)
     no_leftovers(root, root.parent / "trash")
     monkeypatch.setattr(fsutil, "replace_placeholder", real)
-    fileops.run(fileops.undo(catalog))
+    operations.run(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -345,8 +345,8 @@ def test_a_read_only_destination_leaves_files_in_place(monkeypatch, tmp_path, ca
         real(path, content)
 
     monkeypatch.setattr(fsutil, "create_exclusive", refuse)
-    report = fileops.run(
-        fileops.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
+    report = operations.run(
+        operations.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
     )
     assert len(report.failed) == 6 and not report.done
     assert all("cannot be written" in (r.error or "") for r in report.failed)
@@ -362,8 +362,8 @@ def test_a_really_read_only_destination(tmp_path, catalog, library):
     target.mkdir()
     target.chmod(0o500)
     try:
-        report = fileops.run(
-            fileops.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
+        report = operations.run(
+            operations.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
         )
     finally:
         target.chmod(0o700)
@@ -373,15 +373,15 @@ def test_a_really_read_only_destination(tmp_path, catalog, library):
 
 def test_a_file_that_vanishes_between_reservation_and_move(monkeypatch, catalog, library, trash):
     root, records = library
-    real = movers.Runner._act
+    real = runner.Runner._act
 
     def act(self, pending):
         if pending.new.source == records[0].path:
             os.unlink(records[1].path)  # another program removes the next one meanwhile
         real(self, pending)
 
-    monkeypatch.setattr(movers.Runner, "_act", act)
-    report = fileops.run(fileops.apply(catalog, request(records[:3]), trash=trash))
+    monkeypatch.setattr(runner.Runner, "_act", act)
+    report = operations.run(operations.apply(catalog, request(records[:3]), trash=trash))
     assert [Path(r.source).name for r in report.failed] == ["a1.jpg"]
     assert len(report.done) == 2
     no_leftovers(root.parent / "trash")
@@ -393,12 +393,12 @@ def test_cross_device_moves_copy_verify_then_remove(monkeypatch, catalog, librar
     root, records = library
     before = tree_digests(root)
     monkeypatch.setattr(fsutil, "same_device", lambda a, b: False)
-    report = fileops.run(fileops.apply(catalog, request(records), trash=trash))
+    report = operations.run(operations.apply(catalog, request(records), trash=trash))
     assert len(report.done) == 6
     for r, result in zip(records, report.done, strict=True):
         assert digest(result.destination) == r.digest
         assert os.stat(result.destination).st_mtime_ns == r.mtime_ns
-    fileops.run(fileops.undo(catalog))
+    operations.run(operations.undo(catalog))
     assert tree_digests(root) == before
     no_leftovers(root, root.parent / "trash")
 
@@ -409,7 +409,7 @@ def test_a_copy_that_does_not_verify_is_discarded(monkeypatch, catalog, library,
     wrong = Removal(
         type(records[0])(**{**_fields(records[0]), "digest": b"\0" * 16}),
     )
-    report = fileops.run(fileops.apply(catalog, Request((wrong,)), trash=trash))
+    report = operations.run(operations.apply(catalog, Request((wrong,)), trash=trash))
     assert "changed since it was catalogued" in (report.failed[0].error or "")
     assert digest(records[0].path) == records[0].digest
     assert list((root.parent / "trash" / "files").iterdir()) == []
@@ -429,19 +429,19 @@ def test_a_real_cross_device_move(tmp_path, catalog, library):
 
     with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
         before = tree_digests(root)
-        report = fileops.run(
-            fileops.apply(catalog, request(records[:2], action=Action.MOVE, destination=other))
+        report = operations.run(
+            operations.apply(catalog, request(records[:2], action=Action.MOVE, destination=other))
         )
         assert len(report.done) == 2
         assert all(digest(r.destination) == records[i].digest for i, r in enumerate(report.done))
-        fileops.run(fileops.undo(catalog))
+        operations.run(operations.undo(catalog))
         assert tree_digests(root) == before
 
 
 def test_cancelling_stops_after_the_current_file(catalog, library, trash):
     _, records = library
     cancel = threading.Event()
-    steps = fileops.apply(catalog, request(records), trash=trash, cancel=cancel, batch_size=2)
+    steps = operations.apply(catalog, request(records), trash=trash, cancel=cancel, batch_size=2)
     report = None
     while True:
         try:
@@ -458,11 +458,11 @@ def test_cancelling_stops_after_the_current_file(catalog, library, trash):
 
 def test_a_closed_generator_settles_its_batch(catalog, library, trash):
     root, records = library
-    steps = fileops.apply(catalog, request(records), trash=trash, batch_size=6)
+    steps = operations.apply(catalog, request(records), trash=trash, batch_size=6)
     next(steps)
     next(steps)  # one file moved, five reserved
     steps.close()  # the window dropped the worker
-    (op,) = fileops.history(catalog)
+    (op,) = operations.history(catalog)
     # The first file had moved (not yet confirmed): recorded as done; the rest stay.
     assert (op.open, op.done, op.failed) == (0, 1, 5)
     assert op.state is journal.OperationState.INTERRUPTED
@@ -479,11 +479,13 @@ def test_system_trash_without_undo(monkeypatch, tmp_path, catalog, library):
             sent.append(source)
             os.rename(source, tmp_path / os.path.basename(source))
 
-    report = fileops.run(fileops.apply(catalog, request(records[:1]), trash=FakeSystemTrash()))
+    report = operations.run(
+        operations.apply(catalog, request(records[:1]), trash=FakeSystemTrash())
+    )
     assert sent == [records[0].path] and report.done[0].destination is None
     with pytest.raises(UsageError, match="nothing to undo"):
-        fileops.run(fileops.undo(catalog))
-    back = fileops.run(fileops.undo(catalog, report.operation))
+        operations.run(operations.undo(catalog))
+    back = operations.run(operations.undo(catalog, report.operation))
     assert "system trash" in (back.failed[0].error or "")
 
 
@@ -492,11 +494,13 @@ def test_system_trash_without_undo(monkeypatch, tmp_path, catalog, library):
 
 CRASH = """
 import os, sys
-from desktop_app.engine import fileops, fsutil, movers
-from desktop_app.engine.fileops import Removal, Request
-from desktop_app.engine.journal import Action
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.trash import FreedesktopTrash
+from desktop_app.engine.fileops import operations
+from desktop_app.engine.fileops import fsutil
+from desktop_app.engine.fileops import runner
+from desktop_app.engine.fileops.operations import Removal, Request
+from desktop_app.engine.fileops.journal import Action
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.fileops.trash import FreedesktopTrash
 
 catalog_path, trash_dir, stage, undo, paths = (
     sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5:]
@@ -515,17 +519,17 @@ def die_after(name, module, count):
     setattr(module, name, wrapper)
 
 if stage == "after-intents":
-    real = movers.Runner._plan
+    real = runner.Runner._plan
     def plan(self, batch):
         out = real(self, batch)
         os._exit(3)
-    movers.Runner._plan = plan
+    runner.Runner._plan = plan
 elif stage == "after-reserve":
-    die_after("reserve", movers, 3)
+    die_after("reserve", runner, 3)
 elif stage == "before-move":
     def transfer(*args):
         os._exit(3)
-    movers.transfer = transfer
+    runner.transfer = transfer
 elif stage == "after-rename":
     die_after("replace_placeholder", fsutil, 2)
 elif stage == "after-copy":
@@ -543,12 +547,12 @@ elif stage == "mid-copy":
 
 trash = FreedesktopTrash(trash_dir)
 if undo:
-    steps = fileops.undo(catalog, batch_size=4)
+    steps = operations.undo(catalog, batch_size=4)
 else:
     records = [catalog.record_at(p) for p in paths]
-    steps = fileops.apply(catalog, Request(tuple(Removal(r) for r in records)), trash=trash,
+    steps = operations.apply(catalog, Request(tuple(Removal(r) for r in records)), trash=trash,
                           batch_size=4)
-fileops.run(steps)
+operations.run(steps)
 sys.exit(0)
 """
 
@@ -578,17 +582,17 @@ def test_a_crash_at_any_step_is_recovered(tmp_path, catalog, library, stage):
     assert _crash(catalog, trash_dir, stage, [r.path for r in records]) == 3
     open_before = journal.open_entries(catalog)
     assert open_before, "the crash should leave open entries"
-    settled = fileops.recover(catalog)
+    settled = operations.recover(catalog)
     assert {s.entry for s in settled} == {e.id for e in open_before}
     assert all(s.outcome != "missing" for s in settled)
-    (op,) = fileops.history(catalog)
+    (op,) = operations.history(catalog)
     assert op.state is journal.OperationState.INTERRUPTED and op.open == 0
     accounted(catalog, op.id)
     no_leftovers(root, trash_dir)
     for e in journal.entries(catalog, op.id):  # the catalog agrees with the disk
         assert (catalog.record_at(e.source) is not None) == (e.state is State.FAILED)
     if op.restorable:
-        fileops.run(fileops.undo(catalog))
+        operations.run(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -602,7 +606,7 @@ def test_placeholders_emptied_by_a_power_cut_are_cleaned_up(tmp_path, catalog, l
     for e in reserved:  # their content never reached the disk
         Path(e.destination).write_bytes(b"")
         Path(e.info).write_bytes(b"")
-    fileops.recover(catalog)
+    operations.recover(catalog)
     assert list((trash_dir / "files").iterdir()) == []
     assert list((trash_dir / "info").iterdir()) == []
     assert tree_digests(root) == before
@@ -613,13 +617,13 @@ def test_a_crash_during_undo_is_recovered(tmp_path, catalog, library, stage):
     root, records = library
     before = tree_digests(root)
     trash = FreedesktopTrash(tmp_path / "trash")
-    fileops.run(fileops.apply(catalog, request(records), trash=trash))
+    operations.run(operations.apply(catalog, request(records), trash=trash))
     assert _crash(catalog, tmp_path / "trash", stage, [], undo=True) == 3
     assert journal.open_entries(catalog)
-    fileops.recover(catalog)
-    (op,) = fileops.history(catalog)
+    operations.recover(catalog)
+    (op,) = operations.history(catalog)
     accounted(catalog, op.id)
-    fileops.run(fileops.undo(catalog))
+    operations.run(operations.undo(catalog))
     assert tree_digests(root) == before
     no_leftovers(root, tmp_path / "trash")
 
@@ -633,9 +637,9 @@ def test_a_move_keeps_paths_relative_to_the_library_folder_not_a_sub_folder_root
     catalog.set_reference(str(root / "sub"), False)
     target = tmp_path / "dupes"
     moving = request(records[4:], action=Action.MOVE, destination=str(target), roots=(str(root),))
-    planned = fileops.preview(catalog, moving)
+    planned = operations.preview(catalog, moving)
     assert [os.path.relpath(r.destination, target) for r in planned] == ["sub/b0.jpg", "sub/b1.jpg"]
-    report = fileops.run(fileops.apply(catalog, moving))
+    report = operations.run(operations.apply(catalog, moving))
     assert sorted(os.path.relpath(r.destination, target) for r in report.done) == [
         "sub/b0.jpg",
         "sub/b1.jpg",

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop_app.engine.grouping import group_pairs
-from desktop_app.engine.search import all_pairs, brute_force_pairs
+from desktop_app.engine.search.all_pairs import all_pairs, brute_force_pairs
+from desktop_app.engine.search.grouping import group_pairs
 from desktop_app.engine.types import Grouping, PairSet, Transform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from desktop_app.engine.config import EngineConfig
-from desktop_app.engine.hashing import HASH_VERSION, hash_bytes, hash_image
+from desktop_app.engine.imaging.hashing import HASH_VERSION, hash_bytes, hash_image
 from desktop_app.engine.types import hash_to_hex
 
 DEFAULT = EngineConfig(workers=0)

@@ -17,7 +17,7 @@ from PIL import Image
 from desktop_app.demo import FINDABLE_KINDS, synthetic_photo, write_variant
 from desktop_app.engine.config import DEFAULT_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.hashing import (
+from desktop_app.engine.imaging.hashing import (
     HASH_VERSION,
     dct_block,
     hash_bytes,

@@ -12,8 +12,8 @@ from PIL import Image
 
 from desktop_app.demo import synthetic_photo
 from desktop_app.engine.config import EngineConfig
-from desktop_app.engine.hashing import hash_file, hash_image
-from desktop_app.engine.loading import open_oriented
+from desktop_app.engine.imaging.hashing import hash_file, hash_image
+from desktop_app.engine.imaging.loading import open_oriented
 from desktop_app.engine.types import FileFailure, ImageFeatures
 
 DEFAULT = EngineConfig(workers=0)

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.engine import ignore, journal, presets, schema
-from desktop_app.engine.journal import Action, NewEntry, OperationRunning, State
-from desktop_app.engine.recovery import rebuild_catalog
-from desktop_app.engine.selection import KeepRules
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.catalog import schema
+from desktop_app.engine.catalog.rebuild import rebuild_catalog
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.fileops import journal
+from desktop_app.engine.fileops.journal import Action, NewEntry, OperationRunning, State
+from desktop_app.engine.selection import not_copies, presets
+from desktop_app.engine.selection.plans import KeepRules
 from tests.engine.cleanup_support import record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +46,7 @@ def test_version_2_adds_the_cleanup_tables_and_keeps_every_row(tmp_path):
         (root,) = catalog.roots()
         assert root.path == "/lib" and root.reference
         assert catalog.get_meta("user_choice") == "kept"
-        assert journal.operations(catalog) == [] and ignore.ignored(catalog) == []
+        assert journal.operations(catalog) == [] and not_copies.ignored(catalog) == []
     for table in ("operations", "journal", "ignored_pairs", "presets"):
         assert table in schema.DATA_TABLES
 
@@ -78,7 +80,7 @@ def test_a_damaged_catalog_is_rebuilt_with_the_journal_ignore_list_and_presets(t
         with catalog.transaction() as db:
             (eid,) = journal.add(db, op, [entry("/lib/a.jpg")])
             journal.update(db, eid, State.DONE)
-        ignore.ignore(catalog, [record(1, "/lib/x.jpg"), record(2, "/lib/y.jpg")])
+        not_copies.ignore(catalog, [record(1, "/lib/x.jpg"), record(2, "/lib/y.jpg")])
         presets.save(catalog, "mine", KeepRules.parse("size"))
     aside = rebuild_catalog(path)
     assert aside is not None and aside.exists()
@@ -86,7 +88,7 @@ def test_a_damaged_catalog_is_rebuilt_with_the_journal_ignore_list_and_presets(t
         (summary,) = journal.operations(catalog)
         assert summary.id == op and summary.done == 1 and summary.target == "/out"
         assert journal.entries(catalog, op)[0].source == "/lib/a.jpg"
-        assert len(ignore.ignored(catalog)) == 1
+        assert len(not_copies.ignored(catalog)) == 1
         assert presets.load(catalog, "mine") == KeepRules.parse("size")
         # New ids continue after the salvaged ones.
         assert journal.begin(catalog, Action.TRASH, None) > op
@@ -100,8 +102,8 @@ def test_one_file_operation_at_a_time_even_across_processes(tmp_path):
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from desktop_app.engine import journal\n"
-            "from desktop_app.engine.store import Catalog\n"
+            "from desktop_app.engine.fileops import journal\n"
+            "from desktop_app.engine.catalog.store import Catalog\n"
             "with journal.exclusive(Catalog(sys.argv[1])):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(30)\n",

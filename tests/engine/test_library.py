@@ -8,7 +8,7 @@ from desktop_app.demo import synthetic_photo, write_variant
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.library import Library
-from desktop_app.engine.steps import drain
+from desktop_app.engine.types import drain
 
 #: The copies issue 2 requires to be found at the default threshold.
 REQUIRED = ("border_black", "border_white", "exif_rotated", "resize50", "jpeg30", "png")
@@ -71,7 +71,7 @@ def test_pairs_reach_the_whole_slider_after_a_scan(library):
 
 
 def test_groups_change_with_the_threshold_without_touching_files(library, monkeypatch):
-    from desktop_app.engine import hashing
+    from desktop_app.engine.imaging import hashing
 
     def refuse(*args, **kwargs):
         raise AssertionError("regrouping must not read photos")
@@ -158,7 +158,7 @@ def test_groups_resolve_from_a_records_mapping_as_the_library_does(library):
 def test_ties_between_groups_and_members_follow_path_order(tmp_path):
     """Groups of equal size come in the order of their references' paths, and members
     at equal distance in path order, whatever order the files were catalogued in."""
-    from desktop_app.engine.store import Catalog
+    from desktop_app.engine.catalog.store import Catalog
     from tests.engine.factories import features
 
     root = tmp_path / "lib"

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from desktop_app.demo import synthetic_photo
-from desktop_app.engine import hashing
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.hashing import hash_bytes, hash_file, hash_image
-from desktop_app.engine.loading import (
+from desktop_app.engine.imaging import hashing
+from desktop_app.engine.imaging.hashing import hash_bytes, hash_file, hash_image
+from desktop_app.engine.imaging.loading import (
     IMAGE_EXTENSIONS,
     SKIP_EXTENSIONS,
     looks_like_image,
@@ -496,7 +496,8 @@ def test_mutated_image_bytes_never_crash_the_hasher(
 
 def test_engine_and_demo_import_without_qt() -> None:
     code = (
-        "import sys, desktop_app.engine.hashing, desktop_app.engine.raw, desktop_app.demo\n"
+        "import sys, desktop_app.engine.imaging.hashing, desktop_app.engine.imaging.raw\n"
+        "import desktop_app.demo\n"
         "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'\n"
     )
     root = Path(__file__).resolve().parents[2]

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.engine import mih
 from desktop_app.engine.config import MAX_THRESHOLD
+from desktop_app.engine.search import mih
 
 
 def test_every_plan_up_to_far_beyond_the_slider_is_exact():

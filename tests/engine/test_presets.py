@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.engine import presets
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.selection import Criterion, KeepRules
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.selection import presets
+from desktop_app.engine.selection.plans import Criterion, KeepRules
 
 
 @pytest.fixture(params=["memory", "file"])

@@ -10,11 +10,10 @@ import pytest
 
 from desktop_app.cli import main
 from desktop_app.demo import synthetic_photo, write_variant
-from desktop_app.engine import sidecars
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.library import Library
-from desktop_app.engine.steps import drain
-from desktop_app.engine.types import ImageRecord, PairSet
+from desktop_app.engine.selection import raw_jpeg
+from desktop_app.engine.types import ImageRecord, PairSet, drain
 from tests.engine.test_heif_raw import tiny_dng
 
 
@@ -111,7 +110,7 @@ def test_sidecar_rule() -> None:
         record(8, "/a/IMG_4.png"),  # not what a camera writes beside a RAW
         record(9, "/a/IMG_1.jpg.CR2"),
     ]
-    assert sidecars.sidecar_ids(records) == {2, 6}
+    assert raw_jpeg.sidecar_ids(records) == {2, 6}
 
 
 def test_without_drops_every_pair_of_the_ids() -> None:
@@ -122,9 +121,9 @@ def test_without_drops_every_pair_of_the_ids() -> None:
         np.array([0, 0, 0], np.uint8),
         10,
     )
-    kept = sidecars.without(pairs, {2})
+    kept = raw_jpeg.without(pairs, {2})
     assert kept.a.tolist() == [1] and kept.b.tolist() == [3] and kept.threshold == 10
-    assert sidecars.without(pairs, set()) is pairs
+    assert raw_jpeg.without(pairs, set()) is pairs
 
 
 def test_command_line_flag(shoot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,13 +18,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from desktop_app.demo import synthetic_photo, write_variant
-from desktop_app.engine import pairing
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.library import Library
-from desktop_app.engine.search import brute_force_pairs
-from desktop_app.engine.steps import drain
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.types import Transform
+from desktop_app.engine.search import pairing
+from desktop_app.engine.search.all_pairs import brute_force_pairs
+from desktop_app.engine.types import Transform, drain
 from tests.engine.factories import features
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

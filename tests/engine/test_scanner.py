@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop_app.engine import hashing, scanner
+from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.steps import drain
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.types import Phase, ScanSummary
+from desktop_app.engine.imaging import hashing
+from desktop_app.engine.scan import scanner
+from desktop_app.engine.types import Phase, ScanSummary, drain
 
 CONFIG = EngineConfig(workers=0)
 

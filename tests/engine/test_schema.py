@@ -3,8 +3,8 @@
 import sqlite3
 from dataclasses import replace
 
-from desktop_app.engine import schema
-from desktop_app.engine.store import Catalog
+from desktop_app.engine.catalog import schema
+from desktop_app.engine.catalog.store import Catalog
 
 from .factories import features
 

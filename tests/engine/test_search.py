@@ -13,14 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import (
+from desktop_app.engine.search.all_pairs import (
     Cancelled,
     Plan,
     all_pairs,
     brute_force_pairs,
     plan_search,
 )
-from desktop_app.engine.segment_join import Segment
+from desktop_app.engine.search.segment_join import Segment
 from desktop_app.engine.types import INVERSE_TRANSFORM, PairSet, Transform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.journal import Action
-from desktop_app.engine.selection import (
+from desktop_app.engine.fileops.journal import Action
+from desktop_app.engine.selection.plans import (
     Criterion,
     KeepRules,
     MarkingError,

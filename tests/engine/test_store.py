@@ -6,10 +6,10 @@ import sqlite3
 import numpy as np
 import pytest
 
+from desktop_app.engine.catalog.rebuild import rebuild_catalog
+from desktop_app.engine.catalog.schema import SCHEMA_VERSION
+from desktop_app.engine.catalog.store import Catalog, default_catalog_path
 from desktop_app.engine.errors import CatalogCorrupt, CatalogLocked, CatalogTooNew
-from desktop_app.engine.recovery import rebuild_catalog
-from desktop_app.engine.schema import SCHEMA_VERSION
-from desktop_app.engine.store import Catalog, default_catalog_path
 from desktop_app.engine.types import FileFailure
 
 from .factories import features

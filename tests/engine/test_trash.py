@@ -12,10 +12,15 @@ import stat
 
 import pytest
 
-from desktop_app.engine import fileops, trash
-from desktop_app.engine.fileops import Removal, Request
-from desktop_app.engine.store import Catalog
-from desktop_app.engine.trash import FreedesktopTrash, SystemTrash, TrashUnavailable, parse_info
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.fileops import operations, trash
+from desktop_app.engine.fileops.operations import Removal, Request
+from desktop_app.engine.fileops.trash import (
+    FreedesktopTrash,
+    SystemTrash,
+    TrashUnavailable,
+    parse_info,
+)
 from tests.engine.cleanup_support import (
     add_to_catalog,
     no_system_trash,  # noqa: F401 - autouse fixture
@@ -91,7 +96,7 @@ def test_no_usable_trash_on_the_drive_leaves_files_in_place(tmp_path, other_driv
     monkeypatch.setattr(trash, "_make_private_dir", refuse)
     with pytest.raises(TrashUnavailable):
         FreedesktopTrash().location(record.path)
-    report = fileops.run(fileops.apply(catalog, Request((Removal(record),))))
+    report = operations.run(operations.apply(catalog, Request((Removal(record),))))
     assert "no trash folder" in (report.failed[0].error or "")
     assert os.path.exists(record.path)
     catalog.close()

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.gui import app as app_module
-from desktop_app.gui import dialogs
-from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.app import application as app_module
+from desktop_app.gui.app import dialogs
+from desktop_app.gui.app.main_window import MainWindow
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import time
 
 from PySide6.QtCore import Qt
 
-from desktop_app.engine import fileops
-from desktop_app.engine.journal import Action, State
-from desktop_app.gui import dialogs
-from desktop_app.gui import settings as keys
-from desktop_app.gui.cards import mark_box
+from desktop_app.engine.fileops import operations
+from desktop_app.engine.fileops.journal import Action, State
+from desktop_app.gui.app import dialogs
+from desktop_app.gui.app import settings as keys
+from desktop_app.gui.groups.cards import mark_box
 from tests.engine.cleanup_support import tree_digests
 from tests.gui.cleanup_support import (  # noqa: F401 - fixtures
     COPIES,
@@ -221,11 +221,11 @@ def test_move_to_a_folder_keeps_paths_and_history_undoes_it(qtbot, window, libra
 def test_a_big_batch_shows_progress_and_can_be_cancelled(
     qtbot, window, library, monkeypatch, trash_dir
 ):
-    from desktop_app.gui import apply_flow, operations
+    from desktop_app.gui.cleanup import apply_flow, jobs
 
     folder, _ = library
     before = tree_digests(folder)
-    real = fileops.apply
+    real = operations.apply
 
     def slow(*args, **kwargs):
         steps = real(*args, **kwargs, batch_size=1)
@@ -237,7 +237,7 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
         except StopIteration as stop:
             return stop.value
 
-    monkeypatch.setattr(operations.fileops, "apply", slow)
+    monkeypatch.setattr(jobs.operations, "apply", slow)
     monkeypatch.setattr(apply_flow, "PROGRESS_DELAY_MS", 0)
     select_duplicates(qtbot, window)
     dialog = open_apply(qtbot, window)
@@ -260,8 +260,8 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
 
 
 def test_the_whole_group_dialog_shows_and_toggles_marks(qtbot, window):
-    from desktop_app.gui.cards import item_card_rect
-    from desktop_app.gui.dialogs import GroupDialog
+    from desktop_app.gui.app.dialogs import GroupDialog
+    from desktop_app.gui.groups.cards import item_card_rect
 
     marks, model = window.cleanup.marks, window.groups.model
     window._on_view_more_requested(0)

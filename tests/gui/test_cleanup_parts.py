@@ -5,24 +5,24 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app.engine import presets
-from desktop_app.engine.ignore import IgnoredPair
-from desktop_app.engine.journal import Action, Entry, Operation, OperationState, State
-from desktop_app.engine.keeprules import Criterion, KeepRules
-from desktop_app.engine.operations import FileResult, Report
-from desktop_app.engine.selection import Plan, select
-from desktop_app.engine.store import Catalog
-from desktop_app.gui.apply_dialogs import ApplyDialog, report_text
-from desktop_app.gui.cleanup_models import (
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.fileops.journal import Action, Entry, Operation, OperationState, State
+from desktop_app.engine.fileops.requests import FileResult, Report
+from desktop_app.engine.selection import presets
+from desktop_app.engine.selection.keeprules import Criterion, KeepRules
+from desktop_app.engine.selection.not_copies import IgnoredPair
+from desktop_app.engine.selection.plans import Plan, select
+from desktop_app.gui.cleanup.apply_dialogs import ApplyDialog, report_text
+from desktop_app.gui.cleanup.keep_rules_dialog import KeepRulesDialog, _move
+from desktop_app.gui.cleanup.row_models import (
     EntryModel,
     FileResultModel,
     FolderModel,
     IgnoredPairModel,
     OperationModel,
 )
-from desktop_app.gui.keep_rules_dialog import KeepRulesDialog, _move
-from desktop_app.gui.marking import Marks
-from desktop_app.gui.models import GroupModel, PlanRole
+from desktop_app.gui.groups.marking import Marks
+from desktop_app.gui.groups.models import GroupModel, PlanRole
 from tests.gui.factories import grouping, record, resolver
 
 # --------------------------------------------------------------------- Marks
@@ -281,7 +281,7 @@ def test_report_texts():
 
 
 def test_large_groups_get_their_plan_from_the_worker_after_painting(qtbot, marks, monkeypatch):
-    from desktop_app.gui import marking
+    from desktop_app.gui.groups import marking
 
     monkeypatch.setattr(marking, "SYNC_PLAN_MEMBERS", 2)  # the 3-photo group is "large"
     marks.set_context()  # forget the plans made so far

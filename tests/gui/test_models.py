@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QPixmap
 
 from desktop_app.engine.types import FileFailure, Group, Match
-from desktop_app.gui.models import (
+from desktop_app.gui.groups.models import (
     FailureModel,
     GroupModel,
     GroupRole,
@@ -16,7 +16,7 @@ from desktop_app.gui.models import (
     PathRole,
     ThumbnailsRole,
 )
-from desktop_app.gui.thumbnails import ThumbnailLoader
+from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 from tests.gui.factories import grouping, record, resolver, write_photo
 
 

@@ -19,7 +19,7 @@ import desktop_app.gui
 
 
 def _qt_classes():
-    for info in pkgutil.iter_modules(desktop_app.gui.__path__, "desktop_app.gui."):
+    for info in pkgutil.walk_packages(desktop_app.gui.__path__, "desktop_app.gui."):
         module = importlib.import_module(info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, QObject) and cls.__module__ == module.__name__:

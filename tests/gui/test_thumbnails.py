@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from desktop_app.gui.thumbnails import ThumbnailLoader
+from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 from tests.gui.factories import scene, write_photo
 
 

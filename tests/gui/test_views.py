@@ -7,12 +7,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPixmap, QShortcut
 
 from desktop_app.engine.types import FileFailure, ImageFeatures, Match, Phase, Progress, QueryResult
-from desktop_app.gui.cluster_view import ClusterView
-from desktop_app.gui.compare import CompareDialog, PreviewDialog
-from desktop_app.gui.models import GroupModel
-from desktop_app.gui.panels import EmptyState, FailurePanel, ScanProgress
-from desktop_app.gui.query_panel import QueryPanel
-from desktop_app.gui.thumbnails import ThumbnailLoader
+from desktop_app.gui.compare.compare_dialog import CompareDialog, PreviewDialog
+from desktop_app.gui.groups.cluster_view import ClusterView
+from desktop_app.gui.groups.models import GroupModel
+from desktop_app.gui.groups.thumbnails import ThumbnailLoader
+from desktop_app.gui.library.panels import EmptyState, FailurePanel, ScanProgress
+from desktop_app.gui.query.panel import QueryPanel
 from tests.gui.factories import grouping, record, resolver, write_photo
 
 

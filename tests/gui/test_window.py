@@ -14,13 +14,13 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 
 from desktop_app.demo import build_demo_library
-from desktop_app.engine import scanner
 from desktop_app.engine.config import DEFAULT_THRESHOLD
+from desktop_app.engine.scan import scanner
 from desktop_app.engine.types import Phase
-from desktop_app.gui import dialogs
-from desktop_app.gui import settings as keys
-from desktop_app.gui.compare import CompareDialog
-from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.app import dialogs
+from desktop_app.gui.app import settings as keys
+from desktop_app.gui.app.main_window import MainWindow
+from desktop_app.gui.compare.compare_dialog import CompareDialog
 from tests.gui.factories import scene, write_library
 
 ORIGINALS, COPIES = 5, 2
@@ -372,7 +372,7 @@ def test_close_library_and_reopen_from_recent(qtbot, make_window, library):
 
 
 def test_photo_context_menu_actions(qtbot, make_window, library, monkeypatch):
-    from desktop_app.gui import desktop
+    from desktop_app.gui.app import desktop
 
     folder, _ = library
     opened: list[str] = []
@@ -397,7 +397,7 @@ def test_photo_context_menu_actions(qtbot, make_window, library, monkeypatch):
 def test_large_regroups_run_off_the_gui_thread_and_stale_ones_are_dropped(
     qtbot, make_window, library, monkeypatch
 ):
-    from desktop_app.gui import regroup
+    from desktop_app.gui.groups import regroup
 
     folder, _ = library
     window = make_window()
@@ -419,7 +419,7 @@ def test_large_regroups_run_off_the_gui_thread_and_stale_ones_are_dropped(
 
 
 def test_slow_thresholds_are_warmed_up_in_the_background(qtbot, make_window, library, monkeypatch):
-    from desktop_app.gui import regroup
+    from desktop_app.gui.groups import regroup
 
     folder, _ = library
     window = make_window()
@@ -444,7 +444,7 @@ def test_slow_thresholds_are_warmed_up_in_the_background(qtbot, make_window, lib
 def test_groupings_stored_by_the_scan_are_ready_at_every_position(
     qtbot, make_window, library, monkeypatch
 ):
-    from desktop_app.gui import regroup
+    from desktop_app.gui.groups import regroup
 
     folder, _ = library
     window = make_window()

@@ -1,0 +1,181 @@
+"""The pair cache: every pair of catalogued images within the largest threshold searched.
+
+Finding all pairs is the expensive step of a first scan; keeping them makes re-opening a
+library and moving the threshold slider instant, and lets a re-scan pay only for the
+photos that changed. The cache is derived data and may be dropped at any time.
+
+Storage. Pairs are stored as column chunks (packed arrays of ``a``, ``b``, distance and
+transform, up to 2**20 pairs a row) rather than a row per pair: loading five million
+pairs then takes a few hundred milliseconds instead of the seconds Python's sqlite3
+needs to build five million tuples.
+
+Completeness. ``pairs_upto`` is the threshold the cache is complete for, among the
+images up to ``pairs_watermark``; ``pairs_rotations`` records whether rotated and
+mirrored copies were searched. New images (above the watermark) have their pairs found
+by querying the segment index and appended as a new chunk. Deleted images leave their
+pairs behind: :meth:`PairCache.load` drops pairs whose images are not live, and
+:meth:`PairCache.compact` rewrites the chunks once those are a quarter of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from desktop_app.engine.types import HashArray, IdArray, PairSet
+
+if TYPE_CHECKING:
+    from desktop_app.engine.catalog.store import Catalog
+
+log = logging.getLogger(__name__)
+
+_ID = np.dtype("<i8")
+_CHUNK = 1 << 20
+#: Chunks are rewritten once this share of their pairs refer to images that are gone.
+_COMPACT_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class PairState:
+    """How far the stored pairs reach: complete up to ``upto`` for ids up to ``watermark``."""
+
+    upto: int | None
+    watermark: int
+    rotations: bool
+
+
+class PairCache:
+    """The stored pairs of one open :class:`~desktop_app.engine.catalog.store.Catalog`."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def state(self) -> PairState:
+        """How complete the stored pairs are."""
+        catalog = self._catalog
+        upto = catalog.get_meta("pairs_upto")
+        return PairState(
+            None if upto is None else int(upto),
+            catalog.meta_int("pairs_watermark", 0),
+            catalog.get_meta("pairs_rotations", "0") == "1",
+        )
+
+    def pending(self) -> tuple[IdArray, HashArray]:
+        """Hashed images whose pairs are not stored yet (above the pair watermark), by id."""
+        rows = self._catalog.execute(
+            "SELECT id, phash FROM images WHERE id > ? AND phash IS NOT NULL ORDER BY id",
+            (self._catalog.meta_int("pairs_watermark", 0),),
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        signed = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        return ids, signed.view(np.uint64)
+
+    def store(self, pairs: PairSet, *, watermark: int, rotations: bool, replace: bool) -> None:
+        """Save pairs.
+
+        Args:
+            pairs: With ``replace``, the complete result of a search at
+                ``pairs.threshold``; otherwise the pairs of newly added images, searched
+                at (at least) the cache's threshold.
+            watermark: Largest image id whose pairs are now all stored.
+            rotations: Whether the search matched rotated and mirrored copies.
+            replace: Replace the whole cache rather than append to it.
+        """
+        catalog = self._catalog
+        with catalog.transaction() as db:
+            if replace:
+                db.execute("DELETE FROM pair_chunks")
+                catalog.put_meta(db, "pairs_upto", str(pairs.threshold))
+                catalog.put_meta(db, "pairs_rotations", "1" if rotations else "0")
+            else:
+                state = self.state()
+                if state.upto is None or pairs.threshold < state.upto:
+                    raise ValueError("appended pairs must reach the cache's threshold")
+                if state.rotations != rotations:
+                    raise ValueError("appended pairs must use the cache's rotation setting")
+                pairs = pairs.within(state.upto)
+            for start in range(0, len(pairs), _CHUNK):
+                stop = start + _CHUNK
+                db.execute(
+                    "INSERT INTO pair_chunks(a, b, distance, transform) VALUES(?, ?, ?, ?)",
+                    (
+                        pairs.a[start:stop].astype(_ID).tobytes(),
+                        pairs.b[start:stop].astype(_ID).tobytes(),
+                        pairs.distance[start:stop].astype(np.uint8).tobytes(),
+                        pairs.transform[start:stop].astype(np.uint8).tobytes(),
+                    ),
+                )
+            catalog.put_meta(db, "pairs_watermark", str(watermark))
+
+    def load(self, threshold: int, roots: Sequence[str] | None = None) -> PairSet:
+        """Stored pairs within ``threshold`` whose images are both live and inside ``roots``.
+
+        Raises:
+            ValueError: The cache does not reach ``threshold``.
+        """
+        state = self.state()
+        if state.upto is None or threshold > state.upto:
+            raise ValueError(f"stored pairs reach {state.upto}, not {threshold}")
+        catalog = self._catalog
+        with catalog.snapshot() as db:
+            chunks = db.execute("SELECT a, b, distance, transform FROM pair_chunks").fetchall()
+            live_ids = catalog.hashed_ids(roots)
+        if not chunks or not live_ids.size:
+            return PairSet.empty(threshold)
+        a = np.concatenate([np.frombuffer(c[0], dtype=_ID) for c in chunks])
+        b = np.concatenate([np.frombuffer(c[1], dtype=_ID) for c in chunks])
+        distance = np.concatenate([np.frombuffer(c[2], dtype=np.uint8) for c in chunks])
+        transform = np.concatenate([np.frombuffer(c[3], dtype=np.uint8) for c in chunks])
+        keep = _live_mask(live_ids, a, b) & (distance <= threshold)
+        return PairSet(
+            a[keep].astype(np.int64),
+            b[keep].astype(np.int64),
+            distance[keep],
+            transform[keep],
+            threshold,
+        )
+
+    def compact(self) -> bool:
+        """Rewrite the chunks without the pairs of deleted images, if they are many.
+
+        Returns:
+            Whether the cache was rewritten.
+        """
+        state = self.state()
+        if state.upto is None:
+            return False
+        stored = (
+            sum(
+                int(r[0])
+                for r in self._catalog.execute("SELECT length(a) FROM pair_chunks").fetchall()
+            )
+            // _ID.itemsize
+        )
+        everything = self.load(state.upto)
+        if not stored or 1 - len(everything) / stored <= _COMPACT_SHARE:
+            return False
+        log.info("Compacting the pair cache: %d of %d pairs are live", len(everything), stored)
+        self.store(everything, watermark=state.watermark, rotations=state.rotations, replace=True)
+        return True
+
+    def forget(self) -> None:
+        """Drop every stored pair (after a change of hashing or rotation settings)."""
+        catalog = self._catalog
+        with catalog.transaction() as db:
+            db.execute("DELETE FROM pair_chunks")
+            db.execute(
+                "DELETE FROM meta WHERE key IN ('pairs_upto', 'pairs_watermark', 'pairs_rotations')"
+            )
+
+
+def _live_mask(live_ids: IdArray, a: IdArray, b: IdArray) -> npt.NDArray[np.bool_]:
+    """Which pairs have both ends among ``live_ids`` (ids are small dense integers)."""
+    top = int(max(live_ids.max(), a.max(initial=0), b.max(initial=0))) + 1
+    live = np.zeros(top, dtype=bool)
+    live[live_ids] = True
+    return live[a] & live[b]

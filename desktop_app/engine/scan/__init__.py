@@ -1,0 +1,1 @@
+"""Indexing folders: walking, change detection and the crash-isolating worker pool."""

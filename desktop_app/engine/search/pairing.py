@@ -1,0 +1,258 @@
+"""Keeping the pair cache complete as photos come and go.
+
+After a scan, every hashed image must have its pairs in the cache (``paircache.py``) up
+to the cache's threshold. Two ways to get there, picked by cost:
+
+* **Incremental**: each image above the pair watermark is looked up in the SQLite
+  segment index (``index.py``), which is exact at any threshold; its pairs are appended.
+  A query costs milliseconds, so this is the path for a re-scan that found a few hundred
+  new or changed photos.
+* **Full**: the exact bulk all-pairs search of ``all_pairs.py`` over every hash loaded into
+  numpy. It is the path for a first scan, for a batch of new photos that is a large
+  share of the library, and when the cache must reach further (a larger threshold, or
+  rotation matching switched on).
+
+How far the cache reaches: the slider's whole range (:data:`MAX_THRESHOLD`) when the
+library is small enough for that to take well under a minute, otherwise the threshold
+asked for; moving the slider beyond it triggers a new full search.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Generator
+
+import numpy as np
+
+from desktop_app.engine.catalog.paircache import PairState
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.config import MAX_THRESHOLD
+from desktop_app.engine.search import all_pairs, mih
+from desktop_app.engine.types import (
+    INVERSE_TRANSFORM,
+    DistArray,
+    HashArray,
+    IdArray,
+    PairSet,
+    Phase,
+    Progress,
+    Transform,
+)
+
+log = logging.getLogger(__name__)
+
+#: Largest library (hashed photos) whose pairs are searched over the slider's whole range.
+FULL_REACH_LIMIT = 150_000
+#: New photos beyond this share of the library are paired by a full search.
+_INCREMENTAL_SHARE = 0.1
+#: ... and beyond this count, whatever the share.
+_INCREMENTAL_MAX = 20_000
+
+
+def reach(hashed: int, threshold: int) -> int:
+    """The threshold the pair cache should be complete up to for a library this large."""
+    return MAX_THRESHOLD if hashed <= FULL_REACH_LIMIT else threshold
+
+
+def update_pairs(
+    catalog: Catalog,
+    threshold: int,
+    *,
+    rotations: bool = False,
+    cancel: threading.Event | None = None,
+) -> Generator[Progress, None, PairState]:
+    """Make the pair cache complete up to at least ``threshold`` for every hashed image.
+
+    Args:
+        catalog: The catalog to update (this generator writes to it).
+        threshold: The smallest reach the caller needs.
+        rotations: Match rotated and mirrored copies (needs the images' variants).
+        cancel: Stops the search; the cache is then left as it was.
+
+    Yields:
+        Progress of the pairing phase.
+
+    Returns:
+        The cache's state afterwards.
+    """
+    cancel = cancel or threading.Event()
+    state = catalog.pairs.state()
+    if rotations and not state.rotations and _lacks_variants(catalog):
+        # Photos hashed while the setting was off have no variants until the next scan
+        # hashes them again; until then, pair without rotations rather than search again
+        # (and fall back again) on every call.
+        log.warning("Some photos have no rotation hashes yet; scan to match rotations")
+        rotations = False
+    hashed = int(catalog.hashed_ids().shape[0])
+    target = max(threshold, reach(hashed, threshold))
+    if state.upto is not None and state.rotations == rotations and state.upto >= threshold:
+        target = state.upto
+        pending_ids, pending_hashes = catalog.pairs.pending()
+        if not pending_ids.size:
+            if catalog.pairs.compact():
+                log.debug("Pair cache compacted")
+            return catalog.pairs.state()
+        small = pending_ids.size <= min(_INCREMENTAL_MAX, _INCREMENTAL_SHARE * hashed)
+        if small:
+            yield from _incremental(catalog, pending_ids, pending_hashes, state, cancel)
+            return catalog.pairs.state()
+    yield from _full(catalog, target, rotations, cancel)
+    return catalog.pairs.state()
+
+
+def _lacks_variants(catalog: Catalog) -> bool:
+    """Whether some hashed image was stored without its rotation variants."""
+    row = catalog.execute(
+        "SELECT 1 FROM images WHERE phash IS NOT NULL AND variants IS NULL LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
+def _full(
+    catalog: Catalog, threshold: int, rotations: bool, cancel: threading.Event
+) -> Generator[Progress, None, None]:
+    watermark = catalog.max_id()
+    ids, hashes, variants = catalog.hashes(variants=rotations)
+    if rotations and variants is None and ids.size:
+        log.warning("Some images have no rotation hashes; matching without rotations")
+        rotations = False
+    reports: queue.Queue[tuple[int, int]] = queue.Queue()
+    outcome: list[PairSet | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(
+                all_pairs.all_pairs(
+                    ids,
+                    hashes,
+                    threshold,
+                    variants=variants if rotations else None,
+                    cancel=cancel,
+                    progress=lambda done, total: reports.put((done, total)),
+                )
+            )
+        except BaseException as error:  # handed to the generator's thread below
+            outcome.append(error)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=work, name="doppel-pairs", daemon=True)
+    worker.start()
+    yield Progress(Phase.PAIRING, 0, None)
+    while worker.is_alive():
+        worker.join(0.1)
+        last = None
+        while not reports.empty():
+            last = reports.get_nowait()
+        if last is not None:
+            done, total = last
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed > 0 else 0.0
+            eta = (total - done) / rate if rate > 0 else None
+            yield Progress(Phase.PAIRING, done, total, rate=rate, eta=eta)
+    result = outcome[0]
+    if isinstance(result, all_pairs.Cancelled):
+        log.info("Pair search cancelled; the cache is unchanged")
+        return
+    if isinstance(result, BaseException):
+        raise result
+    catalog.pairs.store(result, watermark=watermark, rotations=rotations, replace=True)
+    log.info(
+        "Found %d pairs within %d among %d photos in %.1f s",
+        len(result),
+        threshold,
+        ids.size,
+        time.monotonic() - started,
+    )
+
+
+def _incremental(
+    catalog: Catalog,
+    pending_ids: IdArray,
+    pending_hashes: HashArray,
+    state: PairState,
+    cancel: threading.Event,
+) -> Generator[Progress, None, None]:
+    assert state.upto is not None
+    threshold = state.upto
+    catalog.index.sync()
+    watermark = catalog.max_id()
+    variants = None
+    all_ids: IdArray = np.empty(0, np.int64)
+    if state.rotations:
+        all_ids, _, variants = catalog.hashes(variants=True)
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    started = time.monotonic()
+    total = int(pending_ids.size)
+    for done, (image_id, value) in enumerate(
+        zip(pending_ids.tolist(), pending_hashes.tolist(), strict=True)
+    ):
+        if cancel.is_set():
+            return
+        ids, distances = catalog.index.query(int(value), threshold)
+        _collect(found, image_id, ids, distances, None)
+        if variants is not None:
+            _collect_rotations(found, image_id, all_ids, variants, threshold)
+        if done % 64 == 0:
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed > 0 else 0.0
+            yield Progress(Phase.PAIRING, done, total, rate=rate)
+    if found:
+        keys = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
+        values = np.array([found[(int(a), int(b))] for a, b in keys], dtype=np.uint8)
+        pairs = PairSet(keys[:, 0], keys[:, 1], values[:, 0], values[:, 1], threshold)
+    else:
+        pairs = PairSet.empty(threshold)
+    catalog.pairs.store(pairs, watermark=watermark, rotations=state.rotations, replace=False)
+    log.info("Paired %d new photos: %d pairs", total, len(pairs))
+
+
+def _collect(
+    found: dict[tuple[int, int], tuple[int, int]],
+    image_id: int,
+    ids: IdArray,
+    distances: DistArray,
+    transform: int | None,
+) -> None:
+    """Record pairs of ``image_id`` with ``ids``, keeping each pair's best match.
+
+    ``transform`` is the Transform that turns ``image_id`` into the other image (None
+    for the identity).
+    """
+    t = 0 if transform is None else transform
+    for other, distance in zip(ids.tolist(), distances.tolist(), strict=True):
+        if other == image_id:
+            continue
+        if image_id < other:
+            key, rel = (image_id, other), t
+        else:
+            key, rel = (other, image_id), int(INVERSE_TRANSFORM[t])
+        best = found.get(key)
+        if best is None or (distance, rel != 0, rel) < (best[0], best[1] != 0, best[1]):
+            found[key] = (distance, rel)
+
+
+def _collect_rotations(
+    found: dict[tuple[int, int], tuple[int, int]],
+    image_id: int,
+    all_ids: IdArray,
+    variants: np.ndarray,
+    threshold: int,
+) -> None:
+    """Pairs of ``image_id`` through a rotation or mirror, in both directions."""
+    row = int(np.searchsorted(all_ids, image_id))
+    if row >= all_ids.size or all_ids[row] != image_id:
+        return
+    mine = variants[row]
+    identity = variants[:, 0]
+    for t in range(1, len(Transform)):
+        # This image turned by t looks like another image ...
+        forward = mih.hamming(identity, mine[t])
+        hits = np.flatnonzero(forward <= threshold)
+        _collect(found, image_id, all_ids[hits], forward[hits], t)
+        # ... or another image turned by t looks like this one.
+        backward = mih.hamming(variants[:, t], mine[0])
+        hits = np.flatnonzero(backward <= threshold)
+        _collect(found, image_id, all_ids[hits], backward[hits], int(INVERSE_TRANSFORM[t]))

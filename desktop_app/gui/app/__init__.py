@@ -1,0 +1,1 @@
+"""The application shell: QApplication, settings, the main window, menus and shared widgets."""

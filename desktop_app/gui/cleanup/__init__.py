@@ -1,0 +1,1 @@
+"""Cleaning up: keep rules, Select Duplicates, Apply with its dry run, undo and history."""
