@@ -86,7 +86,8 @@ def test_double_click_and_more_tile(qtbot, view):
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_centre(view, 2, 1))
     assert blocker.args[0].id == 13
     with qtbot.waitSignal(view.more_requested) as blocker:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_centre(view, 0, 3))
+        tile = view.tile_rect(view.visualRect(view.model().index(0, 0)), 3).center()
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=tile)
     assert blocker.args == [0]
 
 
@@ -100,6 +101,8 @@ def test_keyboard_moves_selects_and_opens(qtbot, view):
     with qtbot.waitSignal(view.mark_toggled) as blocker:  # Space marks the current card
         qtbot.keyClick(view, Qt.Key.Key_Space)
     assert blocker.args[0] == 1 and blocker.args[1].id == 11
+    assert [r.id for r in view.selected_photos()] == [11]  # the keys move the selection
+    qtbot.keyClick(view, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     assert view.selected_photos() == []
     qtbot.keyClick(view, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     assert [r.id for r in view.selected_photos()] == [11]

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -57,6 +57,9 @@ from desktop_app.gui.query.panel import QueryDock
 
 log = logging.getLogger(__name__)
 
+#: The smallest window: room for two cards of a group and the "+N more" tile.
+MINIMUM_SIZE = QSize(640, 440)
+
 
 class MainWindow(QMainWindow):
     """Doppel's window.
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.setWindowTitle("Doppel")
         self.setAcceptDrops(True)
+        self.setMinimumSize(MINIMUM_SIZE)
         ratio = self.devicePixelRatioF()
         box = (round(THUMB_W * ratio), round(THUMB_H * ratio))
         self.thumbnails = ThumbnailLoader(max(box), box=box, pixel_ratio=ratio, parent=self)
@@ -425,7 +429,12 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop every background thread (file operation, scan, queries, thumbnails)."""
+        """Stop every background thread (file operation, scan, queries, thumbnails).
+
+        The scan is cancelled first: the file operations share its thread, and waiting for
+        them must not mean waiting for the whole scan (what it hashed so far is kept).
+        """
+        self.session.cancel_scan()
         self.cleanup.shutdown()
         self.session.shutdown()
         self.thumbnails.shutdown()

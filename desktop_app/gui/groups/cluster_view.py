@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QFont, QHelpEvent, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QToolTip, QWidget
 
@@ -29,6 +31,11 @@ from desktop_app.gui.groups.models import GroupModel, GroupRole, PlanRole, Thumb
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
+
+#: Width of the "+N more" tile that stands for the photos of a group that do not fit.
+TILE_W = 76
+#: Cards every group shows, however narrow the window: the view is never narrower.
+MIN_CARDS = 2
 
 
 class ClusterView(CardListView):
@@ -60,6 +67,7 @@ class ClusterView(CardListView):
         self.roots: tuple[str, ...] = ()
         self._selected: dict[int, ImageRecord] = {}  # insertion-ordered
         self._current: tuple[int, int] | None = None
+        self._current_id: int | None = None  # the photo of the current card
         self.setUniformItemSizes(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -68,6 +76,11 @@ class ClusterView(CardListView):
         self.setItemDelegate(GroupDelegate(self))
         self.verticalScrollBar().setSingleStep(24)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        card = card_size(self.font()).width() + GAP
+        self.setMinimumWidth(
+            GAP + MIN_CARDS * card + TILE_W + GAP + scrollbar + 2 * self.frameWidth()
+        )
 
     # ----------------------------------------------------------------- model
 
@@ -85,16 +98,19 @@ class ClusterView(CardListView):
     # ----------------------------------------------------------------- geometry
 
     def slots(self) -> int:
-        """How many cards fit in one row."""
+        """How many cards a row shows at most (never fewer than :data:`MIN_CARDS`)."""
         card = card_size(self.font()).width() + GAP
-        return max(1, (self.viewport().width() - GAP) // card)
+        return max(MIN_CARDS, (self.viewport().width() - GAP) // card)
 
     def layout_cards(self, count: int) -> tuple[int, int]:
-        """(cards shown, photos hidden behind the "+N more" tile) for a group of ``count``."""
-        slots = self.slots()
-        if count <= slots:
+        """(cards shown, photos hidden behind the "+N more" tile) for a group of ``count``:
+        at least :data:`MIN_CARDS` cards, however narrow the view."""
+        card = card_size(self.font()).width() + GAP
+        room = self.viewport().width() - GAP
+        if count * card <= room:
             return count, 0
-        return slots - 1, count - (slots - 1)
+        shown = min(max(MIN_CARDS, (room - TILE_W - GAP) // card), count - 1)
+        return shown, count - shown
 
     def card_rect(self, row_rect: QRect, slot: int, font: QFont | None = None) -> QRect:
         """Where card ``slot`` of a row drawn in ``row_rect`` goes."""
@@ -102,6 +118,12 @@ class ClusterView(CardListView):
         size = card_size(font)
         x = row_rect.x() + GAP + slot * (size.width() + GAP)
         return QRect(x, row_rect.y() + header_height(font), size.width(), size.height())
+
+    def tile_rect(self, row_rect: QRect, shown: int, font: QFont | None = None) -> QRect:
+        """Where the "+N more" tile goes, after ``shown`` cards."""
+        rect = self.card_rect(row_rect, shown, font)
+        rect.setWidth(TILE_W)
+        return rect
 
     def card_at(self, pos: QPoint) -> tuple[int, int] | None:
         """(row, slot) of the card or tile under a viewport position."""
@@ -111,9 +133,11 @@ class ClusterView(CardListView):
         rect = self.visualRect(index)
         group: Group = index.data(GroupRole)
         shown, more = self.layout_cards(len(group.members))
-        for slot in range(shown + (1 if more else 0)):
+        for slot in range(shown):
             if self.card_rect(rect, slot).contains(pos):
                 return index.row(), slot
+        if more and self.tile_rect(rect, shown).contains(pos):
+            return index.row(), shown
         return None
 
     # ----------------------------------------------------------------- selection
@@ -136,7 +160,9 @@ class ClusterView(CardListView):
             return None
         row, slot = self._current
         members = self.group_model().group(row).members
-        return (row, members[slot].image) if 0 <= slot < len(members) else None
+        return (
+            (row, self.group_model().member(row, slot).image) if 0 <= slot < len(members) else None
+        )
 
     def card_tooltip(self, row: int, slot: int) -> str:
         """The tooltip of a card: the photo's path, and why it is kept, marked or left."""
@@ -144,9 +170,10 @@ class ClusterView(CardListView):
         group: Group = index.data(GroupRole)
         if slot >= self.layout_cards(len(group.members))[0]:
             return "Show every photo of this group"
-        member = group.members[slot]
-        lines = [member.image.path]
-        decision = card_infos(group, (), index.data(PlanRole), limit=slot + 1)[slot].decision
+        order = self.group_model().order(row)
+        info = card_infos(group, (), index.data(PlanRole), limit=slot + 1, order=order)[slot]
+        lines = [info.image.path]
+        decision = info.decision
         if decision is not None:
             lines.append(decision.note)
             if not decision.reference:
@@ -155,7 +182,7 @@ class ClusterView(CardListView):
 
     def select_photo(self, row: int, slot: int, *, toggle: bool = False) -> None:
         """Select the photo in ``slot`` of group ``row`` (toggle: add or remove it)."""
-        record = self.group_model().group(row).members[slot].image
+        record = self.group_model().member(row, slot).image
         if toggle:
             if self._selected.pop(record.id, None) is None:
                 self._selected[record.id] = record
@@ -174,6 +201,7 @@ class ClusterView(CardListView):
 
     def _set_current(self, row: int, slot: int) -> None:
         self._current = (row, slot)
+        self._current_id = self.group_model().member(row, slot).image.id
         index = self.model().index(row, 0)
         self.setCurrentIndex(index)
         self.scrollTo(index)
@@ -198,7 +226,7 @@ class ClusterView(CardListView):
             event.modifiers()
             & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier)
         )
-        record = self.group_model().group(row).members[slot].image
+        record = self.group_model().member(row, slot).image
         box = mark_target(self.card_rect(self.visualRect(self.model().index(row, 0)), slot))
         if (
             event.button() == Qt.MouseButton.LeftButton
@@ -224,13 +252,14 @@ class ClusterView(CardListView):
         if hit is None:
             return
         row, slot = hit
-        members = self.group_model().group(row).members
-        if slot < self.layout_cards(len(members))[0]:
+        model = self.group_model()
+        if slot < self.layout_cards(len(model.group(row).members))[0]:
+            record = model.member(row, slot).image
             box = mark_target(self.card_rect(self.visualRect(self.model().index(row, 0)), slot))
             if box.contains(event.position().toPoint()) and self._has_plans(row):
-                self.mark_toggled.emit(row, members[slot].image)  # a quick second click
+                self.mark_toggled.emit(row, record)  # a quick second click
             else:
-                self.photo_activated.emit(members[slot].image)
+                self.photo_activated.emit(record)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         event.accept()  # no rubber band, no drag selection of rows
@@ -261,18 +290,45 @@ class ClusterView(CardListView):
             if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
                 self.select_photo(row, slot, toggle=True)
             else:
-                members = self.group_model().group(row).members
-                self.mark_toggled.emit(row, members[slot].image)
+                self.mark_toggled.emit(row, self.group_model().member(row, slot).image)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
-            self.photo_activated.emit(self.group_model().group(row).members[slot].image)
+            self.photo_activated.emit(self.group_model().member(row, slot).image)
         elif key == Qt.Key.Key_Escape:
             self.clear_photo_selection()
         else:
             super().keyPressEvent(event)
 
     def _move(self, row: int, slot: int) -> None:
-        self._set_current(row, max(slot, 0))
-        self.viewport().update()
+        """Make the card at ``slot`` of ``row`` current and selected: the keys and the
+        selection move together, and what Space marks is what is seen selected."""
+        self.select_photo(row, max(slot, 0))
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        super().dataChanged(top_left, bottom_right, roles)
+        self._follow_current()
+
+    def _follow_current(self) -> None:
+        """Keep the current card on its photo when a new mark moved it in the row."""
+        if self._current is None or self._current_id is None:
+            return
+        row, slot = self._current
+        model = self.group_model()
+        if not 0 <= row < model.rowCount():
+            return
+        members = model.group(row).members
+        order = model.order(row)
+        if 0 <= slot < len(order) and members[order[slot]].image.id == self._current_id:
+            return
+        for position, k in enumerate(order):
+            if members[k].image.id == self._current_id:
+                self._current = (row, position)
+                self.viewport().update()
+                return
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
@@ -295,6 +351,7 @@ class ClusterView(CardListView):
 
     def _on_model_reset(self) -> None:
         self._current = None
+        self._current_id = None
         self._selected.clear()
         self.selection_changed.emit()
 

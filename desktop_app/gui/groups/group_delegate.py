@@ -40,13 +40,12 @@ def header_height(font: QFont) -> int:
     return line_height(font) + 6
 
 
-def _decisions(group: Group, plan: GroupPlan | None, count: int) -> list[Decision | None]:
+def _decisions(group: Group, plan: GroupPlan | None) -> Sequence[Decision | None]:
     if plan is None or len(plan.decisions) != len(group.members):
-        return [None] * count
-    pairs = zip(plan.decisions[:count], group.members[:count], strict=True)
-    if any(d.image.id != m.image.id for d, m in pairs):
-        return [None] * count  # a plan of another grouping; not drawn
-    return list(plan.decisions[:count])
+        return [None] * len(group.members)
+    if plan.decisions[0].image.id != group.members[0].image.id:
+        return [None] * len(group.members)  # a plan of another grouping; not drawn
+    return plan.decisions
 
 
 def card_infos(
@@ -54,24 +53,47 @@ def card_infos(
     roots: Sequence[str] = (),
     plan: GroupPlan | None = None,
     limit: int | None = None,
+    order: Sequence[int] | None = None,
 ) -> list[CardInfo]:
-    """The cards of a group, reference first; folders shown relative to ``roots``, marks
-    from ``plan``; only the first ``limit`` (a group can have thousands of photos)."""
-    members = group.members[:limit]
-    return [
-        CardInfo(
-            m.image,
-            m.distance,
-            m.identical,
-            m.transform,
-            reference=k == 0,
-            folder=text.relative_folder(m.image.path, roots),
-            decision=decision,
+    """The cards of a group in ``order`` (member indexes; the group's order when None,
+    its reference first); folders shown relative to ``roots``, marks from ``plan``; only
+    the first ``limit`` (a group can have thousands of photos)."""
+    shown = list(order if order is not None else range(len(group.members)))[:limit]
+    decisions = _decisions(group, plan)
+    cards = []
+    for k in shown:
+        m = group.members[k]
+        cards.append(
+            CardInfo(
+                m.image,
+                m.distance,
+                m.identical,
+                m.transform,
+                reference=k == 0,
+                folder=text.relative_folder(m.image.path, roots),
+                decision=decisions[k],
+            )
         )
-        for k, (m, decision) in enumerate(
-            zip(members, _decisions(group, plan, len(members)), strict=True)
-        )
-    ]
+    return cards
+
+
+def header_texts(font: QFont, width: int, title: str, detail: str, marked: str) -> list[str]:
+    """The parts of a group's header line, each elided to the room left for it (the
+    title is bold; an empty part takes no room)."""
+    bold = QFont(font)
+    bold.setBold(True)
+    metrics, bold_metrics = QFontMetrics(font), QFontMetrics(bold)
+    out: list[str] = []
+    room = width
+    for part, fm, gap in (
+        (title, bold_metrics, "   "),
+        (detail, metrics, "  ·  "),
+        (marked, metrics, ""),
+    ):
+        shown = fm.elidedText(part, Qt.TextElideMode.ElideRight, max(room, 0)) if part else ""
+        out.append(shown)
+        room -= fm.horizontalAdvance(shown + gap) if shown else 0
+    return out
 
 
 class GroupDelegate(QStyledItemDelegate):
@@ -106,39 +128,40 @@ class GroupDelegate(QStyledItemDelegate):
         if index.row() % 2:
             painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
 
-        # Header: "Group 12 · 3 photos · 4.8 MB in extra copies".
+        # Header: "Group 12 · 3 photos · 4.8 MB in extra copies", elided to the width.
         head = QRect(rect.x() + GAP, rect.y() + 3, rect.width() - 2 * GAP, line_height(font))
+        marked = plan.marked if plan is not None else []
+        title, detail, marks = header_texts(
+            font,
+            head.width(),
+            f"Group {index.row() + 1}",
+            f"{text.plural(len(group.members), 'photo')} · "
+            f"{text.human_size(group.extra_bytes)} in extra copies",
+            f"{len(marked)} marked ({text.human_size(sum(d.image.size for d in marked))})"
+            if marked
+            else "",
+        )
         bold = QFont(font)
         bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        title = f"Group {index.row() + 1}"
-        painter.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        middle = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        x = 0
+        for part, part_font, color, gap in (
+            (title, bold, palette.color(QPalette.ColorRole.Text), "   "),
+            (detail, font, palette.color(QPalette.ColorRole.PlaceholderText), "  ·  "),
+            (marks, font, MARKED_COLOR, ""),
+        ):
+            if not part:
+                continue
+            painter.setFont(part_font)
+            painter.setPen(color)
+            painter.drawText(head.adjusted(x, 0, 0, 0), middle, part)
+            x += QFontMetrics(part_font).horizontalAdvance(part + gap)
         painter.setFont(font)
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        detail = (
-            f"{text.plural(len(group.members), 'photo')} · "
-            f"{text.human_size(group.extra_bytes)} in extra copies"
-        )
-        offset = QFontMetrics(bold).horizontalAdvance(title + "   ")
-        painter.drawText(
-            head.adjusted(offset, 0, 0, 0),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            detail,
-        )
-        marked = plan.marked if plan is not None else []
-        if marked:
-            offset += QFontMetrics(font).horizontalAdvance(detail + "  ·  ")
-            painter.setPen(MARKED_COLOR)
-            painter.drawText(
-                head.adjusted(offset, 0, 0, 0),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                f"{len(marked)} marked ({text.human_size(sum(d.image.size for d in marked))})",
-            )
 
         view = self._view
         shown, more = view.layout_cards(len(group.members))
-        cards = card_infos(group, view.roots, plan, limit=shown)
+        order = view.group_model().order(index.row())
+        cards = card_infos(group, view.roots, plan, limit=shown, order=order)
         for slot in range(shown):
             info = cards[slot]
             paint_card(
@@ -152,10 +175,10 @@ class GroupDelegate(QStyledItemDelegate):
                 and bool(option.state & QStyle.StateFlag.State_HasFocus),
             )
         if more:
-            box = view.card_rect(rect, shown, font)
+            box = view.tile_rect(rect, shown, font)
             painter.setPen(palette.color(QPalette.ColorRole.Mid))
             painter.setBrush(palette.color(QPalette.ColorRole.Button))
             painter.drawRoundedRect(box.adjusted(0, 0, -1, -1), 6, 6)
             painter.setPen(palette.color(QPalette.ColorRole.ButtonText))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, f"+{more} more\n(show all)")
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, f"+{more}\nmore")
         painter.restore()

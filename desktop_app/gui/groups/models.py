@@ -23,7 +23,7 @@ from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QModelIndex, 
 from PySide6.QtGui import QPixmap
 
 from desktop_app.engine.selection.plans import GroupPlan
-from desktop_app.engine.types import FileFailure, Group, Grouping, Match
+from desktop_app.engine.types import FileFailure, Group, Grouping, Match, Member
 from desktop_app.gui.app import text
 from desktop_app.gui.app.tables import Index, RowTableModel, row_flags
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
@@ -48,6 +48,19 @@ Thumbnail = QPixmap | str | None
 _GROUP_CACHE = 512
 #: How long arriving thumbnails are collected before their rows are repainted.
 _REPAINT_DELAY_MS = 15
+
+
+def display_order(group: Group, plan: GroupPlan | None) -> list[int]:
+    """Member indexes in the order their cards are shown: the keeper first, then the
+    marked copies, then the others, each in the group's order (without a plan of this
+    group: the group's order, its reference first)."""
+    count = len(group.members)
+    if plan is None or len(plan.decisions) != count:
+        return list(range(count))
+    decisions = plan.decisions
+    if decisions[0].image.id != group.members[0].image.id:
+        return list(range(count))  # a plan of another grouping
+    return sorted(range(count), key=lambda k: 0 if decisions[k].keeper else 2 - decisions[k].marked)
 
 
 def thumbnail(loader: ThumbnailLoader | None, path: str) -> Thumbnail:
@@ -146,6 +159,7 @@ class GroupModel(_ThumbnailListModel):
         self._rows = 0
         self._resolve: Callable[[Grouping, int], Group] | None = None
         self._groups: OrderedDict[int, Group] = OrderedDict()
+        self._orders: dict[int, tuple[GroupPlan | None, list[int]]] = {}
         #: Cards per row the view can show; thumbnails are requested for these only.
         self.visible_cards = 8
         #: ``plan_source(grouping, row)``: the marks of a row (``marking.Marks.plan_for``).
@@ -165,8 +179,30 @@ class GroupModel(_ThumbnailListModel):
         self._rows = 0 if grouping is None else len(grouping)
         self._resolve = resolve
         self._groups.clear()
+        self._orders.clear()
         self._waiting.clear()
         self.endResetModel()
+
+    def plan(self, row: int) -> GroupPlan | None:
+        """The marks of ``row`` (None without a :attr:`plan_source`)."""
+        if self.plan_source is None or self._grouping is None:
+            return None
+        return self.plan_source(self._grouping, row)
+
+    def order(self, row: int) -> list[int]:
+        """Member indexes of ``row`` in the order of its cards (:func:`display_order`)."""
+        plan = self.plan(row)
+        found = self._orders.get(row)
+        if found is None or found[0] is not plan:
+            found = (plan, display_order(self.group(row), plan))
+            self._orders[row] = found
+            if len(self._orders) > _GROUP_CACHE:
+                self._orders.pop(next(iter(self._orders)))
+        return found[1]
+
+    def member(self, row: int, slot: int) -> Member:
+        """The member whose card is in ``slot`` of ``row``."""
+        return self.group(row).members[self.order(row)[slot]]
 
     def group(self, row: int) -> Group:
         """The resolved group at ``row``."""
@@ -200,10 +236,11 @@ class GroupModel(_ThumbnailListModel):
         if role == GroupRole:
             return self.group(row)
         if role == PlanRole:
-            return None if self.plan_source is None else self.plan_source(self._grouping, row)
+            return self.plan(row)
         if role == ThumbnailsRole:
-            members = self.group(row).members[: self.visible_cards]
-            return [self._thumbnail(member.image.path, row) for member in members]
+            members = self.group(row).members
+            shown = self.order(row)[: self.visible_cards]
+            return [self._thumbnail(members[k].image.path, row) for k in shown]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             group = self.group(row)
             return f"{text.plural(len(group.members), 'photo')}: {group.reference.image.name}"

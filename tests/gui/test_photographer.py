@@ -1,0 +1,153 @@
+"""The window as a photographer found it (issue 12): each test is one of the things that
+did not work on a real library of photos and their copies, and works now."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.engine.library import Library
+from desktop_app.engine.scan import scanner
+from desktop_app.engine.selection.plans import select
+from desktop_app.engine.types import Phase
+from desktop_app.gui.groups.cluster_view import ClusterView
+from desktop_app.gui.groups.models import GroupModel
+from tests.gui.factories import grouping, record, resolver, write_library
+from tests.gui.test_window import library, make_window, wait_idle  # noqa: F401 (fixtures)
+
+# --------------------------------------------------------------------- helpers
+
+
+def _group_view(qtbot, width=1000):
+    """A cluster view of one group of six whose keeper (by pixel count) is its 5th photo,
+    with "Select duplicates" applied: every other photo is marked."""
+    sizes = [(800, 600), (1600, 1200), (1024, 768), (1200, 900), (4000, 3000), (640, 480)]
+    records = {
+        i: record(i, f"/photos/p{i}.jpg", width=w, height=h, size=w * h // 4)
+        for i, (w, h) in enumerate(sizes, start=1)
+    }
+    found = grouping([[(i, 0 if i == 1 else 2) for i in records]], threshold=4)
+    resolve = resolver(records)
+    plan = select([resolve(found, 0)], threshold=4)
+    model = GroupModel(None)
+    model.plan_source = lambda g, row: plan.groups[row] if g is found else None
+    model.set_grouping(found, resolve)
+    view = ClusterView(None)
+    view.setModel(model)
+    qtbot.addWidget(view)
+    view.resize(width, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    return view, plan.groups[0]
+
+
+# --------------------------------------------------------------------- 1. quit during a scan
+
+
+def test_quit_during_a_scan_cancels_it_and_keeps_what_was_hashed(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    original = scanner._hash_all
+
+    def slow(*args, **kwargs):  # 0.1 s a file: 4 s for the whole scan
+        for result in original(*args, **kwargs):
+            time.sleep(0.1)
+            yield result
+
+    monkeypatch.setattr(scanner, "_hash_all", slow)
+    folder = tmp_path / "many"
+    write_library(folder, originals=20, copies=1)
+    window = make_window()
+    reports = []
+    window.session.index.progress.connect(reports.append)
+    window.open_folders([str(folder)])
+    qtbot.waitUntil(
+        lambda: any(r.phase == Phase.HASHING and r.done >= 3 for r in reports), timeout=20_000
+    )
+    window.close()  # File > Quit
+    assert not window.session.index.is_running() or window.session.library is None
+    with Library([folder], catalog=tmp_path / "catalog.sqlite") as after:
+        hashed, _ = after.counts()
+    # The scan stopped at once (it did not run on to its end), and what it hashed is kept.
+    assert 3 <= hashed < 40
+
+
+# --------------------------------------------------------------------- 3. the keeper first
+
+
+def test_the_keeper_comes_first_then_the_marked_copies(qtbot):
+    view, plan = _group_view(qtbot, width=700)  # room for two cards and the "+N more" tile
+    keeper = plan.keeper.image
+    assert plan.decisions[0].image.id != keeper.id  # the group's first photo is not it
+    assert view.card_tooltip(0, 0).splitlines()[0] == keeper.path
+    view.select_photo(0, 0)
+    assert view.selected_photos() == [keeper]
+    view.select_photo(0, 1)
+    assert view.selected_photos()[0].id in {d.image.id for d in plan.marked}
+
+
+# --------------------------------------------------------------------- 7. small windows
+
+
+@pytest.mark.parametrize("width", [300, 520, 800])
+def test_every_group_shows_at_least_two_cards(qtbot, width):
+    view, _ = _group_view(qtbot, width=width)
+    shown, more = view.layout_cards(6)
+    assert shown >= 2 and shown + more == 6
+    row = view.visualRect(view.model().index(0, 0))
+    tile = view.tile_rect(row, shown) if more else view.card_rect(row, shown - 1)
+    assert tile.right() <= view.viewport().width()  # all of it is on screen
+
+
+def test_small_window_keeps_two_cards_with_find_photo_open(qtbot, make_window, library):
+    folder, _ = library
+    window = make_window()
+    assert window.minimumSize().width() >= 600 and window.minimumSize().height() >= 400
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    window.query_dock.show()
+    window.resize(800, 500)
+    qtbot.wait(50)
+    view = window.view
+    shown, more = view.layout_cards(3)
+    row = view.visualRect(view.model().index(0, 0))
+    assert shown >= 2
+    assert view.card_rect(row, 1).right() <= view.viewport().width()
+    window.resize(400, 300)  # below the minimum: the window stays usable
+    assert window.width() >= 600
+
+
+def test_group_headers_elide_rather_than_clip(qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from desktop_app.gui.groups.group_delegate import header_texts
+
+    view, _ = _group_view(qtbot)
+    font = view.font()
+    parts = header_texts(font, 200, "Group 1234", "6 photos · 12.3 MB in extra copies", "5 marked")
+    assert parts[1].endswith("…")
+    bold = view.font()
+    bold.setBold(True)
+    used = QFontMetrics(bold).horizontalAdvance(parts[0] + "   ")
+    used += QFontMetrics(font).horizontalAdvance(parts[1] + "  ·  ") if parts[1] else 0
+    used += QFontMetrics(font).horizontalAdvance(parts[2])
+    assert used <= 200 + QFontMetrics(font).horizontalAdvance("  ·  ")
+
+
+# --------------------------------------------------------------------- 8. keyboard
+
+
+def test_arrow_keys_move_the_selection_and_space_marks_it(qtbot):
+    view, plan = _group_view(qtbot)
+    toggled = []
+    view.mark_toggled.connect(lambda row, rec: toggled.append(rec.id))
+    view.select_photo(0, 0)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert view.current_card() == (0, 1)
+    second = view.current_photo()[1]
+    assert view.selected_photos() == [second]  # selected and current move together
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert toggled == [second.id]  # Space marks the photo that is seen selected
