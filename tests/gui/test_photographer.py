@@ -12,12 +12,32 @@ from desktop_app.engine.library import Library
 from desktop_app.engine.scan import scanner
 from desktop_app.engine.selection.plans import select
 from desktop_app.engine.types import Phase
+from desktop_app.gui.app.main_window import MainWindow
 from desktop_app.gui.groups.cluster_view import ClusterView
 from desktop_app.gui.groups.models import GroupModel
 from tests.gui.factories import grouping, record, resolver, write_library
-from tests.gui.test_window import library, make_window, wait_idle  # noqa: F401 (fixtures)
+from tests.gui.test_window import wait_idle
 
 # --------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def library(tmp_path):
+    """Four photos with two copies each."""
+    folder = tmp_path / "photos"
+    return folder, write_library(folder, originals=4, copies=2)
+
+
+@pytest.fixture
+def make_window(qtbot, settings, tmp_path):
+    def make() -> MainWindow:
+        window = MainWindow(settings, tmp_path / "catalog.sqlite", overrides={"workers": 0})
+        qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        return window
+
+    return make
 
 
 def _group_view(qtbot, width=1000):
@@ -111,7 +131,7 @@ def test_small_window_keeps_two_cards_with_find_photo_open(qtbot, make_window, l
     window.resize(800, 500)
     qtbot.wait(50)
     view = window.view
-    shown, more = view.layout_cards(3)
+    shown, _ = view.layout_cards(3)
     row = view.visualRect(view.model().index(0, 0))
     assert shown >= 2
     assert view.card_rect(row, 1).right() <= view.viewport().width()
@@ -140,7 +160,7 @@ def test_group_headers_elide_rather_than_clip(qtbot):
 
 
 def test_arrow_keys_move_the_selection_and_space_marks_it(qtbot):
-    view, plan = _group_view(qtbot)
+    view, _ = _group_view(qtbot)
     toggled = []
     view.mark_toggled.connect(lambda row, rec: toggled.append(rec.id))
     view.select_photo(0, 0)

@@ -17,7 +17,6 @@ tooltip says why it is kept, marked or left alone.
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
