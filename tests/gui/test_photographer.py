@@ -171,3 +171,36 @@ def test_arrow_keys_move_the_selection_and_space_marks_it(qtbot):
     assert view.selected_photos() == [second]  # selected and current move together
     qtbot.keyClick(view, Qt.Key.Key_Space)
     assert toggled == [second.id]  # Space marks the photo that is seen selected
+
+
+# --------------------------------------------------------------------- 4. the slider
+
+
+def test_slider_steps_change_something_and_the_histogram_shows_counts(qtbot):
+    from desktop_app.gui.groups.histogram import ThresholdControl
+
+    control = ThresholdControl("Threshold")
+    qtbot.addWidget(control)
+    control.resize(380, 140)
+    control.show()
+    # pHash distances between photos are even: no pair at an odd distance.
+    control.histogram.set_counts([120, 0, 45, 0, 12, 0, 3, 0, 8, 0, 40, 0, 300, 0, 2100], reach=16)
+    control.set_value(4)
+    seen = []
+    control.value_changed.connect(seen.append)
+    control.slider.setFocus()
+    qtbot.keyClick(control.slider, Qt.Key.Key_Right)
+    assert control.value() == 6  # not 5, which shows the same groups as 4
+    control.set_value(9)  # a value from the settings, or a drag between two stops
+    assert control.value() == 8
+    assert all(v % 2 == 0 for v in seen)
+    # The marks are labelled, and each bar says its count.
+    assert control.ticks.labels() == [0, 4, 8, 12, 16]
+    histogram = control.histogram
+    assert histogram.bar_text(2) == "45" and histogram.bar_text(14) == "2.1k"
+    assert histogram.bar_tooltip(12) == "Distance 12: 300 pairs"
+    assert 0 in histogram.axis_labels() and 16 in histogram.axis_labels()
+    # Odd pairs (another hash, or a tie) bring every position back.
+    histogram.set_counts([1, 1, 1], reach=16)
+    control.set_value(5)
+    assert control.value() == 5

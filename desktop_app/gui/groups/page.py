@@ -117,8 +117,8 @@ class GroupsPage(QWidget):
         self.stack.setCurrentWidget(self.notice)
 
     def step_threshold(self, step: int) -> None:
-        """Move the slider by ``step``."""
-        self.threshold.set_value(self.threshold.value() + step)
+        """Move the slider ``step`` stops (-1: stricter, +1: looser)."""
+        self.threshold.step(step)
 
     def _on_session_opened(self, roots: tuple[str, ...]) -> None:
         self.view.roots = roots
