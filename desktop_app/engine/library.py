@@ -23,7 +23,7 @@ from desktop_app.engine.imaging import hashing
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
 from desktop_app.engine.search import grouping, pairing
-from desktop_app.engine.selection import not_copies, raw_jpeg
+from desktop_app.engine.selection import not_copies, raw_jpeg, saved_marks
 from desktop_app.engine.types import (
     FileFailure,
     Group,
@@ -37,6 +37,7 @@ from desktop_app.engine.types import (
     Phase,
     Progress,
     QueryResult,
+    SavedMarks,
     ScanSummary,
     Transform,
     drain,
@@ -238,6 +239,15 @@ class Library:
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
         return resolve_group(found, index, self.records())
+
+    def saved_marks(self) -> SavedMarks:
+        """The marks left unapplied when this library was last closed (by photo path)."""
+        return saved_marks.load(self.catalog, self.roots)
+
+    def save_marks(self, saved: SavedMarks) -> None:
+        """Keep the marks not applied yet for the next opening of this library (replacing
+        what was kept before; an empty SavedMarks forgets them)."""
+        saved_marks.save(self.catalog, self.roots, saved)
 
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back

@@ -319,6 +319,20 @@ class QueryResult:
     matches: tuple[Match, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class SavedMarks:
+    """The marks of a library that were not applied, kept for its next opening.
+
+    Attributes:
+        auto: "Select duplicates" was used: it runs again on the groups shown.
+        marks: The user's own marks (True) and unmarks (False) by photo path, laid over
+            what "Select duplicates" chose.
+    """
+
+    auto: bool = False
+    marks: dict[str, bool] = field(default_factory=dict)
+
+
 _T = TypeVar("_T")
 
 

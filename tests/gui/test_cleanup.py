@@ -43,8 +43,8 @@ def test_select_duplicates_dry_run_trash_and_undo(qtbot, window, library, trash_
         plan = marks.plan_for(model.grouping, row)
         assert "originals" in plan.keeper.image.path
         assert all("exports" in d.image.path for d in plan.marked)
-        slot = [m.image.id for m in model.group(row).members].index(plan.keeper.image.id)
-        tip = view.card_tooltip(row, slot)
+        assert model.member(row, 0).image.id == plan.keeper.image.id  # the keeper first
+        tip = view.card_tooltip(row, 0)
         assert "kept: largest pixel count (480x360 vs 360x270)" in tip
 
     # The dry run lists every marked file and where it would go, and touches nothing.
@@ -85,7 +85,8 @@ def test_marks_by_hand_refusals_and_regroups(qtbot, window):
     grouping = model.grouping
     plan = marks.plan_for(grouping, 0)
     assert plan.keeper is not None and not plan.marked  # the keeper shows before any mark
-    ids = [m.image.id for m in model.group(0).members]
+    ids = [model.member(0, slot).image.id for slot in range(COPIES + 1)]  # the keeper first
+    assert ids[0] == plan.keeper.image.id
 
     # Click the box of the second card, then Space on the third.
     rect = view.visualRect(model.index(0, 0))
@@ -105,9 +106,11 @@ def test_marks_by_hand_refusals_and_regroups(qtbot, window):
 
     # Keep only this one, then clear the group.
     view.select_photo(1, 1)
+    chosen = model.member(1, 1).image.id
     window.cleanup.actions.keep_only.trigger()
     plan = marks.plan_for(grouping, 1)
-    assert plan.keeper.image.id == model.group(1).members[1].image.id
+    assert plan.keeper.image.id == chosen
+    assert model.member(1, 0).image.id == chosen  # the new keeper moved first
     assert len(plan.marked) == COPIES
     window.cleanup.actions.clear_group.trigger()
     assert not marks.plan_for(grouping, 1).marked
@@ -133,7 +136,7 @@ def test_marks_survive_a_regroup_after_select_duplicates(qtbot, window):
     kept = {m.image.id for m in model.group(0).members}
     session = window.session
     with qtbot.waitSignal(session.grouping_changed, timeout=5000):
-        window.groups.threshold.set_value(session.threshold + 1)
+        window.groups.step_threshold(+1)  # one stop looser
     qtbot.waitUntil(lambda: not marks.is_busy() and marks.marked_count() > 0, timeout=10_000)
     assert marks.marked_count() == (ORIGINALS - 1) * COPIES  # selection re-run, unmarks kept
     assert not {r.record.id for r in marks.plan().marked} & kept

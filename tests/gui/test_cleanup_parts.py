@@ -80,9 +80,13 @@ def test_marks_follow_a_regroup_and_say_what_they_drop(qtbot, marks, records):
     # 3 leaves every group; 2 and 5 end up together with 4, both still marked.
     with qtbot.waitSignal(marks.message) as said:
         marks.set_grouping(grouping([[(4, 0), (5, 1), (2, 2)], [(1, 0), (6, 2)]]), records)
-    assert said.args[0] == "1 marked photo is in no group at this threshold and no longer marked."
+    assert said.args[0] == (
+        "At distance 10: 2 photos marked (3 before); 1 mark hidden, its photo is in no group "
+        "at this threshold (widen it to bring it back)."
+    )
     assert marked_ids(marks, 0) == [5, 2]
     assert marked_ids(marks, 1) == []
+    assert marks.hidden_count() == 1
     # A mark the rules no longer allow (it would mark every photo of a group) goes too.
     with qtbot.waitSignal(marks.message) as said:
         marks.set_grouping(grouping([[(2, 0), (5, 1)]]), records)

@@ -204,3 +204,95 @@ def test_slider_steps_change_something_and_the_histogram_shows_counts(qtbot):
     histogram.set_counts([1, 1, 1], reach=16)
     control.set_value(5)
     assert control.value() == 5
+
+
+# --------------------------------------------------------------------- 2. marks that last
+
+
+def _select_duplicates(qtbot, window):
+    marks = window.cleanup.marks
+    with qtbot.waitSignal(marks.message, timeout=10_000):
+        window.cleanup.actions.select_duplicates.trigger()
+    qtbot.waitUntil(lambda: not marks.is_busy())
+
+
+def test_marks_are_kept_in_the_catalog_and_come_back(qtbot, make_window, library):
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    _select_duplicates(qtbot, window)
+    marks, model = window.cleanup.marks, window.groups.model
+    unmarked = model.member(0, 1).image  # the user keeps this copy too
+    assert marks.toggle(0, unmarked.id)
+    count = marks.marked_count()
+    assert count == 4 * 2 - 1
+    window.close()  # File > Quit with marks not applied
+
+    again = make_window()
+    said = []
+    again.cleanup.marks.message.connect(said.append)
+    again.open_folders([str(folder)])
+    wait_idle(qtbot, again)
+    marks = again.cleanup.marks
+    qtbot.waitUntil(lambda: not marks.is_busy() and marks.marked_count() == count)
+    assert marks.auto  # Select Duplicates keeps running on regroups, as before quitting
+    assert unmarked.id not in {r.record.id for r in marks.plan().marked}
+    assert any("marks from last time are back: 7 marked" in m for m in said)
+    # Clearing them is kept too.
+    again.cleanup.actions.clear_all.trigger()
+    again.close_library()
+    again.open_folders([str(folder)])
+    wait_idle(qtbot, again)
+    assert again.cleanup.marks.marked_count() == 0
+
+
+# --------------------------------------------------------------------- 5. marks and the slider
+
+
+def test_narrowing_the_threshold_says_which_marks_it_hides_and_brings_them_back(
+    qtbot, make_window, library
+):
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    session, marks, model = window.session, window.cleanup.marks, window.groups.model
+    for row in range(model.rowCount()):  # one copy of each group marked by hand
+        assert marks.toggle(row, model.member(row, 1).image.id)
+    assert marks.marked_count() == 4
+    said = []
+    marks.message.connect(said.append)
+    with qtbot.waitSignal(session.grouping_changed, timeout=5000):
+        window.groups.threshold.set_value(0)
+    qtbot.waitUntil(lambda: bool(said), timeout=5000)
+    hidden = marks.hidden_count()
+    assert hidden > 0 and marks.marked_count() == 4 - hidden
+    assert f"{hidden} mark{'s' if hidden > 1 else ''} hidden" in said[-1]
+    assert "in no group at this threshold (widen it to bring" in said[-1]
+    assert f"({4} before)" in said[-1]
+    assert f"{hidden} mark{'s' if hidden > 1 else ''} hidden at this threshold" in (
+        window.groups.marks.text()
+    )
+    with qtbot.waitSignal(session.grouping_changed, timeout=5000):
+        window.groups.threshold.set_value(12)
+    qtbot.waitUntil(lambda: len(said) >= 2, timeout=5000)
+    assert f"{hidden} hidden mark{'s' if hidden > 1 else ''} came back" in said[-1]
+    assert marks.marked_count() == 4 and marks.hidden_count() == 0
+
+
+def test_a_regroup_after_select_duplicates_replaces_the_old_count(qtbot, make_window, library):
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    _select_duplicates(qtbot, window)
+    marks = window.cleanup.marks
+    assert "Marked 8 copies" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.session.grouping_changed, timeout=5000):
+        window.groups.threshold.set_value(0)
+    qtbot.waitUntil(lambda: not marks.is_busy())
+    qtbot.waitUntil(lambda: "At distance 0" in window.statusBar().currentMessage(), timeout=5000)
+    message = window.statusBar().currentMessage()
+    assert "Marked 8" not in message and f"{marks.marked_count()} photo" in message
+    assert "(8 before)" in message

@@ -291,8 +291,8 @@ def test_select_two_and_compare_then_preview(qtbot, make_window, library):
     dialog = window.compare_selected()
     assert isinstance(dialog, CompareDialog)
     qtbot.addWidget(dialog)
-    group = window.groups.model.group(0)
-    assert dialog.records == (group.members[0].image, group.members[2].image)
+    model = window.groups.model
+    assert dialog.records == (model.member(0, 0).image, model.member(0, 2).image)
     qtbot.waitUntil(lambda: all(p.view.has_image() for p in dialog.panes), timeout=10_000)
     assert "Pixel size" in dialog.differing_rows()
     dialog.close()
@@ -303,10 +303,7 @@ def test_select_two_and_compare_then_preview(qtbot, make_window, library):
             view.viewport(), Qt.MouseButton.LeftButton, pos=view.card_rect(rect, 1).center()
         )
     previews = [w for w in window.findChildren(dialogs.QDialog) if w.isVisible()]
-    assert (
-        previews
-        and previews[-1].windowTitle() == window.groups.model.group(1).members[1].image.name
-    )
+    assert previews and previews[-1].windowTitle() == window.groups.model.member(1, 1).image.name
     for widget in previews:
         widget.close()
 
@@ -384,7 +381,7 @@ def test_photo_context_menu_actions(qtbot, make_window, library, monkeypatch):
     window.open_folders([str(folder)])
     wait_idle(qtbot, window)
     window.groups.view.select_photo(0, 1)
-    record = window.groups.model.group(0).members[1].image
+    record = window.groups.model.member(0, 1).image
     window.window_actions.open_file.trigger()
     window.window_actions.copy_path.trigger()
     assert opened == [record.path]

@@ -10,7 +10,8 @@ cleanup data: the journal of file operations (``operations`` and ``journal``, se
 ``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
 keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
 picture without added borders to ``images`` (a cache column); version 4 adds the
-``groupings`` cache.
+``groupings`` cache; version 5 keeps the marks the user has not applied yet
+(``saved_marks`` and ``saved_selection``, ``selection/saved_marks.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -30,6 +31,8 @@ DATA_TABLES: tuple[str, ...] = (
     "journal",
     "ignored_pairs",
     "presets",
+    "saved_marks",
+    "saved_selection",
 )
 
 #: ``meta`` keys that describe the cache; they are not salvaged into a rebuilt catalog.
@@ -163,12 +166,26 @@ def _add_groupings(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_saved_marks(db: sqlite3.Connection) -> None:
+    """Version 5: the marks not applied yet, by library, kept from one session to the next
+    (user data: new tables only, every existing row stays as it is)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS saved_marks(library TEXT NOT NULL, path BLOB NOT NULL,"
+        " marked INTEGER NOT NULL, PRIMARY KEY(library, path)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS saved_selection(library TEXT PRIMARY KEY,"
+        " auto INTEGER NOT NULL, saved_ns INTEGER NOT NULL)"
+    )
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
     1: _add_cleanup_tables,
     2: _add_picture_size,
     3: _add_groupings,
+    4: _add_saved_marks,
 }
 
 

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QToolBar
 
 from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.errors import UsageError
+from desktop_app.engine.errors import EngineError, UsageError
 from desktop_app.engine.fileops.journal import Action
 from desktop_app.engine.fileops.recovery import Settled
 from desktop_app.engine.scan import scanner
@@ -125,6 +125,7 @@ class Cleanup(QObject):
         flow.operations.running_changed.connect(lambda _: self._update_actions())
         s = self.session
         s.opened.connect(self._on_session_opened)
+        s.closing.connect(self._on_session_closing)
         s.grouping_changed.connect(self._on_session_grouping_changed)
         s.index.running_changed.connect(lambda _: self._update_actions())
 
@@ -154,7 +155,36 @@ class Cleanup(QObject):
         self.marks.references = tuple(r.path for r in catalog.roots() if r.reference)
         self.marks.not_copies = not_copies.keys(catalog)
         self.marks.within = self.settings.get(keys.SELECT_WITHIN) and not self._check_import
+        self._restore_marks()
         self._update_undo()
+
+    def _restore_marks(self) -> None:
+        """Lay the marks left unapplied last time over the groups to come."""
+        library = self.session.library
+        if library is None or self._check_import:
+            return
+        try:
+            saved = library.saved_marks()
+        except EngineError as error:
+            log.warning("Could not read the marks kept from last time: %s", error)
+            return
+        if not saved.auto and not saved.marks:
+            return
+        ids = {r.path: r.id for r in library.records().values()}
+        overrides = {ids[p]: marked for p, marked in saved.marks.items() if p in ids}
+        self.marks.restore(saved.auto, overrides)
+
+    def _on_session_closing(self) -> None:
+        """Keep the marks not applied in the catalog, for the next opening."""
+        library = self.session.library
+        if library is None:
+            return
+        records = library.records()
+        saved = self.marks.saved(lambda i: r.path if (r := records.get(i)) else None)
+        try:
+            library.save_marks(saved)
+        except EngineError as error:
+            log.warning("Could not keep the marks for next time: %s", error)
 
     def _on_session_grouping_changed(self, grouping: Grouping | None) -> None:
         library = self.session.library
@@ -166,7 +196,12 @@ class Cleanup(QObject):
     def _on_marks_changed(self, rows: list[int]) -> None:
         self.groups.model.plans_changed(rows)
         marks = self.marks
-        self.groups.set_marks(marks.marked_count(), marks.marked_bytes(), busy=marks.is_busy())
+        self.groups.set_marks(
+            marks.marked_count(),
+            marks.marked_bytes(),
+            busy=marks.is_busy(),
+            hidden=marks.hidden_count(),
+        )
         self._update_actions()
 
     def _update_undo(self) -> None:

@@ -3,7 +3,8 @@
 The histogram shows how many pairs of photos in the library lie at each Hamming
 distance, so the user can see where copies end (a heap at small distances) and
 unrelated photos begin (a slope rising towards the maximum). Counts span orders of
-magnitude, so bar heights are logarithmic, and each bar has its count written over it. It is drawn with QPainter; no plotting
+magnitude, so bar heights are logarithmic, and each bar has its count written over
+it. It is drawn with QPainter; no plotting
 library is needed for seventeen bars. Clicking a bar moves the slider there.
 """
 

@@ -17,8 +17,13 @@ The user's own marks and unmarks are remembered by photo. When the slider regrou
 the rules, the reference folders or the ignore list change), the plans are made again
 for the new groups: "Select duplicates" runs again if it was used, then the user's
 marks are laid over it wherever the photo is still in a group and the rules allow.
-Marks of photos that are in no group any more are dropped, and ``message`` says so.
+Marks of photos that are in no group at the new threshold are hidden, not forgotten:
+they come back when the threshold lets their photos into a group again. After a regroup
+``message`` says what changed: marks hidden, marks back, how many are marked now.
 Nothing here touches a file: the marks only say what Apply would act on.
+
+:meth:`Marks.saved` and :meth:`Marks.restore` carry the marks from one session to the
+next (``Library.save_marks``), by photo.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop_app.engine.library import resolve_group
 from desktop_app.engine.selection.keeprules import KeepRules
 from desktop_app.engine.selection.plans import GroupPlan, MarkingError, Plan, unmarked
-from desktop_app.engine.types import Group, Grouping
+from desktop_app.engine.types import Group, Grouping, SavedMarks
 from desktop_app.gui.app.workers import TaskRunner
 from desktop_app.gui.groups.plan_jobs import (
     Records,
     all_plans,
     dropped_text,
     keeper_plans,
+    regroup_text,
     rows_of,
     select_all,
     selected_text,
@@ -90,6 +96,9 @@ class Marks(QObject):
         self._defaults: OrderedDict[int, GroupPlan] = OrderedDict()
         self._totals: dict[int, tuple[int, int]] = {}  # row -> (marked, bytes)
         self._overrides: dict[int, bool] = {}  # photo id -> marked, as the user set it
+        self._hidden = 0  # marks of photos in no group at this threshold
+        self._before: tuple[int, int] | None = None  # (marked, hidden) before a regroup
+        self._restored = False  # marks restored from the last session, not yet laid
         self._pending: set[int] = set()  # rows whose plan the worker is making
         self._waiting: list[int] = []  # rows to send to the worker after this paint
         self._defer = QTimer(self)
@@ -109,11 +118,17 @@ class Marks(QObject):
             grouping: The groups on screen (None: no library).
             records: The library's records by id (``Library.records()``).
         """
+        if grouping is None:
+            self._before = None
+        elif self._grouping is not None and self._before is None and not self.is_busy():
+            self._before = (self.marked_count(), self._hidden)  # to say what the regroup did
         self._grouping = grouping
         self._records = records
         if grouping is None:
             self._overrides.clear()
             self.auto = False
+            self._hidden = 0
+            self._restored = False
         self._replan()
 
     def set_context(
@@ -165,6 +180,29 @@ class Marks(QObject):
     def marked_count(self) -> int:
         """Photos marked in all groups."""
         return sum(count for count, _ in self._totals.values())
+
+    def hidden_count(self) -> int:
+        """The user's marks of photos that are in no group at this threshold."""
+        return self._hidden
+
+    def saved(self, paths: Callable[[int], str | None]) -> SavedMarks:
+        """The marks to keep for the next session: whether "Select duplicates" was used,
+        and the user's own marks and unmarks by path (``paths(id)``; None: gone)."""
+        marks = {}
+        for image_id, marked in self._overrides.items():
+            path = paths(image_id)
+            if path is not None:
+                marks[path] = marked
+        return SavedMarks(self.auto, marks)
+
+    def restore(self, auto: bool, overrides: dict[int, bool]) -> None:
+        """Take back the marks of the last session (by photo id); they are laid over the
+        next grouping, and ``message`` then says how many came back."""
+        self.auto = auto
+        self._overrides = dict(overrides)
+        self._restored = auto or bool(overrides)
+        if self._grouping is not None:
+            self._replan()
 
     def marked_bytes(self) -> int:
         """Total size of the marked photos."""
@@ -269,7 +307,25 @@ class Marks(QObject):
             self.busy_changed.emit(True)
         else:
             self._lay_overrides()
+            self._after_replan()
         self.changed.emit([])
+
+    def _after_replan(self) -> None:
+        """Say what a regroup (or the return of last session's marks) did to the marks."""
+        said = None
+        threshold = self._grouping.threshold if self._grouping is not None else 0
+        if self._restored:
+            self._restored = False
+            said = f"Your marks from last time are back: {self.marked_count():,} marked" + (
+                f", {self._hidden:,} hidden at this threshold." if self._hidden else "."
+            )
+        elif self._before is not None:
+            said = regroup_text(
+                self._before, (self.marked_count(), self._hidden), threshold, auto=self.auto
+            )
+        self._before = None
+        if said:
+            self.message.emit(said)
 
     def _on_defer_timeout(self) -> None:
         rows, self._waiting = self._waiting, []
@@ -306,6 +362,10 @@ class Marks(QObject):
         for row, found in enumerate(plan.groups):
             self._store(row, found)
         self._lay_overrides()
+        if not announce:
+            self._after_replan()
+        self._before = None
+        self._restored = False
         self.changed.emit([])
         if announce:
             self.message.emit(
@@ -324,18 +384,20 @@ class Marks(QObject):
         return bool(self.references) and not self.within
 
     def _lay_overrides(self) -> None:
-        """Apply the user's marks to the current groups; drop those that no longer apply."""
+        """Apply the user's marks to the current groups; hide those of photos in no
+        group (they come back with them), drop those the rules no longer allow."""
         grouping = self._grouping
+        self._hidden = 0
         if not self._overrides or grouping is None:
             return
+        for image_id in [i for i in self._overrides if i not in self._records]:
+            del self._overrides[image_id]  # the photo left the library (applied, deleted)
         where = rows_of(grouping, self._overrides)
-        gone = [i for i in self._overrides if i not in where]
-        lost = sum(1 for i in gone if self._overrides[i])
-        for image_id in gone:
-            del self._overrides[image_id]
+        self._hidden = sum(1 for i, m in self._overrides.items() if m and i not in where)
         by_row: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         for image_id, marked in self._overrides.items():
-            by_row[where[image_id]].append((image_id, marked))
+            if image_id in where:
+                by_row[where[image_id]].append((image_id, marked))
         refused = 0
         for row, changes in by_row.items():
             plan = self._wrap(self._plan(row))
@@ -346,8 +408,8 @@ class Marks(QObject):
                     refused += 1
                     del self._overrides[image_id]
             self._store(row, plan.groups[0])
-        if lost or refused:
-            self.message.emit(dropped_text(lost, refused))
+        if refused:
+            self.message.emit(dropped_text(0, refused))
 
     def _plan(self, row: int) -> GroupPlan:
         found = self._plans.get(row)

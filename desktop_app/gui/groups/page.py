@@ -36,16 +36,24 @@ def summary_text(summary: Summary) -> str:
     )
 
 
-def marks_text(count: int, size: int, *, busy: bool = False) -> str:
-    """The marks line, as rich text: what is marked, or how to mark."""
+def marks_text(count: int, size: int, *, busy: bool = False, hidden: int = 0) -> str:
+    """The marks line, as rich text: what is marked (and hidden), or how to mark."""
     if busy:
         return "Selecting duplicates…"
+    hidden_text = (
+        f" · {text.plural(hidden, 'mark')} hidden at this threshold (in no group; widen it "
+        "to see them)"
+        if hidden
+        else ""
+    )
     if count:
         return (
             f"<span style='color:#c62828'><b>{text.plural(count, 'photo')} marked</b></span>"
             f" ({text.human_size(size)}) · nothing happens to them until you apply the marks "
-            "(Edit › Apply Marks…)"
+            f"(Edit › Apply Marks…){hidden_text}"
         )
+    if hidden:
+        return f"Nothing marked in the groups shown{hidden_text}"
     return (
         "Nothing marked · <b>Select Duplicates</b> (Ctrl+Shift+D) marks the copies of the "
         "best photo of each group, or tick the box on a photo"
@@ -107,9 +115,10 @@ class GroupsPage(QWidget):
         session.busy_changed.connect(self._on_session_busy_changed)
         session.index.running_changed.connect(self._on_index_running_changed)
 
-    def set_marks(self, count: int, size: int, *, busy: bool = False) -> None:
-        """Say how many photos are marked (``count``, ``size`` bytes), or how to mark."""
-        self.marks.setText(marks_text(count, size, busy=busy))
+    def set_marks(self, count: int, size: int, *, busy: bool = False, hidden: int = 0) -> None:
+        """Say how many photos are marked (``count``, ``size`` bytes; ``hidden`` more in no
+        group), or how to mark."""
+        self.marks.setText(marks_text(count, size, busy=busy, hidden=hidden))
 
     def show_notice(self, message: str) -> None:
         """Show ``message`` where the groups go."""

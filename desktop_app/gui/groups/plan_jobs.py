@@ -102,3 +102,40 @@ def dropped_text(lost: int, refused: int) -> str:
         parts.append(f"{text.plural(refused, 'mark')} no longer allowed by the rules")
     said = "; ".join(parts)
     return said[:1].upper() + said[1:] + "."
+
+
+def regroup_text(
+    before: tuple[int, int], after: tuple[int, int], threshold: int, *, auto: bool
+) -> str | None:
+    """What a regroup did to the marks, for the status bar (None: nothing changed).
+
+    Args:
+        before: (marked, hidden) before the regroup: photos marked in the groups shown,
+            and the user's marks of photos in no group.
+        after: The same after it.
+        threshold: The new threshold.
+        auto: "Select duplicates" chose the marks (it ran again on the new groups).
+    """
+    (marked_before, hidden_before), (marked, hidden) = before, after
+    parts = []
+    if marked != marked_before:
+        by = " by Select Duplicates" if auto else ""
+        parts.append(
+            f"At distance {threshold}: {text.plural(marked, 'photo')} marked{by} "
+            f"({marked_before:,} before)"
+        )
+    if hidden > hidden_before:
+        gone = hidden - hidden_before
+        one = gone == 1
+        parts.append(
+            f"{text.plural(gone, 'mark')} hidden, {'its photo is' if one else 'their photos are'}"
+            f" in no group at this threshold (widen it to bring {'it' if one else 'them'} back)"
+        )
+    elif hidden < hidden_before:
+        parts.append(f"{text.plural(hidden_before - hidden, 'hidden mark')} came back")
+    elif auto and marked < marked_before:
+        parts.append("the others come back when you widen the threshold")
+    if not parts:
+        return None
+    said = "; ".join(parts)
+    return said[:1].upper() + said[1:] + "."

@@ -86,6 +86,8 @@ class LibrarySession(QObject):
         query_ready(object): A :class:`QueryResult` arrived.
         query_failed(str, object): A query could not run (not an image...).
         busy_changed(bool): Pairs are being loaded or searched.
+        closing(): The library is about to close (its catalog is still open, the scan
+            stopped when the window quits): the last moment to keep something in it.
     """
 
     opened = Signal(tuple)
@@ -98,6 +100,7 @@ class LibrarySession(QObject):
     query_ready = Signal(object)
     query_failed = Signal(str, object)
     busy_changed = Signal(bool)
+    closing = Signal()
 
     def __init__(
         self,
@@ -163,6 +166,7 @@ class LibrarySession(QObject):
         """Close the library: cancel its jobs and forget its groups."""
         if self.library is None:
             return
+        self.closing.emit()
         self.index.cancel()
         self._drop_pair_task()
         self._queries.drop_all()
@@ -183,6 +187,7 @@ class LibrarySession(QObject):
         self.regrouper.shutdown()
         self.index.shutdown()
         if self.library is not None:
+            self.closing.emit()
             self.library.close()
             self.library = None
 
