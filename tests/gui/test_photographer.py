@@ -296,3 +296,67 @@ def test_a_regroup_after_select_duplicates_replaces_the_old_count(qtbot, make_wi
     message = window.statusBar().currentMessage()
     assert "Marked 8" not in message and f"{marks.marked_count()} photo" in message
     assert "(8 before)" in message
+
+
+# --------------------------------------------------------------------- 6. the "Show all" dialog
+
+
+def _group_dialog(qtbot, count=12):
+    from desktop_app.gui.app.dialogs import GroupDialog
+
+    records = {
+        i: record(i, f"/photos/p{i}.jpg", width=400 + 100 * i, height=300 + 75 * i)
+        for i in range(1, count + 1)
+    }
+    found = grouping([[(i, 0 if i == 1 else 2) for i in records]], threshold=4)
+    group = resolver(records)(found, 0)
+    plan = select([group], threshold=4).groups[0]
+    dialog = GroupDialog(group, None, plan=lambda: plan)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog, plan
+
+
+def test_show_all_repaints_every_card_whose_thumbnail_arrived(qtbot):
+    from desktop_app.gui.groups.models import ThumbnailsRole
+
+    dialog, _ = _group_dialog(qtbot)
+    view = dialog.list
+    model = view.model()
+    columns = sum(1 for r in range(model.rowCount()) if view.visualRect(model.index(r, 0)).y() == 0)
+    assert 2 <= columns < 6
+    viewport = view.viewport()
+    painted = []
+    viewport.update = lambda *area: painted.append(area)  # what the view asks to repaint
+    # Thumbnails of the last card of the first line and of the first cards of the third
+    # arrive together: every card between them is repainted, not their bounding box.
+    first, last = columns - 1, 2 * columns + 1
+    view.dataChanged(model.index(first, 0), model.index(last, 0), [ThumbnailsRole])
+    for row in range(first, last + 1):
+        card = view.visualRect(model.index(row, 0))
+        assert any(not area or area[0].contains(card) for area in painted), row
+
+
+@pytest.mark.qt_log_ignore("does not support raise")  # the offscreen tooltip
+def test_show_all_tooltips_say_why_a_photo_is_kept_or_marked(qtbot):
+    dialog, plan = _group_dialog(qtbot)
+    keeper = plan.keeper
+    assert dialog.model.match_at(0).image.id == keeper.image.id  # the keeper first here too
+    assert keeper.note in dialog.card_tooltip(0)
+    marked = plan.marked[0]
+    row = next(
+        r for r in range(dialog.model.rowCount()) if dialog.model.match_at(r).image == marked.image
+    )
+    assert marked.note in dialog.card_tooltip(row)
+    # What the mouse shows, over the marked card.
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    viewport = dialog.list.viewport()
+    pos = dialog.list.visualRect(dialog.model.index(row, 0)).center()
+    QApplication.sendEvent(
+        viewport, QHelpEvent(QEvent.Type.ToolTip, pos, viewport.mapToGlobal(pos))
+    )
+    assert marked.note in QToolTip.text()

@@ -10,13 +10,14 @@ import logging
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QHelpEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QLabel,
     QMessageBox,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +28,7 @@ from desktop_app.engine.selection.plans import Decision, GroupPlan
 from desktop_app.engine.types import Group, ImageRecord, Match
 from desktop_app.gui.app import text
 from desktop_app.gui.groups.cards import CardInfo, card_grid, item_card_rect, mark_target
-from desktop_app.gui.groups.models import MatchModel, MatchRole, ThumbnailsRole
+from desktop_app.gui.groups.models import MatchModel, MatchRole, ThumbnailsRole, display_order
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -199,8 +200,9 @@ class GroupDialog(QDialog):
         self.setWindowTitle(f"Group {group.index + 1}: {text.plural(len(group.members), 'photo')}")
         reference = group.reference.image.id
         self.model = MatchModel(loader, self)
-        self.model.set_matches(
-            [Match(m.image, m.distance, m.identical, m.transform) for m in group.members],
+        members = [group.members[k] for k in display_order(group, plan() if plan else None)]
+        self.model.set_matches(  # the keeper first, then the marked copies, as in the row
+            [Match(m.image, m.distance, m.identical, m.transform) for m in members],
             threshold=255,
         )
 
@@ -237,9 +239,8 @@ class GroupDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(buttons)
         self.resize(980, 640)
-        if plan is not None:
-            self.list.viewport().installEventFilter(self)
-            self.list.installEventFilter(self)
+        self.list.viewport().installEventFilter(self)
+        self.list.installEventFilter(self)
 
     def decision(self, image_id: int) -> Decision | None:
         """The plan's decision on one photo of the group, if marks are shown."""
@@ -248,11 +249,36 @@ class GroupDialog(QDialog):
             return None
         return next((d for d in found.decisions if d.image.id == image_id), None)
 
+    def card_tooltip(self, row: int) -> str:
+        """The tooltip of the card at ``row``: the photo's path, and why it is kept,
+        marked or left alone (as in the main window)."""
+        image = self.model.match_at(row).image
+        lines = [image.path]
+        decision = self.decision(image.id)
+        if decision is not None:
+            lines.append(decision.note)
+            if not decision.reference:
+                lines.append("Click the box, or press Space, to mark or unmark it.")
+        return "\n".join(lines)
+
     def refresh_marks(self, *_: object) -> None:
         """Repaint the cards after the marks changed."""
         self.list.viewport().update()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.list.viewport()
+            and event.type() == QEvent.Type.ToolTip
+            and isinstance(event, QHelpEvent)
+        ):
+            index = self.list.indexAt(event.pos())
+            if index.isValid():
+                QToolTip.showText(event.globalPos(), self.card_tooltip(index.row()), watched)
+            else:
+                QToolTip.hideText()
+            return True
+        if self._plan is None:
+            return super().eventFilter(watched, event)
         if (
             watched is self.list.viewport()
             and event.type() == QEvent.Type.MouseButtonPress

@@ -363,6 +363,11 @@ class CardListView(QListView):
     ) -> None:
         quiet = (self.thumbnails_role, *self.repaint_roles)
         if roles and all(role in quiet for role in roles):
+            if self.viewMode() == QListView.ViewMode.IconMode:
+                # A span of a wrapped grid is no rectangle: the two corners' bounding box
+                # misses cards of the rows between them (left half-painted after a scroll).
+                self.viewport().update()
+                return
             area = self.visualRect(top_left).united(self.visualRect(bottom_right))
             self.viewport().update(area)
             return
