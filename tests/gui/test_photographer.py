@@ -338,7 +338,7 @@ def test_show_all_repaints_every_card_whose_thumbnail_arrived(qtbot):
         assert any(not area or area[0].contains(card) for area in painted), row
 
 
-@pytest.mark.qt_log_ignore("does not support raise")  # the offscreen tooltip
+@pytest.mark.qt_log_ignore("does not support (raise|propagateSizeHints)")  # offscreen
 def test_show_all_tooltips_say_why_a_photo_is_kept_or_marked(qtbot):
     dialog, plan = _group_dialog(qtbot)
     keeper = plan.keeper
