@@ -360,3 +360,25 @@ def test_show_all_tooltips_say_why_a_photo_is_kept_or_marked(qtbot):
         viewport, QHelpEvent(QEvent.Type.ToolTip, pos, viewport.mapToGlobal(pos))
     )
     assert marked.note in QToolTip.text()
+
+
+# --------------------------------------------------------------------- 9. an empty library
+
+
+def test_an_empty_library_says_so_once_and_offers_nothing_to_do(qtbot, make_window, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    window = make_window()
+    window.open_folders([str(empty)])
+    wait_idle(qtbot, window)
+    page = window.groups
+    assert page.stack.currentWidget() is page.notice
+    assert "No photos in this library yet" in page.notice.text()
+    assert "slider" not in page.notice.text()  # nothing contradicts it
+    assert "No photos" not in page.summary.text()  # said once, in the middle
+    assert not page.threshold.isEnabled() and not page.marks.isVisible()
+    actions = window.cleanup.actions
+    for action in (actions.select_duplicates, actions.not_copies, actions.export):
+        assert not action.isEnabled(), action.text()
+    assert not window.window_actions.looser.isEnabled()
+    assert window.window_actions.rescan.isEnabled()  # the way out

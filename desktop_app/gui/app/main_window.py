@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
         self.scan_progress.cancel_requested.connect(s.cancel_scan)
 
         s.opened.connect(self._on_session_opened)
+        s.grouping_changed.connect(lambda _: self._update_actions())
         s.failures_changed.connect(self._on_session_failures_changed)
         s.status.connect(lambda message: self.statusBar().showMessage(message, 5000))
         s.error.connect(self._on_session_error)
@@ -401,6 +402,9 @@ class MainWindow(QMainWindow):
         is_open = self.session.library is not None
         for action in self.window_actions.library_actions():
             action.setEnabled(is_open)
+        has_photos = is_open and self.session.summary().photos > 0
+        for action in (self.window_actions.stricter, self.window_actions.looser):
+            action.setEnabled(has_photos)
         running = self.session.index.is_running()
         self.window_actions.rescan.setEnabled(is_open and not running)
         self.window_actions.stop_scan.setEnabled(running)

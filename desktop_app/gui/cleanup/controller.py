@@ -227,6 +227,8 @@ class Cleanup(QObject):
         has_groups = self.groups.model.rowCount() > 0
         for action in a.card_actions():
             action.setEnabled(has_groups)
+        for action in (a.select_duplicates, a.not_copies, a.export):  # nothing to act on
+            action.setEnabled(ready and has_groups)
 
     def _on_flow_finished(self, _result: object) -> None:
         self._update_undo()

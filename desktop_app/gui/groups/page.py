@@ -24,10 +24,18 @@ from desktop_app.gui.library.session import LibrarySession, Summary
 log = logging.getLogger(__name__)
 
 
+#: What the groups page says about a library without a photo (the one thing it says).
+EMPTY_LIBRARY = (
+    "No photos in this library yet.\n"
+    "Put photos in its folders and choose Library › Rescan, or open another folder."
+)
+
+
 def summary_text(summary: Summary) -> str:
-    """The summary line, as rich text."""
+    """The summary line, as rich text ("" for a library without a photo: the notice
+    where the groups go says it)."""
     if not summary.photos:
-        return "No photos in this library yet."
+        return ""
     return (
         f"<b>{text.plural(summary.groups, 'group')}</b> of copies among "
         f"{text.plural(summary.photos, 'photo')} · "
@@ -137,8 +145,13 @@ class GroupsPage(QWidget):
     def _on_session_grouping_changed(self, grouping: Grouping | None) -> None:
         self._loader.drop_queued()
         self.model.set_grouping(grouping, self.session.resolve if grouping is not None else None)
+        empty = grouping is not None and not self.session.summary().photos
+        self.threshold.setEnabled(not empty)
+        self.marks.setVisible(not empty)
         if grouping is not None and len(grouping):
             self.stack.setCurrentWidget(self.view)
+        elif empty:
+            self.show_notice(EMPTY_LIBRARY)
         elif grouping is not None:
             self.show_notice(
                 f"No copies within distance {grouping.threshold}.\n"
