@@ -382,3 +382,104 @@ def test_an_empty_library_says_so_once_and_offers_nothing_to_do(qtbot, make_wind
         assert not action.isEnabled(), action.text()
     assert not window.window_actions.looser.isEnabled()
     assert window.window_actions.rescan.isEnabled()  # the way out
+
+
+# --------------------------------------------------------------------- 10. Find Photo
+
+
+def _drop_files(window, *paths):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+
+
+def test_each_query_starts_at_the_default_distance(qtbot, make_window, library, settings):
+    from desktop_app.engine.config import DEFAULT_THRESHOLD
+
+    folder, files = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    panel = window.query_panel
+    with qtbot.waitSignal(window.session.query_ready, timeout=10_000):
+        window.query_dock.ask_file(str(files["photo00"][1]))
+    panel.set_threshold(0)  # "0 matches within distance 0" would follow every query
+    window.close()
+    again = make_window()
+    again.open_folders([str(folder)])
+    wait_idle(qtbot, again)
+    with qtbot.waitSignal(again.session.query_ready, timeout=10_000):
+        again.query_dock.ask_file(str(files["photo01"][1]))
+    assert again.query_panel.threshold() == DEFAULT_THRESHOLD
+    again.query_panel.set_threshold(0)
+    with qtbot.waitSignal(again.session.query_ready, timeout=10_000):
+        again.query_dock.ask_file(str(files["photo02"][1]))
+    assert again.query_panel.threshold() == DEFAULT_THRESHOLD
+    assert again.query_panel.model.rowCount() >= 2
+
+
+def test_dropping_several_files_asks_about_each(qtbot, make_window, library):
+    folder, files = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    dropped = [files[name][1] for name in ("photo00", "photo01", "photo02")]
+    asked = []
+    window.query_dock.message.connect(asked.append)
+    with qtbot.waitSignal(window.session.query_ready, timeout=10_000) as blocker:
+        _drop_files(window, *dropped)
+    assert blocker.args[0].query.path == str(dropped[0].resolve())
+    assert any("3 photos to find" in m for m in asked)
+    button = window.query_panel.next_button
+    assert button.isVisible() and button.isEnabled() and "2 of 3" in button.text()
+    for expected in dropped[1:]:
+        with qtbot.waitSignal(window.session.query_ready, timeout=10_000) as blocker:
+            button.click()
+        assert blocker.args[0].query.path == str(expected.resolve())
+    assert not button.isEnabled()
+    with qtbot.waitSignal(window.session.query_ready, timeout=10_000):
+        window.query_dock.ask_file(str(files["photo03"][0]))  # one photo: no Next button
+    assert not button.isVisible()
+
+
+# --------------------------------------------------------------------- 11. small things
+
+
+def test_file_dialogs_open_near_the_library(qtbot, make_window, library, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    folder, _ = library
+    window = make_window()
+    window.open_folders([str(folder)])
+    wait_idle(qtbot, window)
+    started = []
+
+    def folder_dialog(parent, title, start, *args):
+        started.append(start)
+        return ""
+
+    def files_dialog(parent, title, start, *args):
+        started.append(start)
+        return [], ""
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", folder_dialog)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", files_dialog)
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda p, t, start, *a: files_dialog(p, t, start)
+    )
+    window.window_actions.open_folder.trigger()
+    window.window_actions.add_folder.trigger()
+    window.window_actions.find_photo.trigger()
+    window.cleanup.actions.check_import.trigger()
+    resolved = str(folder.resolve())
+    assert started == [str(folder.parent.resolve())] * 2 + [resolved, str(folder.parent.resolve())]

@@ -84,8 +84,6 @@ def test_settings_defaults_round_trip_and_bad_values(settings, allowed_warnings)
     assert settings.engine_config().workers == 3
     settings.set(keys.THRESHOLD, "seven")
     assert settings.threshold() == DEFAULT_THRESHOLD
-    settings.set(keys.QUERY_THRESHOLD, 99)
-    assert settings.query_threshold() == MAX_THRESHOLD
     for k in range(12):
         settings.add_recent_library([f"/photos/{k}"])
     settings.add_recent_library(["/photos/3"])

@@ -340,15 +340,15 @@ def test_missing_folder_is_reported(qtbot, make_window, tmp_path, monkeypatch):
 def test_settings_and_geometry_persist(qtbot, make_window, settings):
     window = make_window()
     window.groups.threshold.set_value(6)
-    window.query_panel.set_threshold(12)
+    window.query_panel.set_threshold(0)
     window.resize(900, 650)
     window.window_actions.rotations.setChecked(True)
     assert window.session.config.rotations and window.session.config.workers == 0
     window.close()
-    assert settings.threshold() == 6 and settings.query_threshold() == 12
+    assert settings.threshold() == 6
     again = make_window()
     assert again.groups.threshold.value() == 6
-    assert again.query_panel.threshold() == 12
+    assert again.query_panel.threshold() == DEFAULT_THRESHOLD  # each query starts there
     assert again.window_actions.rotations.isChecked()
     assert again.session.config.rotations
     assert not settings.get(keys.GEOMETRY).isEmpty()

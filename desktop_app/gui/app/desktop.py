@@ -1,4 +1,6 @@
-"""Handing files to the desktop: open with the default viewer, show in the file manager.
+"""Handing files to the desktop: open with the default viewer, show in the file manager,
+and where file dialogs start (:func:`start_folder`: near the library, not in the home
+folder).
 
 Everything goes through :class:`QDesktopServices` except selecting the file in its
 folder, which only macOS (``open -R``) and Windows (``explorer /select,``) offer; other
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Sequence
 
 from PySide6.QtCore import QProcess, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -39,3 +42,18 @@ def show_in_folder(path: str) -> bool:
     if sys.platform == "win32":
         return bool(QProcess.startDetached("explorer", ["/select,", os.path.normpath(path)]))
     return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path) or path)))
+
+
+def start_folder(roots: Sequence[str], *, beside: bool = False) -> str:
+    """Where a file dialog opens: near the open library, else in the home folder.
+
+    Args:
+        roots: The open library's folders (empty: none is open).
+        beside: Open in the folder that holds the library's first folder (to choose
+            another folder next to it) rather than in that folder itself.
+    """
+    for root in roots:
+        if os.path.isdir(root):
+            parent = os.path.dirname(root.rstrip(os.sep))
+            return parent if beside and parent and os.path.isdir(parent) else root
+    return os.path.expanduser("~")

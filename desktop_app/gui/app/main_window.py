@@ -106,7 +106,6 @@ class MainWindow(QMainWindow):
         # Docks: the query results and the unreadable files.
         self.query_dock = QueryDock(self.session, self.thumbnails, self)
         self.query_panel = self.query_dock.panel
-        self.query_panel.set_threshold(settings.query_threshold())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.query_dock)
         self.query_dock.hide()
         self.failure_panel = FailurePanel()
@@ -179,9 +178,6 @@ class MainWindow(QMainWindow):
             lambda: self._on_selection_changed(self.view.selected_photos)
         )
         self.view.photo_menu_requested.connect(self._on_photo_menu_requested)
-        self.query_panel.threshold_changed.connect(
-            lambda t: self.settings.set(keys.QUERY_THRESHOLD, t)
-        )
         self.query_panel.photo_activated.connect(self.preview)
         self.query_panel.selection_changed.connect(
             lambda: self._on_selection_changed(self.query_panel.selected_photos)
@@ -229,7 +225,8 @@ class MainWindow(QMainWindow):
             self.open_folders([*self.session.roots, folder])
 
     def _ask_folder(self, title: str) -> str:
-        return QFileDialog.getExistingDirectory(self, title, os.path.expanduser("~"))
+        start = desktop.start_folder(self.session.roots, beside=True)
+        return QFileDialog.getExistingDirectory(self, title, start)
 
     def close_library(self) -> None:
         """Close the library and show the empty state."""
@@ -345,11 +342,7 @@ class MainWindow(QMainWindow):
         if found.folders:
             self.open_folders(found.folders)
         elif found.files:
-            if len(found.files) > 1:
-                self.statusBar().showMessage(
-                    "Several files were dropped; asking about the first.", 6000
-                )
-            self.query_dock.ask_file(found.files[0])
+            self.query_dock.ask_files(found.files)
         elif found.image is not None:
             self.query_dock.ask_image(found.image)
         else:

@@ -41,7 +41,6 @@ GEOMETRY = Key("window/geometry", QByteArray())
 WINDOW_STATE = Key("window/state", QByteArray())
 RECENT_LIBRARIES = Key("library/recent", "[]")  # JSON: list of lists of folders
 THRESHOLD = Key("threshold/groups", DEFAULT_THRESHOLD)
-QUERY_THRESHOLD = Key("threshold/query", DEFAULT_THRESHOLD)
 ROTATIONS = Key("scan/rotations", False)
 SKIP_HIDDEN = Key("scan/skip_hidden", True)
 WORKERS = Key("scan/workers", 0)  # 0: one per core
@@ -85,10 +84,6 @@ class Settings:
     def threshold(self) -> int:
         """The group slider's threshold, clamped to the engine's range."""
         return _clamp(self.get(THRESHOLD))
-
-    def query_threshold(self) -> int:
-        """The query slider's threshold, clamped to the engine's range."""
-        return _clamp(self.get(QUERY_THRESHOLD))
 
     def engine_config(self) -> EngineConfig:
         """The engine settings the user chose."""

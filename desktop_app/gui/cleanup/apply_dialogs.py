@@ -38,7 +38,7 @@ from desktop_app.engine.fileops.journal import Action, State
 from desktop_app.engine.fileops.requests import FileResult, OpProgress, Report, Request
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.selection.plans import Plan
-from desktop_app.gui.app import text
+from desktop_app.gui.app import desktop, text
 from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import FileResultModel
 
@@ -245,7 +245,9 @@ class ApplyDialog(QDialog):
 
     def _on_choose_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Move the Marked Photos to", self.folder.text() or os.path.expanduser("~")
+            self,
+            "Move the Marked Photos to",
+            self.folder.text() or desktop.start_folder(self.roots, beside=True),
         )
         if folder:
             self.folder.setText(folder)

@@ -26,7 +26,7 @@ from desktop_app.engine.scan import scanner
 from desktop_app.engine.selection import not_copies, presets
 from desktop_app.engine.selection.plans import GroupPlan
 from desktop_app.engine.types import Group, Grouping, ImageRecord
-from desktop_app.gui.app import dialogs, text
+from desktop_app.gui.app import desktop, dialogs, text
 from desktop_app.gui.app import settings as keys
 from desktop_app.gui.app.dialogs import GroupDialog
 from desktop_app.gui.app.settings import Settings
@@ -270,6 +270,7 @@ class Cleanup(QObject):
             self.settings.get(keys.KEEP_PRESET),
             self.marks.within,
             self.window,
+            roots=self.session.roots,
         )
         dialog.accepted.connect(lambda: self._on_keep_rules_accepted(dialog))
         dialog.open()
@@ -360,7 +361,9 @@ class Cleanup(QObject):
             return False
         if folder is None:
             folder = QFileDialog.getExistingDirectory(
-                self.window, "Check a New Import Against the Library", os.path.expanduser("~")
+                self.window,
+                "Check a New Import Against the Library",
+                desktop.start_folder(self.session.roots, beside=True),
             )
             if not folder:
                 return False
@@ -397,7 +400,9 @@ class Cleanup(QObject):
             path, chosen = QFileDialog.getSaveFileName(
                 self.window,
                 "Export Groups and Marks",
-                os.path.join(os.path.expanduser("~"), "doppel-groups.csv"),
+                os.path.join(
+                    desktop.start_folder(self.session.roots, beside=True), "doppel-groups.csv"
+                ),
                 "CSV (*.csv);;JSON (*.json)",
             )
             if not path:

@@ -10,8 +10,7 @@ a named preset in the catalog (``presets.py``) or loads one. Accepting the dialo
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -36,6 +35,7 @@ from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.selection import presets
 from desktop_app.engine.selection.keeprules import Criterion, KeepRules
+from desktop_app.gui.app import desktop
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,12 @@ class KeepRulesDialog(QDialog):
         preset: str = presets.DEFAULT,
         within: bool = False,
         parent: QWidget | None = None,
+        *,
+        roots: Sequence[str] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keep Rules")
+        self._roots = tuple(roots)
         self._catalog = catalog
         self.preset = QComboBox()
         self.preset.setMinimumWidth(220)
@@ -260,6 +263,7 @@ class KeepRulesDialog(QDialog):
         self.delete_preset()
 
     def _on_add_folder_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Preferred Folder", os.path.expanduser("~"))
+        start = desktop.start_folder(self._roots)
+        folder = QFileDialog.getExistingDirectory(self, "Preferred Folder", start)
         if folder:
             self.folders.addItem(folder)

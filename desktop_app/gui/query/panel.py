@@ -20,13 +20,15 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.engine.config import DEFAULT_THRESHOLD
 from desktop_app.engine.types import ImageRecord, Match, QueryResult
-from desktop_app.gui.app import text
+from desktop_app.gui.app import desktop, text
 from desktop_app.gui.groups.cards import CardInfo, card_grid
 from desktop_app.gui.groups.histogram import ThresholdControl
 from desktop_app.gui.groups.models import MatchModel, MatchRole, ThumbnailsRole
@@ -95,6 +97,9 @@ class QueryPanel(QWidget):
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.count = QLabel("")
+        #: "Next Photo (2 of 3)": the next of several photos dropped at once.
+        self.next_button = QPushButton("Next Photo")
+        self.next_button.hide()
         self.slider = ThresholdControl("Query distance", histogram=False)
         self.slider.value_changed.connect(self._on_slider_value_changed)
 
@@ -103,6 +108,7 @@ class QueryPanel(QWidget):
         facts.addWidget(self.details)
         facts.addWidget(self.count)
         facts.addStretch(1)
+        facts.addWidget(self.next_button, 0, Qt.AlignmentFlag.AlignLeft)
         header = QHBoxLayout()
         header.addWidget(self.picture)
         header.addLayout(facts, 1)
@@ -146,6 +152,10 @@ class QueryPanel(QWidget):
     def threshold(self) -> int:
         """The query slider's value."""
         return self.slider.value()
+
+    def reset_threshold(self) -> None:
+        """Start a new query at the default distance, whatever the last one was set to."""
+        self.slider.set_value(DEFAULT_THRESHOLD)
 
     def show_pending(
         self, label: str, picture: QImage | None = None, path: str | None = None
@@ -262,17 +272,56 @@ class QueryDock(QDockWidget):
         self.setWidget(self.panel)
         self._label = ""
         self._picture: QImage | None = None
+        self._queue: list[str] = []  # several photos asked about at once
+        self._position = 0
+        self.panel.next_button.clicked.connect(self.ask_next)
         session.query_ready.connect(self._on_session_query_ready)
         session.query_failed.connect(self._on_session_query_failed)
 
     def choose_file(self) -> None:
-        """Ask for a photo file (File › Find Photo) and look for it in the library."""
-        home = os.path.expanduser("~")
-        path, _ = QFileDialog.getOpenFileName(
-            self.parentWidget(), "Find a Photo in the Library", home, IMAGE_FILTER
+        """Ask for photo files (File › Find Photo) and look for each in the library."""
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.parentWidget(),
+            "Find a Photo in the Library",
+            desktop.start_folder(self.session.roots),
+            IMAGE_FILTER,
         )
-        if path:
-            self.ask_file(path)
+        if paths:
+            self.ask_files(paths)
+
+    def ask_files(self, paths: Sequence[str]) -> None:
+        """Ask about each photo of ``paths`` in turn: the first now, the next ones with
+        the panel's Next Photo button."""
+        self._queue = list(paths)
+        self._position = 0
+        if len(paths) > 1:
+            self.message.emit(
+                f"{len(paths)} photos to find: showing the first; Next Photo (in the Find "
+                "Photo panel) shows the next one."
+            )
+        self._ask_queued()
+
+    def ask_next(self) -> None:
+        """Ask about the next of several photos dropped or chosen at once."""
+        if self._position + 1 < len(self._queue):
+            self._position += 1
+            self._ask_queued()
+
+    def _ask_queued(self) -> None:
+        path = self._queue[self._position]
+        self._ask(path, os.path.basename(path), None, keep_queue=True)
+        self._update_next()
+
+    def _update_next(self) -> None:
+        left = len(self._queue) - self._position - 1
+        button = self.panel.next_button
+        button.setVisible(len(self._queue) > 1)
+        button.setEnabled(left > 0)
+        button.setText(
+            f"Next Photo ({self._position + 2} of {len(self._queue)})"
+            if left > 0
+            else f"Last of {len(self._queue)} photos"
+        )
 
     def ask_file(self, path: str) -> None:
         """Ask which library photos look like the photo at ``path``."""
@@ -282,9 +331,15 @@ class QueryDock(QDockWidget):
         """Ask which library photos look like ``image`` (pasted or dragged image data)."""
         self._ask(image_bytes(image), "the pasted image", image)
 
-    def _ask(self, source: str | bytes, label: str, picture: QImage | None) -> None:
+    def _ask(
+        self, source: str | bytes, label: str, picture: QImage | None, *, keep_queue: bool = False
+    ) -> None:
         self.show()
         self.raise_()
+        if not keep_queue:
+            self._queue, self._position = [], 0
+            self.panel.next_button.hide()
+        self.panel.reset_threshold()
         if not self.session.query(source):
             self.panel.show_message(
                 "No library is open", "Open a folder first, then drop a photo to find its copies."
