@@ -101,6 +101,7 @@ class QueryPanel(QWidget):
         self.next_button = QPushButton("Next Photo")
         self.next_button.hide()
         self.slider = ThresholdControl("Query distance", histogram=False)
+        self.slider.set_value(DEFAULT_THRESHOLD)
         self.slider.value_changed.connect(self._on_slider_value_changed)
 
         facts = QVBoxLayout()
