@@ -483,3 +483,43 @@ def test_file_dialogs_open_near_the_library(qtbot, make_window, library, monkeyp
     window.cleanup.actions.check_import.trigger()
     resolved = str(folder.resolve())
     assert started == [str(folder.parent.resolve())] * 2 + [resolved, str(folder.parent.resolve())]
+
+
+def test_small_photos_say_their_megapixels(qtbot):
+    from desktop_app.gui.app import text
+
+    assert text.megapixels(record(1, "/p/a.jpg", width=200, height=150)) == "0.03 MP"
+    assert text.megapixels(record(2, "/p/b.jpg", width=6000, height=4000)) == "24.0 MP"
+
+
+def test_a_long_status_message_is_shown_whole(qtbot, make_window):
+    window = make_window()
+    window.resize(800, 500)
+    message = (
+        "Checking holiday-2024 against your library, which is now a reference folder "
+        "(Library › Folders to change that): only the import's photos that the library "
+        "already has will be marked."
+    )
+    window.statusBar().showMessage(message, 10_000)
+    qtbot.wait(20)
+    bar = window.statusBar()
+    assert bar.currentMessage() == message
+    label = bar.label
+    assert label.isVisible() and label.wordWrap() and label.text() == message
+    metrics = label.fontMetrics()
+    assert metrics.horizontalAdvance(message) > label.width()  # it would not fit on one line
+    assert label.height() >= 2 * metrics.lineSpacing()  # so it takes two
+    assert label.geometry().right() <= window.width()
+
+
+def test_the_compare_dialog_fits_a_768_pixel_screen(qtbot):
+    from desktop_app.gui.compare.compare_dialog import CompareDialog
+
+    left = record(1, "/p/a.jpg", width=200, height=150)
+    right = record(2, "/p/b.jpg", width=6000, height=4000)
+    dialog = CompareDialog(left, right)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.height() <= 768 - 70  # a laptop screen, less its panel and the title bar
+    assert dialog.minimumSizeHint().height() <= 768 - 70
+    assert dialog.height() <= dialog.screen().availableGeometry().height()

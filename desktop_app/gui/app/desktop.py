@@ -1,6 +1,6 @@
 """Handing files to the desktop: open with the default viewer, show in the file manager,
-and where file dialogs start (:func:`start_folder`: near the library, not in the home
-folder).
+where file dialogs start (:func:`start_folder`: near the library, not in the home
+folder), and how large a dialog can be on this screen (:func:`fit_to_screen`).
 
 Everything goes through :class:`QDesktopServices` except selecting the file in its
 folder, which only macOS (``open -R``) and Windows (``explorer /select,``) offer; other
@@ -14,8 +14,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QProcess, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QProcess, QSize, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +58,19 @@ def start_folder(roots: Sequence[str], *, beside: bool = False) -> str:
             parent = os.path.dirname(root.rstrip(os.sep))
             return parent if beside and parent and os.path.isdir(parent) else root
     return os.path.expanduser("~")
+
+
+def fit_to_screen(widget: QWidget, wanted: QSize) -> QSize:
+    """Resize ``widget`` to ``wanted``, or less where its screen is smaller (a window
+    taller than a 768-pixel laptop screen cannot be moved or resized by its title bar).
+
+    Returns:
+        The size given.
+    """
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    size = QSize(wanted)
+    if screen is not None:
+        room = screen.availableGeometry().size() * 0.92
+        size = size.boundedTo(room).expandedTo(widget.minimumSizeHint())
+    widget.resize(size)
+    return size

@@ -40,6 +40,7 @@ from desktop_app.gui.app import desktop, dialogs
 from desktop_app.gui.app import settings as keys
 from desktop_app.gui.app.menus import Actions, build_menus, build_toolbar, photo_menu
 from desktop_app.gui.app.settings import Settings
+from desktop_app.gui.app.status import StatusBar
 from desktop_app.gui.cleanup.controller import Cleanup
 from desktop_app.gui.compare.compare_dialog import CompareDialog, PreviewDialog
 from desktop_app.gui.groups.cards import THUMB_H, THUMB_W
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Doppel")
         self.setAcceptDrops(True)
         self.setMinimumSize(MINIMUM_SIZE)
+        self.setStatusBar(StatusBar(self))
         ratio = self.devicePixelRatioF()
         box = (round(THUMB_W * ratio), round(THUMB_H * ratio))
         self.thumbnails = ThumbnailLoader(max(box), box=box, pixel_ratio=ratio, parent=self)

@@ -33,8 +33,11 @@ def pixel_size(record: ImageRecord) -> str:
 
 
 def megapixels(record: ImageRecord) -> str:
-    """``24.0 MP``."""
-    return f"{record.pixels / 1e6:.1f} MP" if record.pixels else ""
+    """``24.0 MP``; two significant digits below 0.1 MP (``0.03 MP``, not ``0.0 MP``)."""
+    if not record.pixels:
+        return ""
+    value = record.pixels / 1e6
+    return f"{value:.1f} MP" if value >= 0.1 else f"{value:.2g} MP"
 
 
 def taken(record: ImageRecord) -> str:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Qt, Slot
+from PySide6.QtCore import QObject, QPointF, QSize, Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +38,10 @@ from desktop_app.gui.compare.zoom_view import ZoomView
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
+
+#: The metadata table's least height: it scrolls beyond, so that the dialog fits a
+#: 768-pixel screen with room for both photos.
+TABLE_MIN_HEIGHT = 180
 
 #: Background of metadata rows whose values differ.
 DIFFERENT = QColor(255, 224, 130)
@@ -200,7 +204,7 @@ class CompareDialog(QDialog):
         layout.addWidget(self.verdict)
         layout.addWidget(buttons)
         QShortcut(QKeySequence(Qt.Key.Key_0), self, self.panes[0].view.fit)
-        self.resize(1100, 900)
+        desktop.fit_to_screen(self, QSize(1100, 690))  # a 768-pixel screen, less its panels
 
     def _metadata_table(self, left: ImageRecord, right: ImageRecord) -> QTableWidget:
         rows = list(zip(metadata_rows(left), metadata_rows(right), strict=True))
@@ -226,7 +230,7 @@ class CompareDialog(QDialog):
         height = table.horizontalHeader().height() + sum(
             table.rowHeight(r) for r in range(table.rowCount())
         )
-        table.setMinimumHeight(min(height + 4, 340))
+        table.setMinimumHeight(min(height + 4, TABLE_MIN_HEIGHT))
         return table
 
     def differing_rows(self) -> list[str]:
@@ -288,4 +292,4 @@ class PreviewDialog(QDialog):
         layout.addWidget(self.pane, 1)
         layout.addWidget(info)
         layout.addWidget(buttons)
-        self.resize(900, 720)
+        desktop.fit_to_screen(self, QSize(900, 720))
