@@ -62,8 +62,9 @@ def thumbnails_settled(window) -> bool:
     last = view.indexAt(view.viewport().rect().bottomLeft()).row()
     last = model.rowCount() - 1 if last < 0 else last
     for row in range(max(first, 0), last + 1):
-        for member in model.group(row).members[: view.slots()]:
-            path = member.image.path
+        members = model.group(row).members
+        for k in model.order(row)[: view.slots()]:  # the cards shown: the keeper first
+            path = members[k].image.path
             if window.thumbnails.pixmap(path) is None and window.thumbnails.error(path) is None:
                 return False
     return True
@@ -89,7 +90,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--photos", type=int, default=24)
+    parser.add_argument(
+        "--size",
+        default=f"{WINDOW[0]}x{WINDOW[1]}",
+        help="window size, WIDTHxHEIGHT (800x500 shows how a small window looks)",
+    )
     args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.lower().split("x"))
 
     from PIL import Image
     from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
@@ -114,7 +121,7 @@ def main() -> int:
         settings = keys.Settings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
         settings.set(keys.TRASH_FOLDER, str(Path(tmp) / "Trash"))  # never the real trash
         window = MainWindow(settings, Path(tmp) / "catalog.sqlite", icon, {"workers": 0})
-        window.resize(*WINDOW)
+        window.resize(*size)
         window.show()
         window.open_folders([str(root)])
         session = window.session
@@ -142,7 +149,8 @@ def main() -> int:
         window.dropEvent(drop)
         panel = window.query_panel
         wait_for(app, lambda: panel.result is not None)
-        window.resizeDocks([window.query_dock], [430], Qt.Orientation.Horizontal)
+        room = size[0] - window.centralWidget().minimumSizeHint().width() - 8
+        window.resizeDocks([window.query_dock], [min(430, room)], Qt.Orientation.Horizontal)
         wait_for(
             app,
             lambda: all(
@@ -161,7 +169,7 @@ def main() -> int:
             key=lambda m: (m.image.pixels != reference.pixels, m.distance),
         ).image
         dialog = window.compare(reference, copy)
-        dialog.resize(*WINDOW)
+        dialog.resize(*size)
         wait_for(app, lambda: all(p.view.image_size()[0] > 400 for p in dialog.panes))
         pump(app, 0.2)
         view = dialog.panes[0].view

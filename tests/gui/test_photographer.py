@@ -124,19 +124,29 @@ def test_every_group_shows_at_least_two_cards(qtbot, width):
 def test_small_window_keeps_two_cards_with_find_photo_open(qtbot, make_window, library):
     folder, _ = library
     window = make_window()
-    assert window.minimumSize().width() >= 600 and window.minimumSize().height() >= 400
     window.open_folders([str(folder)])
     wait_idle(qtbot, window)
     window.query_dock.show()
+    view = window.view
+
+    def two_cards_in_sight() -> bool:
+        shown, more = view.layout_cards(3)
+        row = view.visualRect(view.model().index(0, 0))
+        last = view.tile_rect(row, shown) if more else view.card_rect(row, shown - 1)
+        return shown >= 2 and last.right() <= view.viewport().width()
+
     window.resize(800, 500)
     qtbot.wait(50)
-    view = window.view
-    shown, _ = view.layout_cards(3)
-    row = view.visualRect(view.model().index(0, 0))
-    assert shown >= 2
-    assert view.card_rect(row, 1).right() <= view.viewport().width()
-    window.resize(400, 300)  # below the minimum: the window stays usable
-    assert window.width() >= 600
+    assert window.width() <= 800 and two_cards_in_sight()
+    window.resize(300, 200)  # as small as it goes: the window keeps a sensible minimum
+    qtbot.wait(50)
+    assert window.width() >= 700 and window.height() >= 300
+    assert two_cards_in_sight()
+    window.query_dock.hide()
+    qtbot.wait(50)  # the layout works its new minimum out
+    window.resize(300, 200)
+    qtbot.wait(50)
+    assert 480 <= window.width() < 700 and two_cards_in_sight()
 
 
 def test_group_headers_elide_rather_than_clip(qtbot):

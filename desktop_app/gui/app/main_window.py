@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -58,9 +58,6 @@ from desktop_app.gui.query.panel import QueryDock
 
 log = logging.getLogger(__name__)
 
-#: The smallest window: room for two cards of a group and the "+N more" tile.
-MINIMUM_SIZE = QSize(640, 440)
-
 
 class MainWindow(QMainWindow):
     """Doppel's window.
@@ -84,7 +81,6 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.setWindowTitle("Doppel")
         self.setAcceptDrops(True)
-        self.setMinimumSize(MINIMUM_SIZE)
         self.setStatusBar(StatusBar(self))
         ratio = self.devicePixelRatioF()
         box = (round(THUMB_W * ratio), round(THUMB_H * ratio))
