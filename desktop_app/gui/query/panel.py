@@ -97,6 +97,7 @@ class QueryPanel(QWidget):
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.count = QLabel("")
+        self.count.setWordWrap(True)  # a long count must not widen the panel
         #: "Next Photo (2 of 3)": the next of several photos dropped at once.
         self.next_button = QPushButton("Next Photo")
         self.next_button.hide()
