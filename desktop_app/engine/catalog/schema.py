@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -163,12 +163,26 @@ def _add_groupings(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_sidecars(db: sqlite3.Connection) -> None:
+    """Version 5: each photo's sidecars (a cache the scan fills), and the journal's link
+    from a sidecar's entry to its photo's entry (``fileops/sidecars.py``)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sidecars(photo BLOB NOT NULL, path BLOB NOT NULL,"
+        " kind TEXT NOT NULL, PRIMARY KEY(photo, path)) WITHOUT ROWID"
+    )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(journal)")}
+    if "photo" not in columns:
+        db.execute("ALTER TABLE journal ADD COLUMN photo INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS journal_photo ON journal(photo) WHERE photo IS NOT NULL")
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
     1: _add_cleanup_tables,
     2: _add_picture_size,
     3: _add_groupings,
+    4: _add_sidecars,
 }
 
 

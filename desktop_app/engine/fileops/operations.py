@@ -24,6 +24,7 @@ them in a worker thread (with its own :class:`Catalog`) like a scan.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -32,7 +33,7 @@ from collections.abc import Generator, Iterable, Sequence
 
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import fsutil, journal, recovery, runner
+from desktop_app.engine.fileops import fsutil, journal, recovery, runner, sidecars, together
 from desktop_app.engine.fileops.journal import Action, Operation, State
 from desktop_app.engine.fileops.recovery import Settled
 from desktop_app.engine.fileops.requests import (
@@ -82,7 +83,13 @@ def recover(catalog: Catalog) -> list[Settled]:
         OperationRunning: An operation is running on this catalog right now.
     """
     with journal.exclusive(catalog), journal.durable(catalog):
-        return recovery.recover(catalog)
+        return _recover(catalog)
+
+
+def _recover(catalog: Catalog) -> list[Settled]:
+    """:func:`recovery.recover`, then photos reunited with their sidecars."""
+    settled = recovery.recover(catalog)
+    return settled + together.settle(catalog, settled) if settled else settled
 
 
 def history(catalog: Catalog, limit: int | None = None) -> list[Operation]:
@@ -116,11 +123,31 @@ def preview(
                 destination = _predict(request, trash, source, taken)
             except (OSError, TrashUnavailable) as error:
                 problem = runner.describe(error)
+        side = tuple(
+            FileResult(
+                s,
+                None if destination is None else sidecars.renamed(source, s, destination),
+                _size(s),
+                State.FAILED if problem else State.PLANNED,
+            )
+            for s in sidecars.find(source)
+        )
         if problem is not None:
-            out.append(FileResult(source, None, item.record.size, State.FAILED, problem))
+            out.append(
+                FileResult(source, None, item.record.size, State.FAILED, problem, None, side)
+            )
         else:
-            out.append(FileResult(source, destination, item.record.size, State.PLANNED))
+            out.append(
+                FileResult(source, destination, item.record.size, State.PLANNED, sidecars=side)
+            )
     return out
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def apply(
@@ -165,7 +192,7 @@ def apply(
     else:
         target = None
     with journal.exclusive(catalog), journal.durable(catalog):
-        earlier = recovery.recover(catalog)
+        earlier = _recover(catalog)
         if earlier:
             log.warning("Settled %d entries of an interrupted operation first", len(earlier))
         if not items:
@@ -215,7 +242,7 @@ def undo(
     """
     cancel = cancel or threading.Event()
     with journal.exclusive(catalog), journal.durable(catalog):
-        recovery.recover(catalog)
+        _recover(catalog)
         if operation is None:
             candidates = journal.undoable(catalog)
             if not candidates:
@@ -320,6 +347,7 @@ def _close(catalog: Catalog, operation: int, finished: bool | None) -> list[Sett
             for e in journal.open_entries(catalog)
             if e.operation == operation
         ]
+        settled += together.settle(catalog, settled)
         if finished is not None:
             state = (
                 journal.OperationState.FINISHED if finished else journal.OperationState.INTERRUPTED
@@ -338,7 +366,8 @@ def _results(
     catalog: Catalog, operation: int, *, undo: bool, only: Sequence[int] | None = None
 ) -> tuple[FileResult, ...]:
     wanted = None if only is None else set(only)
-    out = []
+    out: list[FileResult] = []
+    index: dict[int, int] = {}
     for e in journal.entries(catalog, operation):
         if wanted is not None and e.id not in wanted:
             continue
@@ -346,7 +375,13 @@ def _results(
             where = e.restored if e.state is State.RESTORED else e.destination
         else:
             where = e.destination if e.state is not State.FAILED else None
-        out.append(FileResult(e.source, where, e.size, e.state, e.error, e.id))
+        result = FileResult(e.source, where, e.size, e.state, e.error, e.id)
+        if e.photo is not None and e.photo in index:  # a sidecar: shown with its photo
+            photo = out[index[e.photo]]
+            out[index[e.photo]] = dataclasses.replace(photo, sidecars=(*photo.sidecars, result))
+            continue
+        index[e.id] = len(out)
+        out.append(result)
     if wanted is not None:
         order = {entry_id: k for k, entry_id in enumerate(only or ())}
         out.sort(key=lambda r: order.get(r.entry or 0, 0))

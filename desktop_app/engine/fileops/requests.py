@@ -88,6 +88,8 @@ class FileResult:
             dry run for a file that would be acted on.
         error: Why it was left in place, or a note.
         entry: The journal entry, if one was written.
+        sidecars: The photo's sidecars (``.xmp``, ``.aae``, Live Photo ``.mov``...),
+            which went (or stayed, or came back) with it, each with its own outcome.
     """
 
     source: str
@@ -96,6 +98,7 @@ class FileResult:
     state: State
     error: str | None = None
     entry: int | None = None
+    sidecars: tuple[FileResult, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
