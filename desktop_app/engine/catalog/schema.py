@@ -30,6 +30,7 @@ DATA_TABLES: tuple[str, ...] = (
     "journal",
     "ignored_pairs",
     "presets",
+    "sidecar_edits",
 )
 
 #: ``meta`` keys that describe the cache; they are not salvaged into a rebuilt catalog.
@@ -164,8 +165,9 @@ def _add_groupings(db: sqlite3.Connection) -> None:
 
 
 def _add_sidecars(db: sqlite3.Connection) -> None:
-    """Version 5: each photo's sidecars (a cache the scan fills), and the journal's link
-    from a sidecar's entry to its photo's entry (``fileops/sidecars.py``)."""
+    """Version 5: each photo's sidecars (a cache the scan fills), the journal's link
+    from a sidecar's entry to its photo's entry (``fileops/sidecars.py``), and the
+    journalled sidecar writes of the metadata merge (``fileops/sidecar_edits.py``)."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS sidecars(photo BLOB NOT NULL, path BLOB NOT NULL,"
         " kind TEXT NOT NULL, PRIMARY KEY(photo, path)) WITHOUT ROWID"
@@ -174,6 +176,12 @@ def _add_sidecars(db: sqlite3.Connection) -> None:
     if "photo" not in columns:
         db.execute("ALTER TABLE journal ADD COLUMN photo INTEGER")
     db.execute("CREATE INDEX IF NOT EXISTS journal_photo ON journal(photo) WHERE photo IS NOT NULL")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sidecar_edits(id INTEGER PRIMARY KEY,"
+        " operation INTEGER NOT NULL, path BLOB NOT NULL, before BLOB, after BLOB NOT NULL,"
+        " token BLOB NOT NULL, state TEXT NOT NULL, note TEXT, keeper BLOB NOT NULL,"
+        " summary TEXT NOT NULL, updated_ns INTEGER NOT NULL)"
+    )
 
 
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).

@@ -33,12 +33,21 @@ from collections.abc import Generator, Iterable, Sequence
 
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import fsutil, journal, recovery, runner, sidecars, together
+from desktop_app.engine.fileops import (
+    fsutil,
+    journal,
+    recovery,
+    runner,
+    sidecar_edits,
+    sidecars,
+    together,
+)
 from desktop_app.engine.fileops.journal import Action, Operation, State
 from desktop_app.engine.fileops.recovery import Settled
 from desktop_app.engine.fileops.requests import (
     DeleteConfirmation,
     FileResult,
+    MetadataMerge,
     OpProgress,
     Removal,
     Report,
@@ -46,6 +55,8 @@ from desktop_app.engine.fileops.requests import (
     confirmation_for,
 )
 from desktop_app.engine.fileops.trash import Trash, TrashUnavailable, default_trash
+from desktop_app.engine.imaging import xmp_sidecar
+from desktop_app.engine.selection import metadata_merge
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,7 @@ __all__ = [
     "confirmation_for",
     "history",
     "preview",
+    "preview_merge",
     "recover",
     "run",
     "undo",
@@ -89,7 +101,56 @@ def recover(catalog: Catalog) -> list[Settled]:
 def _recover(catalog: Catalog) -> list[Settled]:
     """:func:`recovery.recover`, then photos reunited with their sidecars."""
     settled = recovery.recover(catalog)
+    sidecar_edits.recover(catalog)
     return settled + together.settle(catalog, settled) if settled else settled
+
+
+def preview_merge(catalog: Catalog, request: Request) -> list[MetadataMerge]:
+    """A dry run of the metadata merge: what each keeper would inherit, touching nothing."""
+    items = _unique(request.items)
+    references = _references(catalog, request)
+    return [
+        MetadataMerge(p.keeper, p.sidecar, not p.exists, p.summary, p.sources)
+        for p in metadata_merge.plan(_mergeable(items, references))
+    ]
+
+
+def _mergeable(items: Sequence[Removal], references: Sequence[str]) -> list[tuple[str, str]]:
+    """(removed copy, keeper) of the items that would be removed."""
+    return [
+        (i.record.path, i.keeper)
+        for i in items
+        if i.keeper is not None and runner.problem(i, references) is None
+    ]
+
+
+def _merge(
+    catalog: Catalog, operation: int, items: Sequence[Removal], references: Sequence[str]
+) -> tuple[MetadataMerge, ...]:
+    """Write what each keeper inherits into its sidecar, journalled, before the removal."""
+    out = []
+    for p in metadata_merge.plan(_mergeable(items, references)):
+        try:
+            before = None
+            if p.exists:
+                with open(p.sidecar, "rb") as stream:
+                    before = stream.read()
+            after = xmp_sidecar.updated(before, p.changes)
+        except (OSError, ValueError) as error:
+            note = f"the sidecar could not be read: {error}"
+            out.append(
+                MetadataMerge(p.keeper, p.sidecar, False, p.summary, p.sources, "failed", note)
+            )
+            continue
+        e = sidecar_edits.write(catalog, operation, p.keeper, p.sidecar, after, p.summary)
+        out.append(_merge_result(e, p.sources))
+    return tuple(out)
+
+
+def _merge_result(e: sidecar_edits.Edit, sources: tuple[str, ...] = ()) -> MetadataMerge:
+    return MetadataMerge(
+        e.keeper, e.path, e.before is None, e.summary, sources, str(e.state), e.note or None
+    )
 
 
 def history(catalog: Catalog, limit: int | None = None) -> list[Operation]:
@@ -201,7 +262,10 @@ def apply(
         job = runner.Runner(catalog, request, trash, operation, _references(catalog, request))
         settled: list[Settled] = []
         finished = False
+        merges: tuple[MetadataMerge, ...] = ()
         try:
+            if request.merge_metadata:
+                merges = _merge(catalog, operation, items, job.references)
             yield from job.run(items, cancel, batch_size)
             finished = True
         finally:
@@ -213,6 +277,7 @@ def apply(
             _results(catalog, operation, undo=False) + job.unstarted,
             cancelled=cancel.is_set(),
             recovered=tuple(settled),
+            merges=merges,
         )
 
 
@@ -256,8 +321,11 @@ def undo(
         todo = [e for e in reversed(journal.entries(catalog, operation)) if e.state is State.DONE]
         job = runner.Undoer(catalog, operation)
         settled: list[Settled] = []
+        merges: tuple[MetadataMerge, ...] = ()
         try:
             yield from job.run(todo, cancel, batch_size)
+            if not cancel.is_set():
+                merges = tuple(_merge_result(e) for e in sidecar_edits.undo(catalog, operation))
         finally:
             settled = _close(catalog, operation, None)
         return Report(
@@ -267,6 +335,7 @@ def undo(
             _results(catalog, operation, undo=True, only=[e.id for e in todo]),
             cancelled=cancel.is_set(),
             recovered=tuple(settled),
+            merges=merges,
         )
 
 
