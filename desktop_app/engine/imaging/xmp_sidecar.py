@@ -48,8 +48,10 @@ class Lineage:
         original_document_id: ``xmpMM:OriginalDocumentID``: the document it began as.
         derived_from: ``xmpMM:DerivedFrom`` (its ``stRef:documentID``), the file it was
             made from (an export of a RAW, an edit of a JPEG).
-        derived_from_name: The original's file name where XMP says it
-            (``stRef:filePath``, ``xmpMM:PreservedFileName``, ``crs:RawFileName``).
+        derived_from_name: The original's file name where XMP says it: darktable's
+            ``xmpMM:DerivedFrom="IMG_1234.CR3"``, ``stRef:filePath``, or Camera Raw's
+            ``crs:RawFileName`` (which a RAW's own sidecar also holds: see
+            :meth:`source_name`).
     """
 
     document_id: str | None = None
@@ -57,13 +59,24 @@ class Lineage:
     derived_from: str | None = None
     derived_from_name: str | None = None
 
-    @property
-    def is_derived(self) -> bool:
-        """Whether this file was made from another one."""
+    def source_name(self, own_path: str) -> str | None:
+        """The original's file name, unless it is the file's own name."""
+        name = self.derived_from_name
+        if not name:
+            return None
+        name = name.replace("\\", "/").rsplit("/", 1)[-1]
+        return None if name == own_path.replace("\\", "/").rsplit("/", 1)[-1] else name
+
+    def is_derived(self, own_path: str) -> bool:
+        """Whether the file at ``own_path`` was made from another one."""
         return bool(
             self.derived_from
-            or self.derived_from_name
-            or (self.original_document_id and self.original_document_id != self.document_id)
+            or self.source_name(own_path)
+            or (
+                self.original_document_id
+                and self.document_id
+                and self.original_document_id != self.document_id
+            )
         )
 
 
@@ -144,9 +157,10 @@ def read(path: str) -> PhotoMetadata:
         lineage=Lineage(
             document_id=text("Xmp.xmpMM.DocumentID"),
             original_document_id=text("Xmp.xmpMM.OriginalDocumentID"),
-            derived_from=text("Xmp.xmpMM.DerivedFrom/stRef:documentID"),
-            derived_from_name=text("Xmp.xmpMM.DerivedFrom/stRef:filePath")
-            or text("Xmp.xmpMM.PreservedFileName")
+            derived_from=text("Xmp.xmpMM.DerivedFrom/stRef:documentID")
+            or text("Xmp.xmpMM.DerivedFrom/stRef:instanceID"),
+            derived_from_name=text("Xmp.xmpMM.DerivedFrom")  # darktable: a plain name
+            or text("Xmp.xmpMM.DerivedFrom/stRef:filePath")
             or text("Xmp.crs.RawFileName"),
         ),
     )
@@ -170,7 +184,7 @@ def combined(base: PhotoMetadata, over: PhotoMetadata) -> PhotoMetadata:
         title=over.title or base.title,
         caption=over.caption or base.caption,
         gps=over.gps or base.gps,
-        lineage=over.lineage if over.lineage.is_derived else base.lineage,
+        lineage=over.lineage if over.lineage != Lineage() else base.lineage,
     )
 
 
