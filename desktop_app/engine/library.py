@@ -35,6 +35,7 @@ from desktop_app.engine.types import (
     Member,
     PairSet,
     Phase,
+    PhotoNotes,
     Progress,
     QueryResult,
     ScanSummary,
@@ -310,6 +311,20 @@ class Library:
             key=lambda m: (m.distance, not m.identical, m.image.path),
         )
         return QueryResult(features, wanted, tuple(matches))
+
+    @staticmethod
+    def photo_notes(paths: Sequence[str]) -> dict[str, PhotoNotes]:
+        """The sidecars and lineage of these photos (one group, for "exported from"),
+        read from the disk now: what a file operation would move with each."""
+        from desktop_app.engine.fileops import sidecars
+        from desktop_app.engine.selection import lineage
+
+        said = lineage.describe(paths)
+        found = sidecars.find_many(paths)
+        return {
+            p: PhotoNotes(tuple((s, sidecars.kind(s)) for s in found.get(p, [])), said.get(p))
+            for p in paths
+        }
 
     def _features(self, source: str | os.PathLike[str] | bytes) -> ImageFeatures:
         if isinstance(source, bytes):

@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QFont, QHelpEvent, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QToolTip, QWidget
 
+from desktop_app.engine.library import Library
 from desktop_app.engine.types import Group, ImageRecord
 from desktop_app.gui.groups.cards import GAP, CardListView, card_size, mark_target
 from desktop_app.gui.groups.group_delegate import GroupDelegate, card_infos, header_height
@@ -146,6 +147,8 @@ class ClusterView(CardListView):
             return "Show every photo of this group"
         member = group.members[slot]
         lines = [member.image.path]
+        paths = [m.image.path for m in group.members[: self.layout_cards(len(group.members))[0]]]
+        lines += Library.photo_notes(paths)[member.image.path].lines
         decision = card_infos(group, (), index.data(PlanRole), limit=slot + 1)[slot].decision
         if decision is not None:
             lines.append(decision.note)
