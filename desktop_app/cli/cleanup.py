@@ -206,8 +206,13 @@ def cmd_select(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         try:
             out = stream or sys.stdout
             if args.json:
+                paths = [d.image.path for g in plan.groups for d in g.decisions]
                 export.write_json(
-                    plan, out, roots=list(library.roots), catalog=library.catalog.path
+                    plan,
+                    out,
+                    Library.photo_notes(paths),
+                    roots=list(library.roots),
+                    catalog=library.catalog.path,
                 )
             elif args.csv:
                 export.write_csv(plan, out)
