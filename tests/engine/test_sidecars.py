@@ -215,3 +215,30 @@ def test_the_scan_records_each_photos_sidecars(tmp_path, catalog):
     assert found == {
         str(root / "a.jpg"): [(str(root / "a.aae"), "aae"), (str(root / "a.jpg.xmp"), "xmp")]
     }
+
+
+@pytest.mark.parametrize("stage", ["after-first-rename", "after-rename", "after-copy"])
+def test_an_interrupted_undo_brings_photo_and_sidecars_back_together(
+    tmp_path, catalog, library, trash, stage
+):
+    root, records = library
+    before = tree_digests(root)
+    operations.run(operations.apply(catalog, request(records), trash=trash))
+    assert _crash(catalog, tmp_path / "trash", stage, [], undo=True) == 3
+    operations.recover(catalog)
+    operations.run(operations.undo(catalog))  # the rest of the undo
+    assert tree_digests(root) == before
+    no_leftovers(root, tmp_path / "trash")
+
+
+def test_sidecars_stay_in_the_trash_with_a_photo_that_cannot_come_back(
+    tmp_path, catalog, library, trash
+):
+    root, records = library
+    report = operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
+    os.unlink(report.done[0].destination)  # the photo was emptied from the trash
+    back = operations.run(operations.undo(catalog))
+    (left,) = back.failed
+    assert "no longer at" in (left.error or "")
+    assert [s.error for s in left.sidecars] == ["left with its photo, which cannot be put back"]
+    assert not (root / "IMG_1.xmp").exists()

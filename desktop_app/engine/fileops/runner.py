@@ -471,9 +471,12 @@ class Undoer:
         """Commit the intent to restore each file, then reserve its way back: a photo
         and its sidecars together, under names that keep them together."""
         intents: list[Entry] = []
+        problems = {e.id: self.problem(e) for e in batch}
         with self.catalog.transaction() as db:
             for e in batch:
-                problem = self.problem(e)
+                problem = problems[e.id]
+                if problem is None and e.photo is not None and problems.get(e.photo):
+                    problem = "left with its photo, which cannot be put back"
                 if problem is not None:
                     journal.update(db, e.id, State.DONE, error=problem)
                     continue
