@@ -175,6 +175,7 @@ def preview(
     references = _references(catalog, request)
     taken: set[str] = set()
     out = []
+    beside = sidecars.find_many([item.record.path for item in items])
     for item in items:
         source = item.record.path
         problem = runner.problem(item, references)
@@ -191,7 +192,7 @@ def preview(
                 _size(s),
                 State.FAILED if problem else State.PLANNED,
             )
-            for s in sidecars.find(source)
+            for s in beside.get(source, [])
         )
         if problem is not None:
             out.append(

@@ -42,6 +42,37 @@ def kind(path: str) -> str:
     return "live photo" if extension in LIVE_EXTENSIONS else extension.lstrip(".")
 
 
+class Listing:
+    """One folder's names, indexed by stem, so each photo's sidecars are found in
+    time proportional to their number (folders hold tens of thousands of photos)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.by_base: dict[str, list[str]] = {}
+        self.images_by_stem: dict[str, int] = {}
+        for name in names:
+            base, extension = os.path.splitext(name)
+            self.by_base.setdefault(base, []).append(name)
+            if extension.lower() in IMAGE_EXTENSIONS:
+                self.images_by_stem[base] = self.images_by_stem.get(base, 0) + 1
+
+    def sidecars(self, photo_name: str) -> list[str]:
+        """The sidecar names of ``photo_name`` in this folder, sorted."""
+        stem = os.path.splitext(photo_name)[0]
+        out = [
+            n
+            for n in self.by_base.get(photo_name, [])
+            if os.path.splitext(n)[1].lower() in SIDECAR_EXTENSIONS
+        ]
+        if self.images_by_stem.get(stem, 0) <= 1:
+            out += [
+                n
+                for n in self.by_base.get(stem, [])
+                if n != photo_name
+                and os.path.splitext(n)[1].lower() in SIDECAR_EXTENSIONS | LIVE_EXTENSIONS
+            ]
+        return sorted(out)
+
+
 def in_listing(photo_name: str, names: Sequence[str]) -> list[str]:
     """The sidecar names of ``photo_name`` among ``names`` (one folder's entries).
 
@@ -52,25 +83,7 @@ def in_listing(photo_name: str, names: Sequence[str]) -> list[str]:
     Returns:
         The sidecars' names, sorted.
     """
-    stem = os.path.splitext(photo_name)[0]
-    same_stem_images = sum(
-        1
-        for n in names
-        if os.path.splitext(n)[0] == stem and os.path.splitext(n)[1].lower() in IMAGE_EXTENSIONS
-    )
-    out = []
-    for name in names:
-        if name == photo_name:
-            continue
-        base, extension = os.path.splitext(name)
-        extension = extension.lower()
-        if (base == photo_name and extension in SIDECAR_EXTENSIONS) or (
-            base == stem
-            and same_stem_images <= 1
-            and (extension in SIDECAR_EXTENSIONS or extension in LIVE_EXTENSIONS)
-        ):
-            out.append(name)
-    return sorted(out)
+    return Listing(names).sidecars(photo_name)
 
 
 def find(photo: str) -> list[str]:
@@ -84,11 +97,13 @@ def find(photo: str) -> list[str]:
     except OSError as error:
         log.debug("Cannot list %s for sidecars: %s", folder, error)
         return []
-    return [
-        os.path.join(folder, n)
-        for n in in_listing(os.path.basename(photo), names)
-        if os.path.isfile(os.path.join(folder, n)) and not os.path.islink(os.path.join(folder, n))
-    ]
+    return _files(folder, in_listing(os.path.basename(photo), names))
+
+
+def _files(folder: str, names: Sequence[str]) -> list[str]:
+    """Full paths of the names that are regular files (not links, not folders)."""
+    paths = [os.path.join(folder, n) for n in names]
+    return [p for p in paths if os.path.isfile(p) and not os.path.islink(p)]
 
 
 def find_many(photos: Sequence[str]) -> dict[str, list[str]]:
@@ -102,10 +117,11 @@ def find_many(photos: Sequence[str]) -> dict[str, list[str]]:
             names = os.listdir(folder)
         except OSError:
             continue
+        listing = Listing(names)
         for photo in members:
-            found = in_listing(os.path.basename(photo), names)
+            found = _files(folder, listing.sidecars(os.path.basename(photo)))
             if found:
-                out[photo] = [os.path.join(folder, n) for n in found]
+                out[photo] = found
     return out
 
 

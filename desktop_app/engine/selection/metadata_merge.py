@@ -136,11 +136,12 @@ def plan(removals: Sequence[tuple[str, str]]) -> list[MergePlan]:
         if copy != keeper:
             by_keeper.setdefault(keeper, []).append(copy)
     out = []
+    beside = sidecars.find_many([*by_keeper, *(c for cs in by_keeper.values() for c in cs)])
     for keeper, copies in by_keeper.items():
         if not os.path.isfile(keeper):
             continue
-        own = xmp_sidecar.read_photo(keeper, sidecars.find(keeper))
-        theirs = [xmp_sidecar.read_photo(c, sidecars.find(c)) for c in copies]
+        own = xmp_sidecar.read_photo(keeper, beside.get(keeper, []))
+        theirs = [xmp_sidecar.read_photo(c, beside.get(c, [])) for c in copies]
         changes = inherited(own, theirs)
         if is_empty(changes):
             continue
