@@ -242,3 +242,17 @@ def test_sidecars_stay_in_the_trash_with_a_photo_that_cannot_come_back(
     assert "no longer at" in (left.error or "")
     assert [s.error for s in left.sidecars] == ["left with its photo, which cannot be put back"]
     assert not (root / "IMG_1.xmp").exists()
+
+
+def test_photo_notes_for_the_window_and_the_json(library):
+    from desktop_app.engine.library import Library
+
+    root, _records = library
+    notes = Library.photo_notes([str(root / "IMG_2.HEIC"), str(root / "IMG_3.JPG")])
+    heic = notes[str(root / "IMG_2.HEIC")]
+    assert heic.sidecars == (
+        (str(root / "IMG_2.AAE"), "aae"),
+        (str(root / "IMG_2.MOV"), "live photo"),
+    )
+    assert heic.lines == ["Sidecars (go with it): IMG_2.AAE, IMG_2.MOV"]
+    assert notes[str(root / "IMG_3.JPG")].lines == []  # its .xmp is shared with the RAW
