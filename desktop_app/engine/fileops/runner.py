@@ -211,11 +211,14 @@ class Runner:
         self.catalog_roots = [r.path for r in catalog.roots()]
         self.when = dt.datetime.now()
         self.unstarted: tuple[FileResult, ...] = ()
+        #: The sidecars of every photo of the run, listed once per folder at its start.
+        self.beside: dict[str, list[str]] = {}
 
     def run(
         self, items: Sequence[Removal], cancel: threading.Event, batch_size: int
     ) -> Generator[OpProgress, None, None]:
         done = failed = 0
+        self.beside = sidecars.find_many([item.record.path for item in items])
         yield OpProgress(0, len(items))
         for start in range(0, len(items), max(1, batch_size)):
             if cancel.is_set():
@@ -254,7 +257,6 @@ class Runner:
         """Check each file and its sidecars and commit their intents (or the reason
         to leave the photo alone: a sidecar that cannot go keeps its photo in place)."""
         out: list[Pending] = []
-        found = sidecars.find_many([item.record.path for item in batch])
         with self.catalog.transaction() as db:
             for item in batch:
                 issue = problem(item, self.references)
@@ -263,7 +265,8 @@ class Runner:
                     issue, new = new, None
                 extra: list[NewEntry] = []
                 if new is not None:
-                    side = self._sidecar_intents(new, found.get(item.record.path, []))
+                    listed = self.beside.get(item.record.path, [])
+                    side = self._sidecar_intents(new, [p for p in listed if os.path.lexists(p)])
                     if isinstance(side, str):
                         issue = side
                     else:
