@@ -239,6 +239,11 @@ def test_apply_merge_metadata_and_sidecars_from_the_command_line(capsys, tmp_pat
     members = {Path(m["path"]).name: m for m in json.loads(out)["groups"][0]["members"]}
     assert [s["kind"] for s in members["p0_half.jpg"]["sidecars"]] == ["xmp"]
     assert members["p0.jpg"]["sidecars"] == [] and members["p0.jpg"]["lineage"] is None
+    code, out, _ = run(capsys, "groups", str(root), "--json")  # as the scan recorded them
+    members = {Path(m["path"]).name: m for m in json.loads(out)["groups"][0]["members"]}
+    assert members["p0_half.jpg"]["sidecars"] == [
+        {"path": str(root / "copies" / "p0_half.jpg.xmp"), "kind": "xmp"}
+    ]
 
     code, out, _ = run(capsys, "apply", str(root), "--merge-metadata", "--dry-run")
     assert code == 0 and f"with its sidecar {root / 'copies' / 'p0_half.jpg.xmp'}" in out

@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from desktop_app.engine.catalog import groupcache
+from desktop_app.engine.catalog import groupcache, sidecar_table
 from desktop_app.engine.catalog.store import Catalog, default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
@@ -311,6 +311,10 @@ class Library:
             key=lambda m: (m.distance, not m.identical, m.image.path),
         )
         return QueryResult(features, wanted, tuple(matches))
+
+    def sidecars(self, paths: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """The sidecars the last scan found beside these photos: path -> [(sidecar, kind)]."""
+        return sidecar_table.of(self.catalog, paths)
 
     @staticmethod
     def photo_notes(paths: Sequence[str]) -> dict[str, PhotoNotes]:

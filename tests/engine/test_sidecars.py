@@ -96,6 +96,9 @@ def test_trash_takes_the_sidecars_and_undo_brings_them_back(catalog, library, tr
     operations.run(operations.undo(catalog))
     assert tree_digests(root) == before
     assert os.listdir(tmp_path / "trash" / "files") == []
+    assert sidecar_table.of(catalog, [str(root / "IMG_1.CR3")]) == {
+        str(root / "IMG_1.CR3"): [(str(root / "IMG_1.xmp"), "xmp")]
+    }  # back in the catalog with the photo
 
 
 def test_a_move_to_a_taken_name_renames_the_sidecars_with_the_photo(catalog, library, tmp_path):

@@ -469,6 +469,8 @@ class Undoer:
                     recovery.readd(self.catalog, e, target)
                 for e, problem in problems:
                     journal.update(db, e.id, State.DONE, error=problem)
+                back = [t for e, t in restored if e.photo is None]
+                sidecar_table.record(self.catalog, back, sidecars.with_kinds(back))
 
     def _plan(self, batch: Sequence[Entry]) -> list[tuple[Entry, str]]:
         """Commit the intent to restore each file, then reserve its way back: a photo

@@ -125,6 +125,11 @@ def find_many(photos: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
+def with_kinds(photos: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """:func:`find_many` with each sidecar's :func:`kind`, as the catalog records them."""
+    return {p: [(s, kind(s)) for s in found] for p, found in find_many(photos).items()}
+
+
 def renamed(photo: str, sidecar: str, new_photo: str) -> str:
     """Where ``sidecar`` of ``photo`` goes when the photo goes to ``new_photo``.
 

@@ -320,10 +320,7 @@ def scan(
 def _record_sidecars(catalog: Catalog, found: Sequence[FoundFile]) -> None:
     """Remember the sidecars beside each photo found (one listing per folder)."""
     photos = [f.path for f in found]
-    beside = sidecars.find_many(photos)
-    sidecar_table.record(
-        catalog, photos, {p: [(s, sidecars.kind(s)) for s in paths] for p, paths in beside.items()}
-    )
+    sidecar_table.record(catalog, photos, sidecars.with_kinds(photos))
 
 
 def _flush(catalog: Catalog, pending: list[Result], replaces: dict[str, int]) -> None:
