@@ -259,3 +259,19 @@ def test_photo_notes_for_the_window_and_the_json(library):
     )
     assert heic.lines == ["Sidecars (go with it): IMG_2.AAE, IMG_2.MOV"]
     assert notes[str(root / "IMG_3.JPG")].lines == []  # its .xmp is shared with the RAW
+
+
+def test_undo_batches_keep_each_photo_with_its_sidecars(tmp_path, catalog, library, trash):
+    root, records = library
+    before = tree_digests(root)
+    write_file(root / "IMG_2.HEIC.dummy", b"x" * 40)  # not a sidecar: stays
+    operations.run(operations.apply(catalog, request(records), trash=trash))
+    for name in ("IMG_1.CR3", "IMG_2.HEIC", "photo.jpg"):  # every original name is taken now
+        write_file(root / name, b"someone else's " * 4)
+    back = operations.run(operations.undo(catalog, batch_size=1))
+    restored = {Path(r.destination).name: [Path(s.destination).name for s in r.sidecars]
+                for r in back.done}  # fmt: skip
+    assert restored["IMG_2 (2).HEIC"] == ["IMG_2 (2).AAE", "IMG_2 (2).MOV"]
+    assert restored["IMG_1 (2).CR3"] == ["IMG_1 (2).xmp"]
+    assert restored["photo (2).jpg"] == ["photo (2).jpg.xmp"]
+    assert len(tree_digests(root)) == len(before) + 4

@@ -14,7 +14,6 @@ import os
 import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from desktop_app.engine.catalog import sidecar_table
 from desktop_app.engine.catalog.store import Catalog
@@ -25,8 +24,6 @@ from desktop_app.engine.fileops.trash import SystemTrash, Trash, TrashUnavailabl
 from desktop_app.engine.paths import is_within
 
 log = logging.getLogger(__name__)
-
-_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -106,10 +103,17 @@ def move_target(request: Request, catalog_roots: Sequence[str], source: str) -> 
     return os.path.join(os.path.abspath(request.destination), rel)
 
 
-def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    """``items`` in slices of ``size``."""
-    for start in range(0, len(items), max(1, size)):
-        yield items[start : start + max(1, size)]
+def unit_chunks(todo: Sequence[Entry], size: int) -> Iterator[list[Entry]]:
+    """Undo's batches of about ``size`` entries, never splitting a photo from its
+    sidecars (newest first, a photo's sidecars come just before it)."""
+    batch: list[Entry] = []
+    for e in todo:
+        batch.append(e)
+        if len(batch) >= max(1, size) and e.photo is None:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # --------------------------------------------------------------------- doing it
@@ -436,7 +440,7 @@ class Undoer:
     ) -> Generator[OpProgress, None, None]:
         done = failed = 0
         yield OpProgress(0, len(todo))
-        for batch in chunks(todo, batch_size):
+        for batch in unit_chunks(todo, batch_size):
             if cancel.is_set():
                 return
             live = self._plan(batch)
