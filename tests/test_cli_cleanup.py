@@ -221,3 +221,47 @@ def test_errors_are_one_line(capsys, catalog, library, argv, message):
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith("doppel: error")]
     assert len(lines) == 1 and message in lines[0]
+
+
+def test_apply_merge_metadata_and_sidecars_from_the_command_line(capsys, tmp_path, catalog):
+    import exiv2
+
+    (tmp_path / "lib").mkdir()
+    root = photos(tmp_path / "lib", range(1))  # p0.jpg, copies/p0_half.jpg, "p0 - Copy.jpg"
+    (root / "copies" / "p0_half.jpg.xmp").write_bytes(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description'
+        b' rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5"'
+        b' xmp:Label="Green"/></rdf:RDF></x:xmpmeta>'
+    )
+    before = tree_digests(root)
+    code, out, _ = run(capsys, "select", str(root), "--json")
+    members = {Path(m["path"]).name: m for m in json.loads(out)["groups"][0]["members"]}
+    assert [s["kind"] for s in members["p0_half.jpg"]["sidecars"]] == ["xmp"]
+    assert members["p0.jpg"]["sidecars"] == [] and members["p0.jpg"]["lineage"] is None
+    code, out, _ = run(capsys, "groups", str(root), "--json")  # as the scan recorded them
+    members = {Path(m["path"]).name: m for m in json.loads(out)["groups"][0]["members"]}
+    assert members["p0_half.jpg"]["sidecars"] == [
+        {"path": str(root / "copies" / "p0_half.jpg.xmp"), "kind": "xmp"}
+    ]
+
+    code, out, _ = run(capsys, "apply", str(root), "--merge-metadata", "--dry-run")
+    assert code == 0 and f"with its sidecar {root / 'copies' / 'p0_half.jpg.xmp'}" in out
+    assert "would carry over to" in out and "rating 5; label Green" in out
+    assert tree_digests(root) == before
+
+    trash = tmp_path / "t"
+    code, out, _ = run(
+        capsys, "apply", str(root), "--merge-metadata", "--trash-dir", str(trash), "--json"
+    )
+    data = json.loads(out)
+    (merge,) = data["merges"]
+    assert merge["created"] and merge["state"] == "done" and Path(merge["keeper"]).name == "p0.jpg"
+    half = next(f for f in data["files"] if f["source"].endswith("p0_half.jpg"))
+    assert [Path(s["destination"]).name for s in half["sidecars"]] == ["p0_half.jpg.xmp"]
+    image = exiv2.ImageFactory.open(str(root / "p0.jpg.xmp"))
+    image.readMetadata()
+    assert image.xmpData()["Xmp.xmp.Rating"].toString() == "5"
+    code, out, _ = run(capsys, "undo")
+    assert code == 0 and "put back" in out
+    assert tree_digests(root) == before

@@ -14,6 +14,7 @@ disk the next time any of these commands starts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -110,6 +111,12 @@ def add_commands(
         "--plan", metavar="FILE", help="act on the marks of a plan saved by 'select --json -o'"
     )
     app.add_argument("--trash-dir", metavar="DIR", help="use DIR as the trash (its own layout)")
+    app.add_argument(
+        "--merge-metadata",
+        action="store_true",
+        help="before removing the copies, carry over to each keeper's XMP sidecar the rating, "
+        "label, keywords, title, caption and GPS they carry and it lacks (undone with the rest)",
+    )
 
     und = commands.add_parser(
         "undo", parents=[common, as_json], help="put back the files of the last operation(s)"
@@ -199,8 +206,13 @@ def cmd_select(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         try:
             out = stream or sys.stdout
             if args.json:
+                paths = [d.image.path for g in plan.groups for d in g.decisions]
                 export.write_json(
-                    plan, out, roots=list(library.roots), catalog=library.catalog.path
+                    plan,
+                    out,
+                    Library.photo_notes(paths),
+                    roots=list(library.roots),
+                    catalog=library.catalog.path,
                 )
             elif args.csv:
                 export.write_csv(plan, out)
@@ -272,7 +284,14 @@ def cmd_apply(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             args,
             action,
             catalog,
-            Request(tuple(items), action, args.move_to, tuple(roots), references),
+            Request(
+                tuple(items),
+                action,
+                args.move_to,
+                tuple(roots),
+                references,
+                merge_metadata=args.merge_metadata,
+            ),
         )
     finally:
         if library is not None:
@@ -289,6 +308,7 @@ def _dry_run(
 ) -> int:
     results = operations.preview(catalog, request, trash=trash, allow_delete=True)
     acted = [r for r in results if r.state is State.PLANNED]
+    merges = operations.preview_merge(catalog, request) if request.merge_metadata else []
     if args.json:
         summary = {"done": len(acted), "failed": len(results) - len(acted)}
         journal.dump(
@@ -298,6 +318,7 @@ def _dry_run(
                 "dry_run": True,
                 "summary": {**summary, "bytes_done": sum(r.size for r in acted)},
                 "files": [journal.result_json(r) for r in results],
+                "merges": [journal.merge_json(m) for m in merges],
             },
             sys.stdout,
         )
@@ -308,6 +329,11 @@ def _dry_run(
             print(f"would {_VERBS[action]}: {r.source}{where}")
         else:
             print(f"would leave: {r.source} ({r.error})")
+        for s in r.sidecars:
+            print(f"  with its sidecar {s.source}")
+    for m in merges:
+        made = "a new sidecar" if m.created else "its sidecar"
+        print(f"would carry over to {m.keeper} ({made} {m.sidecar}): {m.summary}")
     print(
         f"Dry run: {len(acted)} of {len(results)} photos, "
         f"{human_size(sum(r.size for r in acted))}; nothing was changed."
@@ -332,9 +358,7 @@ def _apply(args: argparse.Namespace, action: Action, catalog: Catalog, request: 
             )
             return EXIT_ERROR
         print(f"Deleting {confirmation.count} photos ({total}) permanently.", file=sys.stderr)
-        request = Request(
-            request.items, action, None, request.roots, request.references, confirmation
-        )
+        request = dataclasses.replace(request, destination=None, confirmation=confirmation)
         allow_delete = True
     report = journal.drive(
         operations.apply(catalog, request, trash=trash, allow_delete=allow_delete)

@@ -21,7 +21,7 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops import journal, operations
 from desktop_app.engine.fileops.fsutil import digest_file
 from desktop_app.engine.fileops.journal import Action, Operation, State
-from desktop_app.engine.fileops.requests import FileResult, OpProgress, Report
+from desktop_app.engine.fileops.requests import FileResult, MetadataMerge, OpProgress, Report
 from desktop_app.engine.fileops.trash import FreedesktopTrash, Trash, default_trash
 from desktop_app.engine.selection import not_copies
 from desktop_app.engine.types import ImageRecord
@@ -75,6 +75,23 @@ def result_json(result: FileResult) -> dict[str, Any]:
         "size": result.size,
         "state": str(result.state),
         "error": result.error,
+        "sidecars": [
+            {"source": s.source, "destination": s.destination, "state": str(s.state),
+             "error": s.error}
+            for s in result.sidecars
+        ],
+    }  # fmt: skip
+
+
+def merge_json(merge: MetadataMerge) -> dict[str, Any]:
+    return {
+        "keeper": merge.keeper,
+        "sidecar": merge.sidecar,
+        "created": merge.created,
+        "carried_over": merge.summary,
+        "from": list(merge.sources),
+        "state": merge.state,
+        "note": merge.note,
     }
 
 
@@ -91,6 +108,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "bytes_done": report.bytes_done,
         },
         "files": [result_json(r) for r in report.results],
+        "merges": [merge_json(m) for m in report.merges],
     }
 
 
@@ -111,6 +129,16 @@ def print_report(report: Report, trash: Trash) -> None:
     for r in report.done:
         if r.error:  # put back under another name
             print(f"  note: {r.source}: {r.error}")
+    sidecars = sum(len(r.sidecars) for r in report.done)
+    if sidecars:
+        print(f"  with their {sidecars} sidecar files (.xmp, .aae, Live Photo .mov...).")
+    for m in report.merges:
+        if report.undo:
+            print(f"  {m.sidecar}: {'put back' if m.state == 'undone' else m.note}")
+        elif m.state == "done":
+            print(f"  {m.keeper} inherited {m.summary} (in {m.sidecar}).")
+        else:
+            print(f"  {m.keeper} did not inherit {m.summary}: {m.note}")
     if report.failed:
         print(f"Left {len(report.failed)} photos where they are:")
         for r in report.failed:

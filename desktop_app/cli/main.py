@@ -252,7 +252,7 @@ def _transform_name(transform: Transform) -> str:
     return transform.name.lower()
 
 
-def _group_json(group: Group) -> dict[str, Any]:
+def _group_json(group: Group, sidecars: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
     return {
         "index": group.index,
         "reference": group.reference.image.path,
@@ -263,6 +263,7 @@ def _group_json(group: Group) -> dict[str, Any]:
                 "distance": m.distance,
                 "identical": m.identical,
                 "transform": _transform_name(m.transform),
+                "sidecars": [{"path": p, "kind": k} for p, k in sidecars.get(m.image.path, [])],
             }
             for m in group.members
         ],
@@ -286,6 +287,7 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         extra = sum(len(g.members) - 1 for g in groups)
         extra_bytes = sum(g.extra_bytes for g in groups)
         if args.json:
+            sidecars = library.sidecars([m.image.path for g in groups for m in g.members])
             json.dump(
                 {
                     "threshold": args.threshold,
@@ -296,7 +298,7 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                         "extra_copies": extra,
                         "extra_bytes": extra_bytes,
                     },
-                    "groups": [_group_json(g) for g in groups],
+                    "groups": [_group_json(g, sidecars) for g in groups],
                 },
                 sys.stdout,
                 indent=2,

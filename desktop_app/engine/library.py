@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from desktop_app.engine.catalog import groupcache
+from desktop_app.engine.catalog import groupcache, sidecar_table
 from desktop_app.engine.catalog.store import Catalog, default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
@@ -35,6 +35,7 @@ from desktop_app.engine.types import (
     Member,
     PairSet,
     Phase,
+    PhotoNotes,
     Progress,
     QueryResult,
     SavedMarks,
@@ -320,6 +321,24 @@ class Library:
             key=lambda m: (m.distance, not m.identical, m.image.path),
         )
         return QueryResult(features, wanted, tuple(matches))
+
+    def sidecars(self, paths: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """The sidecars the last scan found beside these photos: path -> [(sidecar, kind)]."""
+        return sidecar_table.of(self.catalog, paths)
+
+    @staticmethod
+    def photo_notes(paths: Sequence[str]) -> dict[str, PhotoNotes]:
+        """The sidecars and lineage of these photos (one group, for "exported from"),
+        read from the disk now: what a file operation would move with each."""
+        from desktop_app.engine.fileops import sidecars
+        from desktop_app.engine.selection import lineage
+
+        said = lineage.describe(paths)
+        found = sidecars.find_many(paths)
+        return {
+            p: PhotoNotes(tuple((s, sidecars.kind(s)) for s in found.get(p, [])), said.get(p))
+            for p in paths
+        }
 
     def _features(self, source: str | os.PathLike[str] | bytes) -> ImageFeatures:
         if isinstance(source, bytes):

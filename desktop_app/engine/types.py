@@ -348,3 +348,27 @@ def drain(steps: Generator[Progress, None, _T]) -> _T:
             next(steps)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoNotes:
+    """What travels with a photo and where it came from, for the window and the JSON.
+
+    Attributes:
+        sidecars: (path, kind) of its sidecar files (``.xmp``, ``.aae``, Live Photo
+            ``.mov``...): they go wherever the photo goes.
+        lineage: "exported from IMG_1234.CR3" where XMP says it was made from another
+            file, else None.
+    """
+
+    sidecars: tuple[tuple[str, str], ...] = ()
+    lineage: str | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """Lines for a tooltip: the lineage, then the sidecars."""
+        out = [self.lineage.capitalize()] if self.lineage else []
+        if self.sidecars:
+            names = ", ".join(os.path.basename(p) for p, _ in self.sidecars)
+            out.append(f"Sidecars (go with it): {names}")
+        return out

@@ -532,6 +532,8 @@ elif stage == "before-move":
     runner.transfer = transfer
 elif stage == "after-rename":
     die_after("replace_placeholder", fsutil, 2)
+elif stage == "after-first-rename":  # a sidecar moved, its photo not yet
+    die_after("replace_placeholder", fsutil, 1)
 elif stage == "after-copy":
     fsutil.same_device = lambda a, b: False
     die_after("copy_verified", fsutil, 2)

@@ -19,14 +19,16 @@ def catalog(request, tmp_path):
 
 def test_the_builtin_default(catalog):
     assert presets.load(catalog) == KeepRules()
-    assert list(presets.all_presets(catalog)) == ["default"]
+    assert list(presets.all_presets(catalog)) == ["default", "prefer-edited", "prefer-original"]
 
 
 def test_save_load_replace_delete(catalog):
     prints = KeepRules.parse("format,pixels", formats=["TIFF", "RAW"], folders=["/prints"])
     presets.save(catalog, " Prints ", prints)
     assert presets.load(catalog, "Prints") == prints
-    assert list(presets.all_presets(catalog)) == ["Prints", "default"]
+    assert list(presets.all_presets(catalog)) == [
+        "Prints", "default", "prefer-edited", "prefer-original",
+    ]  # fmt: skip
     sizes = KeepRules.parse("size")
     presets.save(catalog, "Prints", sizes)
     assert presets.load(catalog, "Prints").criteria == (Criterion.SIZE,)

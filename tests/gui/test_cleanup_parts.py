@@ -296,3 +296,41 @@ def test_large_groups_get_their_plan_from_the_worker_after_painting(qtbot, marks
     assert changed.args == [[0]]
     assert marks.plan_for(marks.grouping, 0).keeper.image.id == 1
     assert marks.toggle(0, 2)  # a click works the same
+
+
+def test_apply_dialog_offers_the_metadata_merge_and_shows_sidecars(qtbot, tmp_path):
+    from desktop_app.engine.fileops.requests import MetadataMerge
+
+    a = record(1, "/photos/a.jpg", width=6000, height=4000)
+    b = record(2, "/photos/copies/a.jpg")
+    resolve = resolver({1: a, 2: b})
+    plan: Plan = select([resolve(grouping([[(1, 0), (2, 1)]]), 0)], threshold=10)
+    dialog = ApplyDialog(plan, ["/photos"], trash_label="the trash", allow_delete=False)
+    qtbot.addWidget(dialog)
+    requests = []
+    dialog.preview_requested.connect(requests.append)
+    dialog.refresh()
+    assert not requests[-1].merge_metadata  # off unless asked for
+    dialog.merge.setChecked(True)  # a new dry run, with the merge
+    merging = requests[-1]
+    assert merging.merge_metadata
+    sidecar = FileResult("/photos/copies/a.xmp", "/trash/files/a.xmp", 300, State.PLANNED)
+    going = FileResult(
+        "/photos/copies/a.jpg", "/trash/files/a.jpg", 1000, State.PLANNED, sidecars=(sidecar,)
+    )
+    dialog.set_preview(merging, [going])
+    assert "1 sidecar file (.xmp, .aae, Live Photo .mov…) goes with them" in dialog.summary.text()
+    assert "with its sidecar a.xmp" in dialog.model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole)
+    inherit = MetadataMerge("/photos/a.jpg", "/photos/a.jpg.xmp", True, "rating 4; caption")
+    dialog.set_merge_preview(merging, [inherit])
+    assert dialog.merge_summary.text() == (
+        "1 kept photo will inherit: a.jpg: rating 4; caption (new sidecar)"
+    )
+    dialog.show()
+    dialog.grab().save(str(tmp_path / "apply_merge.png"))
+
+    done = Report(
+        7, Action.TRASH, False, (_result("a.jpg", State.DONE, "/t/a.jpg"),),
+        merges=(MetadataMerge("/photos/b.jpg", "/photos/b.jpg.xmp", False, "GPS", state="done"),),
+    )  # fmt: skip
+    assert "1 kept photo inherited what their copies carried" in report_text(done, "x", True)

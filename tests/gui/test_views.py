@@ -220,3 +220,28 @@ def test_small_panels(qtbot):
         empty.recent.itemActivated.emit(empty.recent.item(0))
     assert blocker.args == [["/photos/a", "/photos/b"]]
     assert isinstance(QPixmap(), QPixmap)
+
+
+def test_compare_says_which_was_exported_from_which_and_lists_sidecars(qtbot, tmp_path):
+    import exiv2
+
+    raw = tmp_path / "IMG_1234.CR3"
+    raw.write_bytes(b"raw " * 64)
+    (tmp_path / "IMG_1234.xmp").write_bytes(b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    export = write_photo(tmp_path / "IMG_1234_edit.jpg", seed=3, size=(80, 60))
+    image = exiv2.ImageFactory.open(str(export))
+    image.readMetadata()
+    image.xmpData()["Xmp.xmpMM.DerivedFrom"] = "IMG_1234.CR3"
+    image.writeMetadata()
+    left = record(1, str(raw), width=80, height=60, fmt="CR3")
+    right = record(2, str(export), width=80, height=60)
+    dialog = CompareDialog(left, right, None)
+    qtbot.addWidget(dialog)
+    rows = [dialog.table.verticalHeaderItem(r).text() for r in range(dialog.table.rowCount())]
+    made, sidecars = rows.index("Made from"), rows.index("Sidecars")
+    assert dialog.table.item(made, 1).text() == "exported from IMG_1234.CR3"
+    assert dialog.table.item(made, 0).text() == ""
+    assert dialog.table.item(sidecars, 0).text() == "IMG_1234.xmp (xmp)"
+    assert "Made from" in dialog.differing_rows()
+    dialog.show()
+    dialog.grab().save(str(tmp_path / "compare_lineage.png"))

@@ -11,7 +11,9 @@ cleanup data: the journal of file operations (``operations`` and ``journal``, se
 keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
 picture without added borders to ``images`` (a cache column); version 4 adds the
 ``groupings`` cache; version 5 keeps the marks the user has not applied yet
-(``saved_marks`` and ``saved_selection``, ``selection/saved_marks.py``).
+(``saved_marks`` and ``saved_selection``, ``selection/saved_marks.py``); version 6
+adds each photo's sidecars (a cache) and the journalled sidecar edits of the metadata
+merge (``sidecar_edits``, user data).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -33,6 +35,7 @@ DATA_TABLES: tuple[str, ...] = (
     "presets",
     "saved_marks",
     "saved_selection",
+    "sidecar_edits",
 )
 
 #: ``meta`` keys that describe the cache; they are not salvaged into a rebuilt catalog.
@@ -179,6 +182,26 @@ def _add_saved_marks(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_sidecars(db: sqlite3.Connection) -> None:
+    """Version 6: each photo's sidecars (a cache the scan fills), the journal's link
+    from a sidecar's entry to its photo's entry (``fileops/sidecars.py``), and the
+    journalled sidecar writes of the metadata merge (``fileops/sidecar_edits.py``)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sidecars(photo BLOB NOT NULL, path BLOB NOT NULL,"
+        " kind TEXT NOT NULL, PRIMARY KEY(photo, path)) WITHOUT ROWID"
+    )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(journal)")}
+    if "photo" not in columns:
+        db.execute("ALTER TABLE journal ADD COLUMN photo INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS journal_photo ON journal(photo) WHERE photo IS NOT NULL")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sidecar_edits(id INTEGER PRIMARY KEY,"
+        " operation INTEGER NOT NULL, path BLOB NOT NULL, before BLOB, after BLOB NOT NULL,"
+        " token BLOB NOT NULL, state TEXT NOT NULL, note TEXT, keeper BLOB NOT NULL,"
+        " summary TEXT NOT NULL, updated_ns INTEGER NOT NULL)"
+    )
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
@@ -186,6 +209,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _add_picture_size,
     3: _add_groupings,
     4: _add_saved_marks,
+    5: _add_sidecars,
 }
 
 

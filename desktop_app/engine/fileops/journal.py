@@ -100,6 +100,8 @@ class Entry:
         restored: Where undo put the file back.
         image: The catalog row of the file (JSON), to put it back in the catalog on undo.
         updated_ns: When the entry last changed.
+        photo: For a sidecar (``sidecars.py``), the entry of the photo it belongs to:
+            the two move, fail and come back together.
     """
 
     id: int
@@ -117,6 +119,7 @@ class Entry:
     restored: str | None
     image: str | None
     updated_ns: int
+    photo: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -178,7 +181,7 @@ class NewEntry:
 
 _ENTRY_COLUMNS = (
     "id, operation, source, destination, info, info_text, token, digest, size, mtime_ns,"
-    " state, error, restored, image, updated_ns"
+    " state, error, restored, image, updated_ns, photo"
 )
 
 
@@ -207,6 +210,7 @@ def _entry(row: Sequence[Any]) -> Entry:
         restored=_path(row[12]),
         image=row[13],
         updated_ns=row[14],
+        photo=row[15],
     )
 
 
@@ -298,14 +302,23 @@ def begin(catalog: Catalog, action: Action, target: str | None, note: str | None
         return int(cur.lastrowid or 0)
 
 
-def add(db: sqlite3.Connection, operation: int, entries: Sequence[NewEntry]) -> list[int]:
-    """Write ``planned`` entries inside the caller's transaction; returns their ids."""
+def add(
+    db: sqlite3.Connection,
+    operation: int,
+    entries: Sequence[NewEntry],
+    *,
+    photo: int | None = None,
+) -> list[int]:
+    """Write ``planned`` entries inside the caller's transaction; returns their ids.
+
+    ``photo`` marks them as the sidecars of that entry's photo.
+    """
     now = time.time_ns()
     ids = []
     for e in entries:
         cur = db.execute(
             f"INSERT INTO journal({_ENTRY_COLUMNS.split(', ', 1)[1]})"
-            " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 operation,
                 encode_path(e.source),
@@ -321,6 +334,7 @@ def add(db: sqlite3.Connection, operation: int, entries: Sequence[NewEntry]) -> 
                 None,
                 None if e.image is None else json.dumps(e.image, sort_keys=True),
                 now,
+                photo,
             ),
         )
         ids.append(int(cur.lastrowid or 0))
@@ -363,6 +377,14 @@ def entries(catalog: Catalog, operation: int) -> list[Entry]:
     """The entries of one operation, in the order they were handled."""
     rows = catalog.execute(
         f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE operation=? ORDER BY id", (operation,)
+    )
+    return [_entry(r) for r in rows]
+
+
+def sidecars_of(catalog: Catalog, photo: int) -> list[Entry]:
+    """The sidecar entries of a photo's entry, in the order they were handled."""
+    rows = catalog.execute(
+        f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE photo=? ORDER BY id", (photo,)
     )
     return [_entry(r) for r in rows]
 

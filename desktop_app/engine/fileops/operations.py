@@ -24,6 +24,7 @@ them in a worker thread (with its own :class:`Catalog`) like a scan.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -32,12 +33,21 @@ from collections.abc import Generator, Iterable, Sequence
 
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import fsutil, journal, recovery, runner
+from desktop_app.engine.fileops import (
+    fsutil,
+    journal,
+    recovery,
+    runner,
+    sidecar_edits,
+    sidecars,
+    together,
+)
 from desktop_app.engine.fileops.journal import Action, Operation, State
 from desktop_app.engine.fileops.recovery import Settled
 from desktop_app.engine.fileops.requests import (
     DeleteConfirmation,
     FileResult,
+    MetadataMerge,
     OpProgress,
     Removal,
     Report,
@@ -45,6 +55,8 @@ from desktop_app.engine.fileops.requests import (
     confirmation_for,
 )
 from desktop_app.engine.fileops.trash import Trash, TrashUnavailable, default_trash
+from desktop_app.engine.imaging import xmp_sidecar
+from desktop_app.engine.selection import metadata_merge
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +75,7 @@ __all__ = [
     "confirmation_for",
     "history",
     "preview",
+    "preview_merge",
     "recover",
     "run",
     "undo",
@@ -82,7 +95,62 @@ def recover(catalog: Catalog) -> list[Settled]:
         OperationRunning: An operation is running on this catalog right now.
     """
     with journal.exclusive(catalog), journal.durable(catalog):
-        return recovery.recover(catalog)
+        return _recover(catalog)
+
+
+def _recover(catalog: Catalog) -> list[Settled]:
+    """:func:`recovery.recover`, then photos reunited with their sidecars."""
+    settled = recovery.recover(catalog)
+    sidecar_edits.recover(catalog)
+    return settled + together.settle(catalog, settled) if settled else settled
+
+
+def preview_merge(catalog: Catalog, request: Request) -> list[MetadataMerge]:
+    """A dry run of the metadata merge: what each keeper would inherit, touching nothing."""
+    items = _unique(request.items)
+    references = _references(catalog, request)
+    return [
+        MetadataMerge(p.keeper, p.sidecar, not p.exists, p.summary, p.sources)
+        for p in metadata_merge.plan(_mergeable(items, references))
+    ]
+
+
+def _mergeable(items: Sequence[Removal], references: Sequence[str]) -> list[tuple[str, str]]:
+    """(removed copy, keeper) of the items that would be removed."""
+    return [
+        (i.record.path, i.keeper)
+        for i in items
+        if i.keeper is not None and runner.problem(i, references) is None
+    ]
+
+
+def _merge(
+    catalog: Catalog, operation: int, items: Sequence[Removal], references: Sequence[str]
+) -> tuple[MetadataMerge, ...]:
+    """Write what each keeper inherits into its sidecar, journalled, before the removal."""
+    out = []
+    for p in metadata_merge.plan(_mergeable(items, references)):
+        try:
+            before = None
+            if p.exists:
+                with open(p.sidecar, "rb") as stream:
+                    before = stream.read()
+            after = xmp_sidecar.updated(before, p.changes)
+        except (OSError, ValueError) as error:
+            note = f"the sidecar could not be read: {error}"
+            out.append(
+                MetadataMerge(p.keeper, p.sidecar, False, p.summary, p.sources, "failed", note)
+            )
+            continue
+        e = sidecar_edits.write(catalog, operation, p.keeper, p.sidecar, after, p.summary)
+        out.append(_merge_result(e, p.sources))
+    return tuple(out)
+
+
+def _merge_result(e: sidecar_edits.Edit, sources: tuple[str, ...] = ()) -> MetadataMerge:
+    return MetadataMerge(
+        e.keeper, e.path, e.before is None, e.summary, sources, str(e.state), e.note or None
+    )
 
 
 def history(catalog: Catalog, limit: int | None = None) -> list[Operation]:
@@ -107,6 +175,7 @@ def preview(
     references = _references(catalog, request)
     taken: set[str] = set()
     out = []
+    beside = sidecars.find_many([item.record.path for item in items])
     for item in items:
         source = item.record.path
         problem = runner.problem(item, references)
@@ -116,11 +185,31 @@ def preview(
                 destination = _predict(request, trash, source, taken)
             except (OSError, TrashUnavailable) as error:
                 problem = runner.describe(error)
+        side = tuple(
+            FileResult(
+                s,
+                None if destination is None else sidecars.renamed(source, s, destination),
+                _size(s),
+                State.FAILED if problem else State.PLANNED,
+            )
+            for s in beside.get(source, [])
+        )
         if problem is not None:
-            out.append(FileResult(source, None, item.record.size, State.FAILED, problem))
+            out.append(
+                FileResult(source, None, item.record.size, State.FAILED, problem, None, side)
+            )
         else:
-            out.append(FileResult(source, destination, item.record.size, State.PLANNED))
+            out.append(
+                FileResult(source, destination, item.record.size, State.PLANNED, sidecars=side)
+            )
     return out
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def apply(
@@ -165,7 +254,7 @@ def apply(
     else:
         target = None
     with journal.exclusive(catalog), journal.durable(catalog):
-        earlier = recovery.recover(catalog)
+        earlier = _recover(catalog)
         if earlier:
             log.warning("Settled %d entries of an interrupted operation first", len(earlier))
         if not items:
@@ -174,7 +263,10 @@ def apply(
         job = runner.Runner(catalog, request, trash, operation, _references(catalog, request))
         settled: list[Settled] = []
         finished = False
+        merges: tuple[MetadataMerge, ...] = ()
         try:
+            if request.merge_metadata:
+                merges = _merge(catalog, operation, items, job.references)
             yield from job.run(items, cancel, batch_size)
             finished = True
         finally:
@@ -186,6 +278,7 @@ def apply(
             _results(catalog, operation, undo=False) + job.unstarted,
             cancelled=cancel.is_set(),
             recovered=tuple(settled),
+            merges=merges,
         )
 
 
@@ -215,7 +308,7 @@ def undo(
     """
     cancel = cancel or threading.Event()
     with journal.exclusive(catalog), journal.durable(catalog):
-        recovery.recover(catalog)
+        _recover(catalog)
         if operation is None:
             candidates = journal.undoable(catalog)
             if not candidates:
@@ -229,8 +322,11 @@ def undo(
         todo = [e for e in reversed(journal.entries(catalog, operation)) if e.state is State.DONE]
         job = runner.Undoer(catalog, operation)
         settled: list[Settled] = []
+        merges: tuple[MetadataMerge, ...] = ()
         try:
             yield from job.run(todo, cancel, batch_size)
+            if not cancel.is_set():
+                merges = tuple(_merge_result(e) for e in sidecar_edits.undo(catalog, operation))
         finally:
             settled = _close(catalog, operation, None)
         return Report(
@@ -240,6 +336,7 @@ def undo(
             _results(catalog, operation, undo=True, only=[e.id for e in todo]),
             cancelled=cancel.is_set(),
             recovered=tuple(settled),
+            merges=merges,
         )
 
 
@@ -320,6 +417,7 @@ def _close(catalog: Catalog, operation: int, finished: bool | None) -> list[Sett
             for e in journal.open_entries(catalog)
             if e.operation == operation
         ]
+        settled += together.settle(catalog, settled)
         if finished is not None:
             state = (
                 journal.OperationState.FINISHED if finished else journal.OperationState.INTERRUPTED
@@ -338,7 +436,8 @@ def _results(
     catalog: Catalog, operation: int, *, undo: bool, only: Sequence[int] | None = None
 ) -> tuple[FileResult, ...]:
     wanted = None if only is None else set(only)
-    out = []
+    out: list[FileResult] = []
+    index: dict[int, int] = {}
     for e in journal.entries(catalog, operation):
         if wanted is not None and e.id not in wanted:
             continue
@@ -346,7 +445,13 @@ def _results(
             where = e.restored if e.state is State.RESTORED else e.destination
         else:
             where = e.destination if e.state is not State.FAILED else None
-        out.append(FileResult(e.source, where, e.size, e.state, e.error, e.id))
+        result = FileResult(e.source, where, e.size, e.state, e.error, e.id)
+        if e.photo is not None and e.photo in index:  # a sidecar: shown with its photo
+            photo = out[index[e.photo]]
+            out[index[e.photo]] = dataclasses.replace(photo, sidecars=(*photo.sidecars, result))
+            continue
+        index[e.id] = len(out)
+        out.append(result)
     if wanted is not None:
         order = {entry_id: k for k, entry_id in enumerate(only or ())}
         out.sort(key=lambda r: order.get(r.entry or 0, 0))

@@ -27,11 +27,12 @@ import enum
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.fileops import fsutil, journal
+from desktop_app.engine.fileops import fsutil, journal, sidecars
 from desktop_app.engine.fileops.journal import Entry, State
 from desktop_app.engine.types import ImageFeatures
 
@@ -125,15 +126,22 @@ def release(
         fsutil.remove_if_holds(info, b"")
 
 
-def release_unrecorded(first: str, token: bytes, info: str | None, info_text: str | None) -> None:
+def release_unrecorded(
+    first: str,
+    token: bytes,
+    info: str | None,
+    info_text: str | None,
+    names: Iterable[str] | None = None,
+) -> None:
     """Remove placeholders of a reservation that was made but not recorded.
 
-    The name actually reserved is one of :func:`fsutil.candidates` of ``first``; ours are
-    recognised by their content, so this never removes anything else.
+    The name actually reserved is one of :func:`fsutil.candidates` of ``first`` (or of
+    ``names``, for a sidecar whose names follow its photo's); ours are recognised by
+    their content, so this never removes anything else.
     """
     info_dir = None if info is None else os.path.dirname(info)
     free = 0
-    for candidate in fsutil.candidates(first):
+    for candidate in fsutil.candidates(first) if names is None else names:
         candidate_info = (
             None
             if info_dir is None
@@ -149,6 +157,20 @@ def release_unrecorded(first: str, token: bytes, info: str | None, info_text: st
             continue
         free = 0
         release(candidate, token, candidate_info, info_text)
+
+
+def names_for(catalog: Catalog, entry: Entry, first: str, *, back: bool) -> Iterable[str] | None:
+    """The names a sidecar's entry may have reserved: those following its photo's
+    candidates (``sidecars.unit_names``); None for a photo's entry."""
+    if entry.photo is None:
+        return None
+    photo = journal.entry(catalog, entry.photo)
+    photo_first = photo.source if back else photo.destination
+    if photo_first is None:
+        return None
+    if not back and first != sidecars.renamed(photo.source, entry.source, photo_first):
+        return None  # reserved apart from its photo: plain candidates
+    return (sidecars.renamed(photo.source, entry.source, c) for c in fsutil.candidates(photo_first))
 
 
 # --------------------------------------------------------------------- catalog upkeep
@@ -281,7 +303,8 @@ def _settle_forward(catalog: Catalog, entry: Entry) -> Settled:
         )
     if entry.state is State.PLANNED:
         # Nothing was moved before the reservation was recorded.
-        release_unrecorded(target, entry.token, entry.info, entry.info_text)
+        names = names_for(catalog, entry, target, back=False)
+        release_unrecorded(target, entry.token, entry.info, entry.info_text, names)
         if os.path.lexists(source):
             return _record(
                 catalog,
@@ -302,6 +325,10 @@ def _settle_forward(catalog: Catalog, entry: Entry) -> Settled:
     # Reserved: the target is ours, whatever it holds.
     with contextlib.suppress(OSError):
         os.unlink(fsutil.part_path(target, entry.token))
+    # A file being put back beside its photo (``runner.put_back``) reserved its source.
+    with contextlib.suppress(OSError):
+        os.unlink(fsutil.part_path(source, entry.token))
+    fsutil.remove_if_holds(source, entry.token)
     at_target = not fsutil.holds(target, entry.token) and complete(target, entry)
     at_source = intact(source, entry)
     if at_target and not os.path.lexists(source):
@@ -361,7 +388,8 @@ def _settle_back(catalog: Catalog, entry: Entry) -> Settled:
     origin, target = entry.destination, entry.restored
     assert origin is not None and target is not None  # undo only runs on placed files
     if entry.state is State.RESTORING:
-        release_unrecorded(target, entry.token, None, None)
+        names = names_for(catalog, entry, target, back=True)
+        release_unrecorded(target, entry.token, None, None, names)
         if os.path.lexists(origin):
             return _record(
                 catalog,

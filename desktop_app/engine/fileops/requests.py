@@ -55,6 +55,9 @@ class Request:
         references: Reference folders besides the catalog's: their files are never
             touched, whatever the request says.
         confirmation: Required for a permanent deletion.
+        merge_metadata: Before removing the copies, carry over to each keeper (into its
+            XMP sidecar) the rating, label, keywords, title, caption and GPS that its
+            removed copies carry and it lacks (``selection/metadata_merge.py``).
     """
 
     items: tuple[Removal, ...]
@@ -63,6 +66,7 @@ class Request:
     roots: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     confirmation: DeleteConfirmation | None = None
+    merge_metadata: bool = False
 
     @property
     def size(self) -> int:
@@ -88,6 +92,8 @@ class FileResult:
             dry run for a file that would be acted on.
         error: Why it was left in place, or a note.
         entry: The journal entry, if one was written.
+        sidecars: The photo's sidecars (``.xmp``, ``.aae``, Live Photo ``.mov``...),
+            which went (or stayed, or came back) with it, each with its own outcome.
     """
 
     source: str
@@ -96,6 +102,30 @@ class FileResult:
     state: State
     error: str | None = None
     entry: int | None = None
+    sidecars: tuple[FileResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataMerge:
+    """What one keeper inherited (or, in a dry run, would inherit) from its copies.
+
+    Attributes:
+        keeper: The photo kept.
+        sidecar: Its XMP sidecar, where the metadata is written.
+        created: Whether the sidecar is new.
+        summary: What is carried over (``rating 4; keywords dawn, harbour, sea``).
+        sources: The removed copies it comes from.
+        state: ``planned`` (dry run), ``done``, ``failed``, ``undone``.
+        note: Why it failed, or a note.
+    """
+
+    keeper: str
+    sidecar: str
+    created: bool
+    summary: str
+    sources: tuple[str, ...] = ()
+    state: str = "planned"
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +139,7 @@ class Report:
         results: One per file.
         cancelled: The caller's cancel event stopped it early.
         recovered: Entries settled after an interruption inside this run.
+        merges: The keepers' sidecars written (or put back, for an undo).
     """
 
     operation: int | None
@@ -117,6 +148,7 @@ class Report:
     results: tuple[FileResult, ...]
     cancelled: bool = False
     recovered: tuple[Settled, ...] = ()
+    merges: tuple[MetadataMerge, ...] = ()
 
     @property
     def done(self) -> list[FileResult]:

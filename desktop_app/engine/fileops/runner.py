@@ -13,11 +13,11 @@ import logging
 import os
 import threading
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
 
+from desktop_app.engine.catalog import sidecar_table
 from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.fileops import fsutil, journal, recovery
+from desktop_app.engine.fileops import fsutil, journal, recovery, sidecars
 from desktop_app.engine.fileops.journal import Action, Entry, NewEntry, State
 from desktop_app.engine.fileops.requests import FileResult, OpProgress, Removal, Request
 from desktop_app.engine.fileops.trash import SystemTrash, Trash, TrashUnavailable
@@ -25,18 +25,24 @@ from desktop_app.engine.paths import is_within
 
 log = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
-
 
 @dataclass(slots=True)
 class Pending:
-    """One file of the batch being worked on."""
+    """One file of the batch being worked on: a photo, with its sidecars as a unit."""
 
     entry: int
     new: NewEntry
     destination: str | None = None
     info: str | None = None
     error: str | None = None
+    sidecars: list[Pending] = field(default_factory=list)
+    #: A sidecar that moved and could not be put back beside its failed photo: why.
+    stuck: str | None = None
+
+    @property
+    def members(self) -> list[Pending]:
+        """The sidecars, then the photo: the order they move in."""
+        return [*self.sidecars, self]
 
 
 def problem(item: Removal, references: Sequence[str]) -> str | None:
@@ -97,10 +103,17 @@ def move_target(request: Request, catalog_roots: Sequence[str], source: str) -> 
     return os.path.join(os.path.abspath(request.destination), rel)
 
 
-def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    """``items`` in slices of ``size``."""
-    for start in range(0, len(items), max(1, size)):
-        yield items[start : start + max(1, size)]
+def unit_chunks(todo: Sequence[Entry], size: int) -> Iterator[list[Entry]]:
+    """Undo's batches of about ``size`` entries, never splitting a photo from its
+    sidecars (newest first, a photo's sidecars come just before it)."""
+    batch: list[Entry] = []
+    for e in todo:
+        batch.append(e)
+        if len(batch) >= max(1, size) and e.photo is None:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # --------------------------------------------------------------------- doing it
@@ -122,32 +135,65 @@ def transfer(source: str, placeholder: str, token: bytes, digest: bytes | None) 
 
 
 def reserve(pending: Pending) -> None:
-    """Take the destination name (and ``.trashinfo``) for one file."""
+    """Take the destination names (and ``.trashinfo`` s) for a photo and its sidecars.
+
+    All at one candidate (``x (2).jpg`` with ``x (2).xmp``) so the sidecars keep
+    following the photo's name; a candidate where any of them is taken is released.
+    """
     new = pending.new
     assert new.destination is not None
     os.makedirs(os.path.dirname(new.destination), exist_ok=True)
-    if new.info is None or new.info_text is None:
-        pending.destination = fsutil.reserve(new.destination, new.token)
-        return
-    info_dir = os.path.dirname(new.info)
-    content = new.info_text.encode()
-    for candidate in fsutil.candidates(new.destination):
-        info = os.path.join(info_dir, os.path.basename(candidate) + ".trashinfo")
-        try:  # the spec's reservation: the .trashinfo first, atomically
-            fsutil.create_exclusive(info, content)
-        except FileExistsError:
-            continue
+    info_dir = None if new.info is None or new.info_text is None else os.path.dirname(new.info)
+    members = [pending, *pending.sidecars]
+    names_of = sidecars.unit_names(
+        new.source, [m.new.source for m in pending.sidecars], new.destination
+    )
+    for names in names_of:
+        made: list[tuple[str, bytes]] = []
+        infos: list[str | None] = []
         try:
-            fsutil.create_exclusive(candidate, new.token)
+            for member, name in zip(members, names, strict=True):
+                info = None
+                if info_dir is not None and member.new.info_text is not None:
+                    # the spec's reservation: the .trashinfo first, atomically
+                    info = os.path.join(info_dir, os.path.basename(name) + ".trashinfo")
+                    content = member.new.info_text.encode()
+                    fsutil.create_exclusive(info, content)
+                    made.append((info, content))
+                infos.append(info)
+                fsutil.create_exclusive(name, member.new.token)
+                made.append((name, member.new.token))
         except FileExistsError:
-            fsutil.remove_if_holds(info, content)
+            for path, content in made:
+                fsutil.remove_if_holds(path, content)
             continue
         except BaseException:
-            fsutil.remove_if_holds(info, content)
+            for path, content in made:
+                fsutil.remove_if_holds(path, content)
             raise
-        pending.destination, pending.info = candidate, info
+        for member, name, info in zip(members, names, infos, strict=True):
+            member.destination, member.info = name, info
         return
-    raise fsutil.NameExhausted(errno.EEXIST, "no free name in the trash", new.destination)
+    raise fsutil.NameExhausted(errno.EEXIST, "no free name for the destination", new.destination)
+
+
+def put_back(moved: Sequence[Pending]) -> None:
+    """Return files of a unit that moved to their places, newest first (their photo
+    could not follow). A file that cannot be put back is marked ``stuck``."""
+    for m in reversed(moved):
+        if m.destination is None:  # deleted, or in a trash that does not say where
+            m.stuck = "it was removed before its photo failed"
+            continue
+        try:
+            fsutil.create_exclusive(m.new.source, m.new.token)
+            try:
+                transfer(m.destination, m.new.source, m.new.token, m.new.digest)
+            except BaseException:
+                fsutil.remove_if_holds(m.new.source, m.new.token)
+                raise
+        except OSError as error:
+            m.stuck = f"it could not be put back beside its photo: {describe(error)}"
+            log.warning("Could not put %s back: %s", m.new.source, m.stuck)
 
 
 class Runner:
@@ -169,11 +215,14 @@ class Runner:
         self.catalog_roots = [r.path for r in catalog.roots()]
         self.when = dt.datetime.now()
         self.unstarted: tuple[FileResult, ...] = ()
+        #: The sidecars of every photo of the run, listed once per folder at its start.
+        self.beside: dict[str, list[str]] = {}
 
     def run(
         self, items: Sequence[Removal], cancel: threading.Event, batch_size: int
     ) -> Generator[OpProgress, None, None]:
         done = failed = 0
+        self.beside = sidecars.find_many([item.record.path for item in items])
         yield OpProgress(0, len(items))
         for start in range(0, len(items), max(1, batch_size)):
             if cancel.is_set():
@@ -193,16 +242,14 @@ class Runner:
             for p in live:
                 if cancel.is_set():
                     p.error = "cancelled"
-                    if p.destination is not None:
-                        recovery.release(p.destination, p.new.token, p.info, p.new.info_text)
+                    self._release(p)
                     continue
                 try:
                     self._act(p)
                 except (OSError, TrashUnavailable) as error:
                     p.error = describe(error)
                     log.warning("Could not %s %s: %s", self.request.action, p.new.source, p.error)
-                    if p.destination is not None:
-                        recovery.release(p.destination, p.new.token, p.info, p.new.info_text)
+                    self._release(p)
                     failed += 1
                 else:
                     moved.append(p)
@@ -211,7 +258,8 @@ class Runner:
             self._confirm(moved, [p for p in live if p.error is not None])
 
     def _plan(self, batch: Sequence[Removal]) -> list[Pending]:
-        """Check each file and commit its intent (or its reason to be left alone)."""
+        """Check each file and its sidecars and commit their intents (or the reason
+        to leave the photo alone: a sidecar that cannot go keeps its photo in place)."""
         out: list[Pending] = []
         with self.catalog.transaction() as db:
             for item in batch:
@@ -219,6 +267,14 @@ class Runner:
                 new = self._intent(item) if issue is None else None
                 if isinstance(new, str):
                     issue, new = new, None
+                extra: list[NewEntry] = []
+                if new is not None:
+                    listed = self.beside.get(item.record.path, [])
+                    side = self._sidecar_intents(new, [p for p in listed if os.path.lexists(p)])
+                    if isinstance(side, str):
+                        issue = side
+                    else:
+                        extra = side
                 if new is None:
                     record = item.record
                     new = NewEntry(
@@ -228,7 +284,43 @@ class Runner:
                 (entry,) = journal.add(db, self.operation, [new])
                 if issue is not None:
                     journal.update(db, entry, State.FAILED, error=issue)
-                out.append(Pending(entry, new, error=issue))
+                pending = Pending(entry, new, error=issue)
+                if issue is None and extra:
+                    ids = journal.add(db, self.operation, extra, photo=entry)
+                    pending.sidecars = [Pending(i, e) for i, e in zip(ids, extra, strict=True)]
+                out.append(pending)
+        return out
+
+    def _sidecar_intents(self, photo: NewEntry, paths: Sequence[str]) -> list[NewEntry] | str:
+        """The intents of a photo's sidecars, or why one of them cannot go with it."""
+        out = []
+        for path in paths:
+            try:
+                info = os.stat(path)
+                digest = fsutil.digest_file(path)
+            except OSError as error:
+                return f"its sidecar {os.path.basename(path)} cannot be read: {describe(error)}"
+            destination = info_path = info_text = None
+            if photo.destination is not None:
+                destination = sidecars.renamed(photo.source, path, photo.destination)
+            if photo.info is not None and destination is not None:
+                where = self.trash.location(photo.source)
+                info_path = os.path.join(
+                    os.path.dirname(photo.info), os.path.basename(destination) + ".trashinfo"
+                )
+                info_text = self.trash.info_text(path, where, self.when)
+            out.append(
+                NewEntry(
+                    path,
+                    destination,
+                    info_path,
+                    info_text,
+                    os.urandom(16),
+                    digest,
+                    info.st_size,
+                    info.st_mtime_ns,
+                )
+            )
         return out
 
     def _intent(self, item: Removal) -> NewEntry | str:
@@ -264,6 +356,7 @@ class Runner:
         )
 
     def _reserve(self, live: list[Pending]) -> None:
+        """Reserve every unit's names, then record them (or the failure) durably."""
         for p in live:
             if p.new.destination is None:
                 continue
@@ -275,33 +368,64 @@ class Runner:
         with self.catalog.transaction() as db:
             for p in live:
                 if p.error is not None:
-                    journal.update(db, p.entry, State.FAILED, error=p.error)
-                elif p.destination is not None:
-                    journal.update(
-                        db, p.entry, State.RESERVED, destination=p.destination, info=p.info
-                    )
+                    for m in p.members:
+                        journal.update(db, m.entry, State.FAILED, error=p.error)
+                else:
+                    for m in p.members:
+                        if m.destination is not None:
+                            journal.update(
+                                db, m.entry, State.RESERVED, destination=m.destination, info=m.info
+                            )
 
     def _act(self, p: Pending) -> None:
-        new = p.new
-        info = os.stat(new.source)  # last look: still the file we were asked about?
-        if info.st_size != new.size or info.st_mtime_ns != new.mtime_ns:
-            raise OSError(errno.EBUSY, "the file changed since it was scanned", new.source)
+        """Move a photo and its sidecars (sidecars first); if one fails, the ones that
+        moved go back, so the photo and its sidecars stay together."""
+        for m in p.members:  # last look: still the files we were asked about?
+            info = os.stat(m.new.source)
+            if info.st_size != m.new.size or info.st_mtime_ns != m.new.mtime_ns:
+                raise OSError(errno.EBUSY, "the file changed since it was scanned", m.new.source)
+        moved: list[Pending] = []
+        try:
+            for m in p.members:
+                self._move(m)
+                moved.append(m)
+        except (OSError, TrashUnavailable):
+            put_back(moved)
+            raise
+
+    def _move(self, m: Pending) -> None:
+        new = m.new
         if self.request.action is Action.DELETE:
             os.unlink(new.source)
-        elif p.destination is None:
+        elif m.destination is None:
             self.trash.send(new.source)
         else:
-            transfer(new.source, p.destination, new.token, new.digest)
+            transfer(new.source, m.destination, new.token, new.digest)
+
+    @staticmethod
+    def _release(p: Pending) -> None:
+        """Give back the reserved names of a unit that stays (not a stuck file's)."""
+        for m in p.members:
+            if m.destination is not None and m.stuck is None:
+                recovery.release(m.destination, m.new.token, m.info, m.new.info_text)
 
     def _confirm(self, moved: list[Pending], failed: list[Pending]) -> None:
         for folder in {os.path.dirname(p.destination) for p in moved if p.destination}:
             fsutil.fsync_dir(folder)
         with self.catalog.transaction() as db:
             for p in moved:
-                journal.update(db, p.entry, State.DONE)
+                for m in p.members:
+                    journal.update(db, m.entry, State.DONE)
             for p in failed:
                 journal.update(db, p.entry, State.FAILED, error=p.error)
+                for m in p.sidecars:
+                    if m.stuck is not None:
+                        journal.update(db, m.entry, State.DONE, error=m.stuck)
+                    else:
+                        note = f"left in place with its photo: {p.error}"
+                        journal.update(db, m.entry, State.FAILED, error=note)
             self.catalog.remove_paths([p.new.source for p in moved])
+            sidecar_table.forget(self.catalog, [p.new.source for p in moved])
 
 
 class Undoer:
@@ -316,7 +440,7 @@ class Undoer:
     ) -> Generator[OpProgress, None, None]:
         done = failed = 0
         yield OpProgress(0, len(todo))
-        for batch in chunks(todo, batch_size):
+        for batch in unit_chunks(todo, batch_size):
             if cancel.is_set():
                 return
             live = self._plan(batch)
@@ -349,13 +473,19 @@ class Undoer:
                     recovery.readd(self.catalog, e, target)
                 for e, problem in problems:
                     journal.update(db, e.id, State.DONE, error=problem)
+                back = [t for e, t in restored if e.photo is None]
+                sidecar_table.record(self.catalog, back, sidecars.with_kinds(back))
 
     def _plan(self, batch: Sequence[Entry]) -> list[tuple[Entry, str]]:
-        """Commit the intent to restore each file, then reserve its way back."""
+        """Commit the intent to restore each file, then reserve its way back: a photo
+        and its sidecars together, under names that keep them together."""
         intents: list[Entry] = []
+        problems = {e.id: self.problem(e) for e in batch}
         with self.catalog.transaction() as db:
             for e in batch:
-                problem = self.problem(e)
+                problem = problems[e.id]
+                if problem is None and e.photo is not None and problems.get(e.photo):
+                    problem = "left with its photo, which cannot be put back"
                 if problem is not None:
                     journal.update(db, e.id, State.DONE, error=problem)
                     continue
@@ -364,18 +494,54 @@ class Undoer:
                 intents.append(journal.entry(self.catalog, e.id))
         live: list[tuple[Entry, str]] = []
         errors: list[tuple[Entry, str]] = []
-        for e in intents:
+        for unit in self._units(intents):
             try:
-                os.makedirs(os.path.dirname(e.source), exist_ok=True)
-                live.append((e, fsutil.reserve(e.source, e.token)))
+                os.makedirs(os.path.dirname(unit[0].source), exist_ok=True)
+                live += zip(unit, self._reserve(unit), strict=True)
             except OSError as error:
-                errors.append((e, f"could not be put back: {describe(error)}"))
+                errors += [(e, f"could not be put back: {describe(error)}") for e in unit]
         with self.catalog.transaction() as db:
             for e, target in live:
                 journal.update(db, e.id, State.RESTORE_RESERVED, restored=target)
             for e, problem in errors:
                 journal.update(db, e.id, State.DONE, error=problem)
         return [(journal.entry(self.catalog, e.id), t) for e, t in live]
+
+    def _units(self, intents: Sequence[Entry]) -> list[list[Entry]]:
+        """The entries as units: each photo first, then its sidecars being restored."""
+        ids = {e.id for e in intents}
+        units: dict[int, list[Entry]] = {}
+        for e in intents:
+            owner = e.photo if e.photo is not None and e.photo in ids else e.id
+            units.setdefault(owner, []).append(e)
+        return [sorted(u, key=lambda e: e.photo is not None) for u in units.values()]
+
+    def _reserve(self, unit: Sequence[Entry]) -> list[str]:
+        """Free names for a unit, photo first (see :func:`sidecars.unit_names`)."""
+        head = unit[0]
+        if head.photo is not None:  # a sidecar whose photo is already back (or gone)
+            photo = journal.entry(self.catalog, head.photo)
+            first = head.source
+            if photo.state is State.RESTORED and photo.restored is not None:
+                first = sidecars.renamed(photo.source, head.source, photo.restored)
+            return [fsutil.reserve(first, head.token)]
+        rest = [e.source for e in unit[1:]]
+        for names in sidecars.unit_names(head.source, rest, head.source):
+            made: list[tuple[str, bytes]] = []
+            try:
+                for e, name in zip(unit, names, strict=True):
+                    fsutil.create_exclusive(name, e.token)
+                    made.append((name, e.token))
+            except FileExistsError:
+                for path, token in made:
+                    fsutil.remove_if_holds(path, token)
+                continue
+            except BaseException:
+                for path, token in made:
+                    fsutil.remove_if_holds(path, token)
+                raise
+            return names
+        raise fsutil.NameExhausted(errno.EEXIST, "no free name to put it back", head.source)
 
     @staticmethod
     def problem(e: Entry) -> str | None:

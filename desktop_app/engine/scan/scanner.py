@@ -35,9 +35,11 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from desktop_app.engine.catalog import sidecar_table
 from desktop_app.engine.catalog.store import Catalog, KnownFile, encode_path
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
+from desktop_app.engine.fileops import sidecars
 from desktop_app.engine.imaging import hashing, loading
 from desktop_app.engine.types import (
     FileFailure,
@@ -283,6 +285,7 @@ def scan(
         return _summary(roots, _Plan(), failures, True, started)
     plan = _plan(found, known, unreadable, hashing.HASH_VERSION, stale)
     catalog.remove(plan.removed)
+    _record_sidecars(catalog, found)
     yield Progress(Phase.HASHING, 0, len(plan.todo), None, failed=len(failures))
 
     done = 0
@@ -312,6 +315,12 @@ def scan(
         for root in roots:
             catalog.mark_scanned(root, finished)
     return _summary(roots, plan, failures, cancelled, started, hashed=done)
+
+
+def _record_sidecars(catalog: Catalog, found: Sequence[FoundFile]) -> None:
+    """Remember the sidecars beside each photo found (one listing per folder)."""
+    photos = [f.path for f in found]
+    sidecar_table.record(catalog, photos, sidecars.with_kinds(photos))
 
 
 def _flush(catalog: Catalog, pending: list[Result], replaces: dict[str, int]) -> None:

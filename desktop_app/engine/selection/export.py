@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.selection.plans import Decision, GroupPlan, Plan
-from desktop_app.engine.types import hash_to_hex
+from desktop_app.engine.types import PhotoNotes, hash_to_hex
 
 #: CSV columns, in order.
 FIELDS: tuple[str, ...] = (
@@ -64,8 +65,23 @@ def rows(plan: Plan) -> list[dict[str, Any]]:
     return [member_row(g, n, d) for n, g in enumerate(plan.groups, start=1) for d in g.decisions]
 
 
-def to_json(plan: Plan, **extra: Any) -> dict[str, Any]:
-    """The plan as JSON data; ``extra`` keys (roots, catalog, ...) are added at the top."""
+def to_json(
+    plan: Plan, notes: Mapping[str, PhotoNotes] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The plan as JSON data; ``extra`` keys (roots, catalog, ...) are added at the top.
+
+    With ``notes`` (``Library.photo_notes``), each member also lists its ``sidecars``
+    (which go wherever it goes) and its ``lineage`` ("exported from IMG_1234.CR3").
+    """
+
+    def member(g: GroupPlan, n: int, d: Decision) -> dict[str, Any]:
+        row = member_row(g, n, d)
+        said = None if notes is None else notes.get(d.image.path)
+        if said is not None:
+            row["sidecars"] = [{"path": p, "kind": k} for p, k in said.sidecars]
+            row["lineage"] = said.lineage
+        return row
+
     return {
         **extra,
         "threshold": plan.threshold,
@@ -81,7 +97,7 @@ def to_json(plan: Plan, **extra: Any) -> dict[str, Any]:
                 "group": n,
                 "keeper": g.keeper.image.path,
                 "reason": g.reason,
-                "members": [member_row(g, n, d) for d in g.decisions],
+                "members": [member(g, n, d) for d in g.decisions],
             }
             for n, g in enumerate(plan.groups, start=1)
         ],
@@ -96,9 +112,11 @@ def write_csv(plan: Plan, out: TextIO) -> None:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
 
 
-def write_json(plan: Plan, out: TextIO, **extra: Any) -> None:
+def write_json(
+    plan: Plan, out: TextIO, notes: Mapping[str, PhotoNotes] | None = None, **extra: Any
+) -> None:
     """Write :func:`to_json` indented, with a final newline."""
-    json.dump(to_json(plan, **extra), out, indent=2)
+    json.dump(to_json(plan, notes, **extra), out, indent=2)
     out.write("\n")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.paths import is_within
+from desktop_app.engine.selection import lineage
 from desktop_app.engine.types import ImageRecord, Member
 from desktop_app.engine.units import human_size
 
@@ -32,6 +33,10 @@ class Criterion(enum.StrEnum):
     DATE = "date"
     PATH = "path"
     FOLDER = "folder"
+    #: Lineage from XMP (``lineage.py``): the file others were exported from...
+    ORIGINAL = "original"
+    #: ... or the edited export made from it.
+    EDITED = "edited"
 
     @property
     def label(self) -> str:
@@ -54,7 +59,19 @@ _LABELS = {
     Criterion.DATE: "earliest date taken",
     Criterion.PATH: "path without a copy suffix, then shortest path",
     Criterion.FOLDER: "preferred folder",
+    Criterion.ORIGINAL: "the original, not an export",
+    Criterion.EDITED: "the edited export, not its original",
 }
+
+#: The criteria of the default rules, in order (lineage is asked for by a preset).
+DEFAULT_CRITERIA: tuple[Criterion, ...] = (
+    Criterion.PIXELS,
+    Criterion.FORMAT,
+    Criterion.SIZE,
+    Criterion.DATE,
+    Criterion.PATH,
+    Criterion.FOLDER,
+)
 
 #: Formats from most to least preferred, by family (see :func:`format_family`).
 DEFAULT_FORMATS: tuple[str, ...] = ("RAW", "TIFF", "PNG", "HEIC", "JPEG", "WEBP")
@@ -114,7 +131,7 @@ class KeepRules:
         folders: Preferred folders, most preferred first.
     """
 
-    criteria: tuple[Criterion, ...] = tuple(Criterion)
+    criteria: tuple[Criterion, ...] = DEFAULT_CRITERIA
     formats: tuple[str, ...] = DEFAULT_FORMATS
     folders: tuple[str, ...] = ()
 
@@ -193,6 +210,10 @@ def _key(criterion: Criterion, rules: KeepRules, r: ImageRecord) -> tuple[Any, .
         return (r.taken is None, r.taken or "")
     if criterion is Criterion.PATH:
         return (copy_marks(r.path), len(r.path))
+    if criterion is Criterion.ORIGINAL:
+        return (lineage.is_derived(r.path),)
+    if criterion is Criterion.EDITED:
+        return (not lineage.is_derived(r.path),)
     return (_folder_rank(rules, r),)
 
 
@@ -213,6 +234,9 @@ def _show(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRe
         if copy_marks(r.path) != copy_marks(other.path):
             return os.path.basename(r.path)
         return f"{len(r.path)} characters"
+    if criterion in (Criterion.ORIGINAL, Criterion.EDITED):
+        said = lineage.describe([r.path, other.path]).get(r.path)
+        return said or "an original"
     rank = _folder_rank(rules, r)
     return rules.folders[rank] if rank < len(rules.folders) else "another folder"
 

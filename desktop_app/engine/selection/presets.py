@@ -15,7 +15,7 @@ import time
 
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.selection.keeprules import KeepRules
+from desktop_app.engine.selection.keeprules import DEFAULT_CRITERIA, Criterion, KeepRules
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,13 @@ log = logging.getLogger(__name__)
 DEFAULT = "default"
 
 #: Presets every catalog has, unless the user saved one under the same name.
-BUILTIN: dict[str, KeepRules] = {DEFAULT: KeepRules()}
+BUILTIN: dict[str, KeepRules] = {
+    DEFAULT: KeepRules(),
+    # Lineage from XMP (selection/lineage.py): keep the file exports were made from, or
+    # the edited export; the usual criteria decide among the rest.
+    "prefer-original": KeepRules((Criterion.ORIGINAL, *DEFAULT_CRITERIA)),
+    "prefer-edited": KeepRules((Criterion.EDITED, *DEFAULT_CRITERIA)),
+}
 
 
 def _check_name(name: str) -> str:

@@ -12,6 +12,7 @@ They show what they are given and say what the user chose through signals; the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -35,7 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.engine.fileops.requests import FileResult, OpProgress, Report, Request
+from desktop_app.engine.fileops.requests import (
+    FileResult,
+    MetadataMerge,
+    OpProgress,
+    Report,
+    Request,
+)
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.selection.plans import Plan
 from desktop_app.gui.app import desktop, text
@@ -123,6 +131,17 @@ class ApplyDialog(QDialog):
         folder_row.setContentsMargins(24, 0, 0, 0)
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(choose)
+        self.merge = QCheckBox(
+            "Give each kept photo what its removed copies carry and it lacks: the highest "
+            "rating, colour label, keywords, title, caption, GPS"
+        )
+        self.merge.setToolTip(
+            "Written into the kept photo's XMP sidecar (created if needed), never into the "
+            "photo itself; undone with the rest."
+        )
+        self.merge_summary = QLabel("")
+        self.merge_summary.setWordWrap(True)
+        self.merge_summary.setVisible(False)
 
         self.model = FileResultModel(self)
         self.table = _table(self.model)
@@ -142,6 +161,9 @@ class ApplyDialog(QDialog):
         layout.addWidget(self.move_to_folder)
         layout.addLayout(folder_row)
         layout.addWidget(self.delete)
+        layout.addSpacing(4)
+        layout.addWidget(self.merge)
+        layout.addWidget(self.merge_summary)
         layout.addSpacing(6)
         layout.addWidget(QLabel("What will happen to each file (a dry run):"))
         layout.addWidget(self.table, 1)
@@ -152,6 +174,7 @@ class ApplyDialog(QDialog):
         self.choices.idToggled.connect(self._on_choices_id_toggled)
         self.folder.textEdited.connect(self._on_folder_text_edited)
         self.folder.editingFinished.connect(self.refresh)
+        self.merge.toggled.connect(self._on_merge_toggled)
 
     # ----------------------------------------------------------------- state
 
@@ -172,9 +195,10 @@ class ApplyDialog(QDialog):
         if action is Action.MOVE and not folder:
             return None
         destination = os.path.abspath(os.path.expanduser(folder)) if folder else None
-        return self.plan.request(
+        request = self.plan.request(
             action, destination=destination if action is Action.MOVE else None, roots=self.roots
         )
+        return dataclasses.replace(request, merge_metadata=self.merge.isChecked())
 
     @property
     def previewed(self) -> Request | None:
@@ -186,6 +210,7 @@ class ApplyDialog(QDialog):
         self.go.setEnabled(False)
         self.results = []
         self.model.set_results([], self.action())
+        self.merge_summary.setVisible(False)
         request = self.request()
         self._pending = request
         if request is None:
@@ -209,6 +234,12 @@ class ApplyDialog(QDialog):
             Action.DELETE: "will be deleted permanently, with no undo",
         }[request.action]
         lines = [f"{text.plural(len(acted), 'photo')} ({size}) {verb}."]
+        sidecars = sum(len(r.sidecars) for r in acted)
+        if sidecars:
+            lines.append(
+                f"{text.plural(sidecars, 'sidecar file')} (.xmp, .aae, Live Photo .mov…) "
+                f"{'goes' if sidecars == 1 else 'go'} with them."
+            )
         if left:
             lines.append(f"{text.plural(left, 'photo')} will be left in place (why: above).")
         if request.action is Action.MOVE and within_any(
@@ -227,6 +258,25 @@ class ApplyDialog(QDialog):
         self.go.setText(labels[request.action].format(text.plural(len(acted), "Photo")))
         self.go.setEnabled(bool(acted))
 
+    def set_merge_preview(self, request: Request, merges: Sequence[MetadataMerge]) -> None:
+        """Show what the kept photos would inherit (the dry run of the merge)."""
+        if request is not self._pending or not request.merge_metadata:
+            return
+        if not merges:
+            said = "The kept photos already have everything their copies carry."
+        else:
+            shown = [
+                f"{os.path.basename(m.keeper)}: {m.summary}"
+                + (" (new sidecar)" if m.created else "")
+                for m in merges[:3]
+            ]
+            more = f"; and {len(merges) - 3} more" if len(merges) > 3 else ""
+            said = (
+                f"{text.plural(len(merges), 'kept photo')} will inherit: " + "; ".join(shown) + more
+            )
+        self.merge_summary.setText(said)
+        self.merge_summary.setVisible(True)
+
     def set_preview_error(self, request: Request, message: str) -> None:
         """The dry run of ``request`` was refused: say why."""
         if request is self._pending:
@@ -238,6 +288,9 @@ class ApplyDialog(QDialog):
     def _on_choices_id_toggled(self, _id: int, checked: bool) -> None:
         if checked:
             self.refresh()
+
+    def _on_merge_toggled(self, _checked: bool) -> None:
+        self.refresh()
 
     def _on_folder_text_edited(self, _text: str) -> None:
         self.go.setEnabled(False)  # until the new folder's dry run arrives
@@ -313,6 +366,14 @@ def report_text(report: Report, trash_label: str, restorable: bool) -> str:
         said = f"Moved {done} ({size}) to the chosen folder."
     else:
         said = f"Moved {done} ({size}) to {trash_label}."
+    merged = [m for m in report.merges if m.state == ("undone" if report.undo else "done")]
+    if merged and report.undo:
+        said += f" {text.plural(len(merged), 'sidecar')} of kept photos put back as they were."
+    elif merged:
+        said += (
+            f" {text.plural(len(merged), 'kept photo')} inherited what their copies carried "
+            "(in their XMP sidecars)."
+        )
     if report.cancelled:
         said += " Stopped before the end, as you asked."
     if report.failed:

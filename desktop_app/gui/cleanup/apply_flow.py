@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QMainWindow
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.fileops import journal, operations
 from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.engine.fileops.requests import OpProgress, Report, Request
+from desktop_app.engine.fileops.requests import MetadataMerge, OpProgress, Report, Request
 from desktop_app.engine.fileops.trash import SystemTrash, Trash
 from desktop_app.gui.app import dialogs
 from desktop_app.gui.app import settings as keys
@@ -133,13 +133,18 @@ class ApplyFlow(QObject):
                 request, confirmation=operations.confirmation_for(request.items)
             )
 
-        def work() -> list[operations.FileResult]:
+        def work() -> tuple[list[operations.FileResult], list[MetadataMerge]]:
             with Catalog(path) as catalog:
-                return operations.preview(catalog, checked, trash=trash, allow_delete=allow)
+                results = operations.preview(catalog, checked, trash=trash, allow_delete=allow)
+                merges = (
+                    operations.preview_merge(catalog, checked) if checked.merge_metadata else []
+                )
+                return results, merges
 
-        def done(results: list[operations.FileResult]) -> None:
+        def done(found: tuple[list[operations.FileResult], list[MetadataMerge]]) -> None:
             if dialog is not None:
-                dialog.set_preview(request, results)
+                dialog.set_preview(request, found[0])
+                dialog.set_merge_preview(request, found[1])
 
         def failed(error: BaseException) -> None:
             if dialog is not None:

@@ -84,7 +84,11 @@ class FileResultModel(RowTableModel):
         return outcome(item, self.action)
 
     def _tip(self, item: FileResult) -> str:
-        return f"{item.source}\n{outcome(item, self.action)}"
+        tip = f"{item.source}\n{outcome(item, self.action)}"
+        if item.sidecars:
+            names = ", ".join(s.source.rsplit("/", 1)[-1] for s in item.sidecars)
+            tip += f"\nwith its sidecar{'s' if len(item.sidecars) > 1 else ''} {names}"
+        return tip
 
     def _color(self, item: FileResult) -> QColor | None:
         return LEFT_COLOR if item.state is State.FAILED else None

@@ -11,6 +11,7 @@ system (:mod:`desktop_app.gui.app.desktop`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.engine.library import Library
 from desktop_app.engine.search import mih
-from desktop_app.engine.types import ImageRecord, hash_to_hex
+from desktop_app.engine.types import ImageRecord, PhotoNotes, hash_to_hex
 from desktop_app.gui.app import desktop, text
 from desktop_app.gui.compare.zoom_view import ZoomView
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
@@ -55,8 +57,15 @@ def distance(a: ImageRecord, b: ImageRecord) -> int | None:
     return int(found[0])
 
 
-def metadata_rows(record: ImageRecord) -> list[tuple[str, str]]:
-    """(label, value) for the metadata table, in display order."""
+def metadata_rows(record: ImageRecord, notes: PhotoNotes | None = None) -> list[tuple[str, str]]:
+    """(label, value) for the metadata table, in display order; with ``notes``, also
+    where the photo came from ("exported from IMG_1234.CR3") and its sidecars."""
+    extra = []
+    if notes is not None:
+        extra = [
+            ("Made from", notes.lineage or ""),
+            ("Sidecars", ", ".join(f"{os.path.basename(p)} ({k})" for p, k in notes.sidecars)),
+        ]
     return [
         ("File name", record.name),
         ("Folder", text.folder(record.path)),
@@ -68,6 +77,7 @@ def metadata_rows(record: ImageRecord) -> list[tuple[str, str]]:
         ("Camera", record.camera or ""),
         ("Modified", text.modified(record)),
         ("Perceptual hash", hash_to_hex(record.phash) if record.phash is not None else ""),
+        *extra,
     ]
 
 
@@ -207,7 +217,14 @@ class CompareDialog(QDialog):
         desktop.fit_to_screen(self, QSize(1100, 690))  # a 768-pixel screen, less its panels
 
     def _metadata_table(self, left: ImageRecord, right: ImageRecord) -> QTableWidget:
-        rows = list(zip(metadata_rows(left), metadata_rows(right), strict=True))
+        notes = Library.photo_notes([left.path, right.path])
+        rows = list(
+            zip(
+                metadata_rows(left, notes[left.path]),
+                metadata_rows(right, notes[right.path]),
+                strict=True,
+            )
+        )
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels([left.name, right.name])
         table.setVerticalHeaderLabels([label for (label, _), _ in rows])

@@ -23,6 +23,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, Q
 from PySide6.QtGui import QFont, QHelpEvent, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QToolTip, QWidget
 
+from desktop_app.engine.library import Library
 from desktop_app.engine.types import Group, ImageRecord
 from desktop_app.gui.groups.cards import GAP, CardListView, card_size, mark_target
 from desktop_app.gui.groups.group_delegate import GroupDelegate, card_infos, header_height
@@ -172,6 +173,10 @@ class ClusterView(CardListView):
         order = self.group_model().order(row)
         info = card_infos(group, (), index.data(PlanRole), limit=slot + 1, order=order)[slot]
         lines = [info.image.path]
+        shown = [m.image.path for m in group.members[: self.layout_cards(len(group.members))[0]]]
+        if info.image.path not in shown:
+            shown.append(info.image.path)
+        lines += Library.photo_notes(shown)[info.image.path].lines
         decision = info.decision
         if decision is not None:
             lines.append(decision.note)
