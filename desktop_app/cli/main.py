@@ -18,16 +18,16 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 from desktop_app import __version__
 from desktop_app.cli import cleanup
+from desktop_app.cli.opening import engine_config, open_library, report_scan, run_steps
 from desktop_app.cli.progress import ProgressPrinter
-from desktop_app.engine.catalog.rebuild import rebuild_catalog
-from desktop_app.engine.catalog.store import Catalog, default_catalog_path
-from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.cleanup import Cleanup
+from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD
 from desktop_app.engine.errors import (
     CatalogCorrupt,
     CatalogLocked,
@@ -35,15 +35,17 @@ from desktop_app.engine.errors import (
     EngineError,
     UsageError,
 )
-from desktop_app.engine.library import Library
-from desktop_app.engine.scan.scanner import normalise_root
+from desktop_app.engine.library import (
+    Library,
+    default_catalog_path,
+    normalise_root,
+    rebuild_catalog,
+)
 from desktop_app.engine.types import (
     Group,
     ImageRecord,
     Match,
     Phase,
-    Progress,
-    ScanSummary,
     Transform,
     hash_to_hex,
 )
@@ -157,20 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace) -> EngineConfig:
-    kwargs: dict[str, Any] = {
-        "threshold": getattr(args, "threshold", DEFAULT_THRESHOLD),
-        "rotations": args.rotations,
-        "skip_hidden": not args.include_hidden,
-        "fold_raw_jpeg": args.fold_raw_jpeg,
-    }
-    if args.workers is not None:
-        if args.workers < 0:
-            raise UsageError("--workers must be 0 or more")
-        kwargs["workers"] = args.workers
-    return EngineConfig(**kwargs)
-
-
 def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[], None]:
     """Send log records to stderr above the progress bar; returns what undoes it.
 
@@ -190,48 +178,6 @@ def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[],
         root.setLevel(saved_level)
 
     return restore
-
-
-def _run_steps(
-    steps: Generator[Progress, None, Any], printer: ProgressPrinter, cancel: threading.Event
-) -> Any:
-    """Drive a progress generator, drawing the bar; Ctrl+C cancels it cleanly."""
-    try:
-        while True:
-            try:
-                report = next(steps)
-            except StopIteration as stop:
-                return stop.value
-            printer.update(report)
-    except KeyboardInterrupt:
-        cancel.set()
-        printer.finish()
-        raise
-    finally:
-        printer.finish()
-
-
-def _open(args: argparse.Namespace, printer: ProgressPrinter, *, scan: bool) -> Library:
-    library = Library(args.folders, catalog=args.catalog, config=_config(args))
-    if scan and library.needs_scan():
-        cancel = threading.Event()
-        summary = _run_steps(library.scan(cancel), printer, cancel)
-        _report_scan(summary, printer.stream, brief=True)
-    return library
-
-
-def _report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> None:
-    state = "cancelled" if summary.cancelled else "done"
-    print(
-        f"Scan {state} in {summary.seconds:.1f} s: {summary.added} new, {summary.updated} "
-        f"changed, {summary.removed} removed, {summary.unchanged} unchanged, "
-        f"{len(summary.failures)} unreadable.",
-        file=out,
-    )
-    if summary.failures and not brief:
-        print("Could not read:", file=out)
-        for failure in summary.failures:
-            print(f"  {failure.path}: {failure.reason}", file=out)
 
 
 def _record_json(record: ImageRecord) -> dict[str, Any]:
@@ -270,10 +216,10 @@ def _group_json(group: Group) -> dict[str, Any]:
 
 
 def cmd_scan(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with Library(args.folders, catalog=args.catalog, config=_config(args)) as library:
+    with Library(args.folders, catalog=args.catalog, config=engine_config(args)) as library:
         cancel = threading.Event()
-        summary = _run_steps(library.scan(cancel), printer, cancel)
-        _report_scan(summary, sys.stdout)
+        summary = run_steps(library.scan(cancel), printer, cancel)
+        report_scan(summary, sys.stdout)
         photos, unreadable = library.counts()
         print(f"The library holds {photos} photos ({unreadable} unreadable files).")
         print(f"Catalog: {library.catalog.path}")
@@ -281,7 +227,7 @@ def cmd_scan(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         groups = library.groups(args.threshold)
         extra = sum(len(g.members) - 1 for g in groups)
         extra_bytes = sum(g.extra_bytes for g in groups)
@@ -323,7 +269,7 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         pairs = library.pairs(args.threshold).within(args.threshold)
         records = library.records()
         rows = sorted(
@@ -353,7 +299,7 @@ def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_query(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         result = library.query(args.image, args.threshold)
         query_path = os.path.abspath(args.image)
         if args.json:
@@ -386,7 +332,7 @@ _EXPORT_FIELDS = ("path", "hash", "width", "height", "size", "format", "taken", 
 
 
 def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         records = library.catalog.all_records(library.roots)
         if args.json:
             out = sys.stdout
@@ -413,8 +359,8 @@ def cmd_rebuild_catalog(args: argparse.Namespace, printer: ProgressPrinter) -> i
     path = Path(args.catalog).expanduser() if args.catalog else default_catalog_path()
     _refuse_if_locked(path)
     aside = rebuild_catalog(path)
-    with Catalog(path) as fresh:
-        roots = fresh.roots()
+    with Cleanup(path) as fresh:
+        roots = fresh.folders()
     if aside is None:
         print(f"There was no catalog at {path}; a new one was created.")
     else:

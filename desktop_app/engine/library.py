@@ -4,6 +4,11 @@ The command line and the window both drive a :class:`Library`; neither talks to 
 catalog, the scanner or the search directly. A Library holds one SQLite connection, so
 it belongs to the thread that made it: a worker thread that scans opens its own Library
 on the same catalog file, and the GUI thread keeps another for reading.
+
+Beside :class:`Library`, the few functions the window and the command line need
+(``default_catalog_path``, ``rebuild_catalog``, ``normalise_root``, ``open_oriented``,
+``group_pairs``) are re-exported here, so they import no engine internals; cleaning up
+goes through ``cleanup.py``, the other front door (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,13 +21,18 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 import numpy as np
 
 from desktop_app.engine.catalog import groupcache
-from desktop_app.engine.catalog.store import Catalog, default_catalog_path
+from desktop_app.engine.catalog.rebuild import rebuild_catalog as rebuild_catalog
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.catalog.store import default_catalog_path as default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.imaging import hashing
+from desktop_app.engine.imaging.loading import open_oriented as open_oriented
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
+from desktop_app.engine.scan.scanner import normalise_root as normalise_root
 from desktop_app.engine.search import grouping, pairing
+from desktop_app.engine.search.grouping import group_pairs as group_pairs
 from desktop_app.engine.selection import not_copies, raw_jpeg
 from desktop_app.engine.types import (
     FileFailure,

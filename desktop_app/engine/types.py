@@ -12,7 +12,7 @@ import enum
 import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,11 @@ class Transform(enum.IntEnum):
 #: are their own inverse): *a* turned by t looks like *b* <=> *b* turned by it looks like *a*.
 INVERSE_TRANSFORM = np.array([0, 3, 2, 1, 4, 5, 6, 7], dtype=np.uint8)
 INVERSE_TRANSFORM.setflags(write=False)
+
+
+def hash_distance(a: int, b: int) -> int:
+    """Hamming distance between two 64-bit hashes (signed or unsigned Python ints)."""
+    return ((a ^ b) & 0xFFFF_FFFF_FFFF_FFFF).bit_count()
 
 
 def hash_to_hex(value: int) -> str:
@@ -322,7 +327,7 @@ class QueryResult:
 _T = TypeVar("_T")
 
 
-def drain(steps: Generator[Progress, None, _T]) -> _T:
+def drain(steps: Generator[Any, None, _T]) -> _T:
     """Run a progress generator to its end and return its return value.
 
     Long-running engine work is a generator of :class:`Progress` reports whose return

@@ -64,7 +64,6 @@ __all__ = [
     "history",
     "preview",
     "recover",
-    "run",
     "undo",
 ]
 
@@ -241,16 +240,6 @@ def undo(
             cancelled=cancel.is_set(),
             recovered=tuple(settled),
         )
-
-
-def run(steps: Generator[OpProgress, None, Report]) -> Report:
-    """Drive a generator of this module to its end (tests, scripts)."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            report: Report = stop.value
-            return report
 
 
 # --------------------------------------------------------------------- checks

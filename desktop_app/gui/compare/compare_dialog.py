@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -31,8 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.search import mih
-from desktop_app.engine.types import ImageRecord, hash_to_hex
+from desktop_app.engine.types import ImageRecord, hash_distance, hash_to_hex
 from desktop_app.gui.app import desktop, text
 from desktop_app.gui.compare.zoom_view import ZoomView
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
@@ -47,8 +45,7 @@ def distance(a: ImageRecord, b: ImageRecord) -> int | None:
     """Hamming distance between two photos' hashes (None if one has no hash)."""
     if a.phash is None or b.phash is None:
         return None
-    found = mih.hamming(np.array([a.phash], np.uint64), np.uint64(b.phash))
-    return int(found[0])
+    return hash_distance(a.phash, b.phash)
 
 
 def metadata_rows(record: ImageRecord) -> list[tuple[str, str]]:
