@@ -221,7 +221,7 @@ def test_move_to_a_folder_keeps_paths_and_history_undoes_it(qtbot, window, libra
 def test_a_big_batch_shows_progress_and_can_be_cancelled(
     qtbot, window, library, monkeypatch, trash_dir
 ):
-    from desktop_app.gui.cleanup import apply_flow, jobs
+    from desktop_app.gui.cleanup import apply_flow
 
     folder, _ = library
     before = tree_digests(folder)
@@ -237,7 +237,7 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
         except StopIteration as stop:
             return stop.value
 
-    monkeypatch.setattr(jobs.operations, "apply", slow)
+    monkeypatch.setattr(operations, "apply", slow)
     monkeypatch.setattr(apply_flow, "PROGRESS_DELAY_MS", 0)
     select_duplicates(qtbot, window)
     dialog = open_apply(qtbot, window)

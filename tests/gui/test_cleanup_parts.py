@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import Cleanup
 from desktop_app.engine.fileops.journal import Action, Entry, Operation, OperationState, State
 from desktop_app.engine.fileops.requests import FileResult, Report
 from desktop_app.engine.selection import presets
@@ -207,7 +208,7 @@ def test_folder_model_checks_reference_folders(qtmodeltester, qtbot):
 
 def test_keep_rules_dialog_reorders_edits_and_keeps_presets(qtbot, tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
-        dialog = KeepRulesDialog(lambda: catalog, KeepRules())
+        dialog = KeepRulesDialog(lambda: Cleanup(catalog), KeepRules())
         qtbot.addWidget(dialog)
         assert dialog.rules() == KeepRules() and dialog.preset_name() == "default"
         dialog.criteria.setCurrentRow(2)  # larger file

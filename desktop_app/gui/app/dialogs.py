@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 import desktop_app
+from desktop_app.engine.cleanup import Decision, GroupPlan
 from desktop_app.engine.errors import CatalogCorrupt, CatalogError, CatalogLocked, CatalogTooNew
-from desktop_app.engine.selection.plans import Decision, GroupPlan
 from desktop_app.engine.types import Group, ImageRecord, Match
 from desktop_app.gui.app import text
 from desktop_app.gui.groups.cards import CardInfo, card_grid, item_card_rect, mark_target

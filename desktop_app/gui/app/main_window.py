@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from desktop_app.engine.catalog import rebuild
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import CatalogError, EngineError
+from desktop_app.engine.library import rebuild_catalog
 from desktop_app.engine.types import FileFailure, ImageRecord, ScanSummary
 from desktop_app.gui.app import desktop, dialogs
 from desktop_app.gui.app import settings as keys
@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         log.warning("Catalog problem: %s", error)
         choice = dialogs.ask_catalog_action(self, error)
         if choice == "rebuild":
-            aside = rebuild.rebuild_catalog(error.path)
+            aside = rebuild_catalog(error.path)
             self.statusBar().showMessage(f"Catalog rebuilt; the old file is kept as {aside}", 10000)
             return retry()
         if choice == "retry":

@@ -34,10 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.engine.fileops.requests import FileResult, OpProgress, Report, Request
+from desktop_app.engine.cleanup import Action, FileResult, OpProgress, Plan, Report, Request, State
 from desktop_app.engine.paths import within_any
-from desktop_app.engine.selection.plans import Plan
 from desktop_app.gui.app import text
 from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import FileResultModel

@@ -18,13 +18,10 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QToolBar
 
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import DEFAULT_PRESET, Action, GroupPlan, Settled
+from desktop_app.engine.cleanup import Cleanup as EngineCleanup
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops.journal import Action
-from desktop_app.engine.fileops.recovery import Settled
-from desktop_app.engine.scan import scanner
-from desktop_app.engine.selection import not_copies, presets
-from desktop_app.engine.selection.plans import GroupPlan
+from desktop_app.engine.library import normalise_root
 from desktop_app.engine.types import Group, Grouping, ImageRecord
 from desktop_app.gui.app import dialogs, text
 from desktop_app.gui.app import settings as keys
@@ -137,22 +134,22 @@ class Cleanup(QObject):
             return model.group(row)  # resolved already for painting, most of the time
         return self.session.resolve(grouping, row)
 
-    def _catalog(self) -> Catalog | None:
+    def _cleanup(self) -> EngineCleanup | None:
         library = self.session.library
-        return library.catalog if library is not None else None
+        return EngineCleanup(library) if library is not None else None
 
     # ----------------------------------------------------------------- state
 
     def _on_session_opened(self, _roots: tuple[str, ...]) -> None:
-        catalog = self._catalog()
-        assert catalog is not None
+        cleanup = self._cleanup()
+        assert cleanup is not None
         try:
-            rules = presets.load(catalog, self.settings.get(keys.KEEP_PRESET))
+            rules = cleanup.preset(self.settings.get(keys.KEEP_PRESET))
         except UsageError:
-            rules = presets.load(catalog)
+            rules = cleanup.preset()
         self.marks.rules = rules
-        self.marks.references = tuple(r.path for r in catalog.roots() if r.reference)
-        self.marks.not_copies = not_copies.keys(catalog)
+        self.marks.references = cleanup.references()
+        self.marks.not_copies = cleanup.not_copies()
         self.marks.within = self.settings.get(keys.SELECT_WITHIN) and not self._check_import
         self._update_undo()
 
@@ -228,7 +225,7 @@ class Cleanup(QObject):
     def show_keep_rules(self) -> KeepRulesDialog:
         """The keep rules; accepting runs Select duplicates with them."""
         dialog = KeepRulesDialog(
-            self._catalog,
+            self._cleanup,
             self.marks.rules,
             self.settings.get(keys.KEEP_PRESET),
             self.marks.within,
@@ -239,7 +236,7 @@ class Cleanup(QObject):
         return dialog
 
     def _on_keep_rules_accepted(self, dialog: KeepRulesDialog) -> None:
-        self.settings.set(keys.KEEP_PRESET, dialog.preset_name() or presets.DEFAULT)
+        self.settings.set(keys.KEEP_PRESET, dialog.preset_name() or DEFAULT_PRESET)
         self.settings.set(keys.SELECT_WITHIN, dialog.within.isChecked())
         self.marks.rules = dialog.rules()
         self.marks.within = dialog.within.isChecked()
@@ -248,7 +245,7 @@ class Cleanup(QObject):
     def show_history(self) -> HistoryDialog:
         """Edit › History."""
         if self.history is None:
-            self.history = HistoryDialog(self._catalog, self.window)
+            self.history = HistoryDialog(self._cleanup, self.window)
             self.history.undo_requested.connect(self.flow.undo_through)
         self.history.refresh()
         self.history.show()
@@ -256,7 +253,7 @@ class Cleanup(QObject):
 
     def show_folders(self) -> FoldersDialog:
         """Library › Folders: choose the reference folders."""
-        dialog = FoldersDialog(self._catalog, self.session.roots, self.window)
+        dialog = FoldersDialog(self._cleanup, self.session.roots, self.window)
         dialog.references_changed.connect(
             lambda refs: self.marks.set_context(references=tuple(refs))
         )
@@ -265,15 +262,15 @@ class Cleanup(QObject):
 
     def show_ignore_list(self) -> IgnoreListDialog:
         """Library › Not Copies List."""
-        dialog = IgnoreListDialog(self._catalog, self.window)
+        dialog = IgnoreListDialog(self._cleanup, self.window)
         dialog.forgotten.connect(self._on_ignore_list_forgotten)
         dialog.open()
         return dialog
 
     def _on_ignore_list_forgotten(self, count: int) -> None:
-        catalog = self._catalog()
-        if catalog is not None:
-            self.marks.not_copies = not_copies.keys(catalog)
+        cleanup = self._cleanup()
+        if cleanup is not None:
+            self.marks.not_copies = cleanup.not_copies()
         self._say(f"Forgot {text.plural(count, 'pair')}; their groups come back.")
         self.session.load_pairs()
 
@@ -285,8 +282,8 @@ class Cleanup(QObject):
         Returns:
             Whether something was remembered.
         """
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             return False
         photos = self.view.selected_photos()
         if len(photos) < 2:
@@ -296,11 +293,11 @@ class Cleanup(QObject):
                 return False
             photos = [m.image for m in self.groups.model.group(found[0]).members]
         try:
-            not_copies.ignore(catalog, photos)
+            cleanup.ignore(photos)
         except UsageError as error:
             self._say(str(error))
             return False
-        self.marks.not_copies = not_copies.keys(catalog)
+        self.marks.not_copies = cleanup.not_copies()
         self._say(
             f"Remembered: these {text.plural(len(photos), 'photo')} are not copies. "
             "Library › Not Copies List can undo it."
@@ -317,8 +314,8 @@ class Cleanup(QObject):
         Returns:
             Whether the import is being checked.
         """
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             self._say("Open your library first, then check an import against it.")
             return False
         if folder is None:
@@ -328,7 +325,7 @@ class Cleanup(QObject):
             if not folder:
                 return False
         try:
-            target = scanner.normalise_root(folder)
+            target = normalise_root(folder)
         except UsageError as error:
             self._say(str(error))
             return False
@@ -338,7 +335,7 @@ class Cleanup(QObject):
             self._say(problem)
             return False
         for root in roots:
-            catalog.set_reference(root, True)
+            cleanup.set_reference(root, True)
         self._check_import = True
         if not self.window.open_folders([*roots, target]):  # type: ignore[attr-defined]
             self._check_import = False

@@ -22,9 +22,15 @@ from typing import ClassVar
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 
-from desktop_app.engine.fileops.journal import Action, Entry, Operation, OperationState, State
-from desktop_app.engine.fileops.requests import FileResult
-from desktop_app.engine.selection.not_copies import IgnoredPair
+from desktop_app.engine.cleanup import (
+    Action,
+    Entry,
+    FileResult,
+    IgnoredPair,
+    Operation,
+    OperationState,
+    State,
+)
 from desktop_app.gui.app import text
 from desktop_app.gui.app.tables import Index, RowTableModel
 

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from desktop_app.engine.selection.plans import Decision
+from desktop_app.engine.cleanup import Decision
 from desktop_app.engine.types import ImageRecord, Transform
 from desktop_app.gui.app import text
 

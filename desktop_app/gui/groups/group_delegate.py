@@ -16,7 +16,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from desktop_app.engine.selection.plans import Decision, GroupPlan
+from desktop_app.engine.cleanup import Decision, GroupPlan
 from desktop_app.engine.types import Group
 from desktop_app.gui.app import text
 from desktop_app.gui.groups.cards import (

@@ -30,7 +30,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search.grouping import group_pairs
+from desktop_app.engine.library import group_pairs
 from desktop_app.engine.types import Grouping, IdArray, PairSet
 from desktop_app.gui.app.workers import TaskRunner, describe_error
 
