@@ -480,9 +480,7 @@ def test_system_trash_without_undo(monkeypatch, tmp_path, catalog, library):
             sent.append(source)
             os.rename(source, tmp_path / os.path.basename(source))
 
-    report = drain(
-        operations.apply(catalog, request(records[:1]), trash=FakeSystemTrash())
-    )
+    report = drain(operations.apply(catalog, request(records[:1]), trash=FakeSystemTrash()))
     assert sent == [records[0].path] and report.done[0].destination is None
     with pytest.raises(UsageError, match="nothing to undo"):
         drain(operations.undo(catalog))
