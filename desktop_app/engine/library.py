@@ -123,7 +123,7 @@ class Library:
             known = self.catalog.root(root)
             if known is None or known.scanned_ns is None:
                 return True
-            if self.config.rotations and scanner.lacking_variants(self.catalog, root, limit=1):
+            if self.config.rotations and self.catalog.lacking_variants([root], limit=1):
                 return True
         return False
 

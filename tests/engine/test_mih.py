@@ -4,8 +4,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from desktop_app.engine.catalog import mih
+from desktop_app.engine.catalog.rows import as_signed, as_unsigned
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import mih
 
 
 def test_every_plan_up_to_far_beyond_the_slider_is_exact():
@@ -42,9 +43,9 @@ def test_segments_round_trip_and_match_the_array_form():
 
 def test_signed_storage_round_trips_the_64_bit_range():
     for value in (0, 1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1):
-        signed = mih.as_signed(value)
+        signed = as_signed(value)
         assert -(1 << 63) <= signed < 1 << 63
-        assert mih.as_unsigned(signed) == value
+        assert as_unsigned(signed) == value
 
 
 hashes = st.integers(min_value=0, max_value=(1 << 64) - 1)

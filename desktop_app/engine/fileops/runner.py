@@ -12,10 +12,11 @@ import errno
 import logging
 import os
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from desktop_app.engine.catalog.rows import chunks
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.fileops import fsutil, journal, recovery
 from desktop_app.engine.fileops.journal import Action, Entry, NewEntry, State
@@ -95,12 +96,6 @@ def move_target(request: Request, catalog_roots: Sequence[str], source: str) -> 
     own = [r for r in request.roots if is_within(source, r)]
     rel = relative(source, own or catalog_roots)
     return os.path.join(os.path.abspath(request.destination), rel)
-
-
-def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    """``items`` in slices of ``size``."""
-    for start in range(0, len(items), max(1, size)):
-        yield items[start : start + max(1, size)]
 
 
 # --------------------------------------------------------------------- doing it

@@ -35,7 +35,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from desktop_app.engine.catalog.store import Catalog, KnownFile, encode_path
+from desktop_app.engine.catalog.store import Catalog, KnownFile
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.imaging import hashing, loading
@@ -178,27 +178,6 @@ class _Plan:
     added: int = 0
 
 
-def lacking_variants(catalog: Catalog, root: str, limit: int = -1) -> set[str]:
-    """Hashed files under ``root`` that have no rotation variants stored.
-
-    Args:
-        catalog: The catalog.
-        root: A library folder (absolute).
-        limit: At most this many (-1: all).
-
-    Returns:
-        Their paths.
-    """
-    low = encode_path(root).rstrip(b"/") + b"/"
-    high = low[:-1] + b"0"  # "0" is the byte after "/": every path inside the folder
-    rows = catalog.execute(
-        "SELECT path FROM images WHERE phash IS NOT NULL AND variants IS NULL"
-        " AND path >= ? AND path < ? LIMIT ?",
-        (low, high, limit),
-    )
-    return {os.fsdecode(row[0]) for row in rows}
-
-
 def _plan(
     found: Sequence[FoundFile],
     known: dict[str, KnownFile],
@@ -265,7 +244,7 @@ def scan(
         catalog.add_root(root)
         known.update(catalog.known_files(root))
         if config.rotations:  # hashed while the setting was off: hash again, with variants
-            stale |= lacking_variants(catalog, root)
+            stale |= catalog.lacking_variants([root])
         state = _Walk()
         for file in walk(root, config, state):
             found.append(file)

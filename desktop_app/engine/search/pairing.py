@@ -27,10 +27,11 @@ from collections.abc import Generator
 
 import numpy as np
 
+from desktop_app.engine.catalog import mih
 from desktop_app.engine.catalog.paircache import PairState
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import all_pairs, mih
+from desktop_app.engine.search import all_pairs
 from desktop_app.engine.types import (
     INVERSE_TRANSFORM,
     DistArray,
@@ -80,7 +81,7 @@ def update_pairs(
     """
     cancel = cancel or threading.Event()
     state = catalog.pairs.state()
-    if rotations and not state.rotations and _lacks_variants(catalog):
+    if rotations and not state.rotations and catalog.lacking_variants(limit=1):
         # Photos hashed while the setting was off have no variants until the next scan
         # hashes them again; until then, pair without rotations rather than search again
         # (and fall back again) on every call.
@@ -101,14 +102,6 @@ def update_pairs(
             return catalog.pairs.state()
     yield from _full(catalog, target, rotations, cancel)
     return catalog.pairs.state()
-
-
-def _lacks_variants(catalog: Catalog) -> bool:
-    """Whether some hashed image was stored without its rotation variants."""
-    row = catalog.execute(
-        "SELECT 1 FROM images WHERE phash IS NOT NULL AND variants IS NULL LIMIT 1"
-    ).fetchone()
-    return row is not None
 
 
 def _full(

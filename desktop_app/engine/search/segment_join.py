@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.engine.search.mih import flip_masks
+from desktop_app.engine.catalog.mih import flip_masks
 from desktop_app.engine.types import HashArray
 
 Int64Array = npt.NDArray[np.int64]

@@ -65,7 +65,7 @@ class ClusterView(CardListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setMouseTracking(False)
-        self.setItemDelegate(GroupDelegate(self))
+        self.setItemDelegate(GroupDelegate(self, self))
         self.verticalScrollBar().setSingleStep(24)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
 

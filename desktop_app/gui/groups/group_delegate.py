@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -29,10 +29,29 @@ from desktop_app.gui.groups.cards import (
 )
 from desktop_app.gui.groups.models import GroupRole, PlanRole, ThumbnailsRole
 
-if TYPE_CHECKING:
-    from desktop_app.gui.groups.cluster_view import ClusterView
-
 log = logging.getLogger(__name__)
+
+
+class CardLayout(Protocol):
+    """What the delegate asks of the view it paints for (``ClusterView``)."""
+
+    roots: tuple[str, ...]
+
+    def layout_cards(self, count: int) -> tuple[int, int]:
+        """(cards shown, photos hidden behind the "+N more" tile) for ``count`` photos."""
+        ...
+
+    def card_rect(self, row_rect: QRect, slot: int, font: QFont | None = None) -> QRect:
+        """Where card ``slot`` of a row goes."""
+        ...
+
+    def is_selected(self, image_id: int) -> bool:
+        """Whether that photo is selected."""
+        ...
+
+    def current_card(self) -> tuple[int, int] | None:
+        """The (row, slot) of the current card."""
+        ...
 
 
 def header_height(font: QFont) -> int:
@@ -77,8 +96,8 @@ def card_infos(
 class GroupDelegate(QStyledItemDelegate):
     """Paints one group: a header line, then a card per photo that fits."""
 
-    def __init__(self, view: ClusterView) -> None:
-        super().__init__(view)
+    def __init__(self, view: CardLayout, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._view = view
 
     def sizeHint(

@@ -150,13 +150,3 @@ def probe_keys(value: int, threshold: int) -> npt.NDArray[np.int64]:
 def hamming(a: HashArray, b: HashArray | np.uint64) -> npt.NDArray[np.uint8]:
     """Element-wise Hamming distance between hash arrays (or an array and one hash)."""
     return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.uint8, copy=False)
-
-
-def as_signed(value: int) -> int:
-    """A 64-bit unsigned hash as the signed integer SQLite stores."""
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def as_unsigned(value: int) -> int:
-    """Inverse of :func:`as_signed`."""
-    return value + (1 << 64) if value < 0 else value
