@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.engine.units import format_duration
+
 IdArray = npt.NDArray[np.int64]
 HashArray = npt.NDArray[np.uint64]
 DistArray = npt.NDArray[np.uint8]
@@ -186,6 +188,31 @@ class Progress:
     rate: float = 0.0
     eta: float | None = None
     failed: int = 0
+
+
+PHASE_LABELS = {
+    Phase.WALKING: "Looking for photos",
+    Phase.HASHING: "Hashing",
+    Phase.PAIRING: "Finding pairs",
+    Phase.GROUPING: "Grouping",
+    Phase.DONE: "Done",
+}
+
+
+def describe_progress(report: Progress) -> str:
+    """One line of text for a progress report (the command line's bar, the window's status bar)."""
+    label = PHASE_LABELS[report.phase]
+    if report.total is None:
+        text = f"{label}: {report.done}" if report.done else f"{label}…"
+    else:
+        text = f"{label}: {report.done}/{report.total}"
+        if report.rate > 0:
+            text += f"  {report.rate:.1f}/s"
+        if report.eta is not None and report.done < report.total:
+            text += f"  {format_duration(report.eta)} left"
+    if report.failed:
+        text += f"  ({report.failed} unreadable)"
+    return text
 
 
 @dataclass(frozen=True, slots=True)
