@@ -136,7 +136,7 @@ def _check(
     return ids, hashes, variants
 
 
-def _assemble(
+def assemble(
     ids: IdArray,
     records: Iterable[tuple[Hits, int]],
     threshold: int,
@@ -310,7 +310,7 @@ def brute_force_pairs(
     ids, hashes, variants = _check(ids, hashes, threshold, variants)
     jobs = _brute_jobs(hashes, variants, threshold, None)
     total = sum(w for _, w in jobs)
-    return _assemble(ids, _run(jobs, total, workers, None, None), threshold)
+    return assemble(ids, _run(jobs, total, workers, None, None), threshold)
 
 
 def _mih_jobs(
@@ -404,6 +404,6 @@ def all_pairs(
         total = sum(w for _, w in brute)
     else:
         jobs, total = _mih_jobs(hashes, variants, threshold, plan, cancel)
-    result = _assemble(ids, _run(jobs, total, workers, cancel, progress), threshold)
+    result = assemble(ids, _run(jobs, total, workers, cancel, progress), threshold)
     log.info("all pairs: %d pairs in %.2f s", len(result), time.perf_counter() - started)
     return result
