@@ -21,6 +21,7 @@ from desktop_app.engine.selection import not_copies
 from desktop_app.engine.selection.plans import KeepRules, select
 from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
+    ignore_group,
     no_system_trash,  # noqa: F401 - autouse fixture
     tree_digests,
 )
@@ -81,7 +82,7 @@ def test_select_apply_undo_through_the_library(folder, tmp_path, library):
 
 def test_a_group_said_not_to_be_copies_disappears_and_comes_back(library):
     (group,) = library.groups(10)
-    not_copies.ignore_group(library.catalog, group)
+    ignore_group(library.catalog, group)
     library.refresh()
     assert library.groups(10) == []
     not_copies.unignore_records(library.catalog, [m.image for m in group.members])

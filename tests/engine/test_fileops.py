@@ -20,12 +20,13 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops import fsutil, journal, operations, runner
 from desktop_app.engine.fileops.journal import Action, OperationRunning, State
 from desktop_app.engine.fileops.operations import DeleteConfirmation, Removal, Request
-from desktop_app.engine.fileops.trash import FreedesktopTrash, SystemTrash, parse_info
+from desktop_app.engine.fileops.trash import FreedesktopTrash, SystemTrash
 from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
     add_to_catalog,
     digest,
     no_system_trash,  # noqa: F401 - autouse fixture
+    parse_info,
     tree_digests,
     write_file,
 )

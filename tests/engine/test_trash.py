@@ -19,12 +19,12 @@ from desktop_app.engine.fileops.trash import (
     FreedesktopTrash,
     SystemTrash,
     TrashUnavailable,
-    parse_info,
 )
 from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
     add_to_catalog,
     no_system_trash,  # noqa: F401 - autouse fixture
+    parse_info,
     write_file,
 )
 

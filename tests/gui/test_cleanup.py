@@ -29,6 +29,7 @@ from tests.gui.cleanup_support import (  # noqa: F401 - fixtures
     trash_dir,
     window,
 )
+from tests.gui.factories import set_action
 from tests.gui.test_window import wait_idle
 
 
@@ -167,7 +168,7 @@ def test_permanent_deletion_needs_the_setting_and_a_confirmation(
     assert settings.get(keys.ALLOW_DELETE)
     monkeypatch.setattr(dialogs, "confirm_delete", lambda p, c, s: confirm(p, c, s, False))
     dialog = open_apply(qtbot, window)
-    dialog.set_action(Action.DELETE)
+    set_action(dialog, Action.DELETE)
     qtbot.waitUntil(dialog.go.isEnabled, timeout=10_000)
     assert dialog.go.text() == "Delete 8 Photos Permanently…"
     dialog.go.click()
@@ -179,7 +180,7 @@ def test_permanent_deletion_needs_the_setting_and_a_confirmation(
     # Allowed and confirmed with the count and size shown: deleted, with no undo.
     monkeypatch.setattr(dialogs, "confirm_delete", lambda p, c, s: confirm(p, c, s, True))
     dialog = open_apply(qtbot, window)
-    dialog.set_action(Action.DELETE)
+    set_action(dialog, Action.DELETE)
     qtbot.waitUntil(dialog.go.isEnabled, timeout=10_000)
     report = accept_and_wait(qtbot, window, dialog)
     assert asked[-1] == (8, marked_bytes)
@@ -194,7 +195,7 @@ def test_move_to_a_folder_keeps_paths_and_history_undoes_it(qtbot, window, libra
     select_duplicates(qtbot, window)
     target = tmp_path / "dupes"
     dialog = open_apply(qtbot, window)
-    dialog.set_action(Action.MOVE)
+    set_action(dialog, Action.MOVE)
     assert not dialog.go.isEnabled() and "Choose the folder" in dialog.summary.text()
     dialog.folder.setText(str(target))
     dialog.refresh()

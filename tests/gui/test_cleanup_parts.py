@@ -24,7 +24,7 @@ from desktop_app.gui.cleanup.row_models import (
 )
 from desktop_app.gui.groups.marking import Marks
 from desktop_app.gui.groups.models import GroupModel, PlanRole
-from tests.gui.factories import grouping, record, resolver
+from tests.gui.factories import grouping, record, resolver, set_action
 
 # --------------------------------------------------------------------- Marks
 
@@ -251,9 +251,9 @@ def test_apply_dialog_requests_and_stale_previews(qtbot):
     dialog.refresh()
     first = requests[-1]
     assert first.action is Action.TRASH and [i.record.id for i in first.items] == [2]
-    dialog.set_action(Action.DELETE)  # turned off: nothing changes
+    set_action(dialog, Action.DELETE)  # turned off: nothing changes
     assert dialog.action() is Action.TRASH
-    dialog.set_action(Action.MOVE)
+    set_action(dialog, Action.MOVE)
     assert dialog.request() is None and "Choose the folder" in dialog.summary.text()
     dialog.folder.setText("/backup/dupes")
     dialog.refresh()

@@ -21,7 +21,7 @@ from desktop_app.gui.app import dialogs
 from desktop_app.gui.app import settings as keys
 from desktop_app.gui.app.main_window import MainWindow
 from desktop_app.gui.compare.compare_dialog import CompareDialog
-from tests.gui.factories import scene, write_library
+from tests.gui.factories import differing_rows, scene, write_library
 
 ORIGINALS, COPIES = 5, 2
 
@@ -293,7 +293,7 @@ def test_select_two_and_compare_then_preview(qtbot, make_window, library):
     group = window.groups.model.group(0)
     assert dialog.records == (group.members[0].image, group.members[2].image)
     qtbot.waitUntil(lambda: all(p.view.has_image() for p in dialog.panes), timeout=10_000)
-    assert "Pixel size" in dialog.differing_rows()
+    assert "Pixel size" in differing_rows(dialog)
     dialog.close()
 
     rect = view.visualRect(window.groups.model.index(1, 0))

@@ -111,11 +111,6 @@ def radii(threshold: int, segments: int = SEGMENTS) -> tuple[int | None, ...]:
     return tuple(s - 1 if s > 0 else None for s in share)
 
 
-def is_exact(plan: tuple[int | None, ...], threshold: int) -> bool:
-    """Whether probing with ``plan`` finds every pair within ``threshold``."""
-    return sum(r + 1 for r in plan if r is not None) >= threshold + 1
-
-
 @functools.cache
 def flip_masks(bits: int, radius: int) -> npt.NDArray[np.int64]:
     """Every ``bits``-wide mask with at most ``radius`` bits set, 0 first.

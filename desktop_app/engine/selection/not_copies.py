@@ -24,7 +24,7 @@ import numpy as np
 from desktop_app.engine.catalog.rows import chunks
 from desktop_app.engine.catalog.store import Catalog, decode_path, encode_path
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.types import Group, ImageRecord, PairSet
+from desktop_app.engine.types import ImageRecord, PairSet
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,6 @@ def ignore(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
             added += cur.rowcount
     log.info("Remembered %d pairs as not duplicates", added)
     return added
-
-
-def ignore_group(catalog: Catalog, group: Group) -> int:
-    """Remember a whole group as not copies (see :func:`ignore`)."""
-    return ignore(catalog, [m.image for m in group.members])
 
 
 def unignore(catalog: Catalog, pairs: Iterable[tuple[bytes, bytes]]) -> int:

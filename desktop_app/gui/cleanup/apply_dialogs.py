@@ -157,12 +157,6 @@ class ApplyDialog(QDialog):
         """The action chosen."""
         return list(Action)[self.choices.checkedId()]
 
-    def set_action(self, action: Action) -> None:
-        """Choose ``action`` (and preview it)."""
-        button = self.choices.button(list(Action).index(action))
-        if button.isEnabled():
-            button.setChecked(True)
-
     def request(self) -> Request | None:
         """The request the choices make (None: a move with no folder chosen yet)."""
         action = self.action()

@@ -226,21 +226,6 @@ class CompareDialog(QDialog):
         table.setMinimumHeight(min(height + 4, 340))
         return table
 
-    def differing_rows(self) -> list[str]:
-        """Labels of the metadata rows whose values differ."""
-        table = self.table
-
-        def cell(row: int, column: int) -> str:
-            item = table.item(row, column)  # None for a cell never set
-            return item.text() if item is not None else ""
-
-        out = []
-        for row in range(table.rowCount()):
-            if cell(row, 0) != cell(row, 1):
-                label = table.verticalHeaderItem(row)  # None (row number shown) if never set
-                out.append(label.text() if label is not None else str(row + 1))
-        return out
-
     def _on_view_changed(self, other: _PhotoPane, zoom: float, center: QPointF) -> None:
         if self._following:
             return
