@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from desktop_app import __version__
-from desktop_app.cli import cleanup
-from desktop_app.cli.opening import engine_config, open_library, report_scan, run_steps
+from desktop_app.cli import cleanup, demo
+from desktop_app.cli.opening import (
+    engine_config,
+    open_library,
+    open_window,
+    report_scan,
+    run_steps,
+)
 from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.engine.cleanup import Cleanup
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD
@@ -156,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # select, apply, undo, history, ignore, unignore (issue 5)
     cleanup.add_commands(commands, common=common, threshold=threshold, as_json=as_json)
+    demo.add_command(commands, common=common)
     return parser
 
 
@@ -174,6 +181,9 @@ def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[],
     root.setLevel(level)
 
     def restore() -> None:
+        for added in root.handlers:
+            if added not in saved_handlers:
+                added.close()  # the window's log file, when the command opened one
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
 
@@ -397,25 +407,9 @@ def _refuse_if_locked(path: Path) -> None:
         db.close()
 
 
-def _check_display() -> None:
-    """Fail with a sentence, not a Qt abort, when there is no screen to open a window on."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise EngineError(
-            "The window needs a graphical session, and neither DISPLAY nor WAYLAND_DISPLAY "
-            "is set. The command line works without one: see 'doppel --help'."
-        )
-
-
 def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
-    _check_display()
-    try:
-        from desktop_app.gui.app.application import run  # Qt is imported only when asked for
-    except ImportError as error:
-        raise EngineError(f"The window cannot start: {error}") from error
-    return run(folders, catalog=args.catalog)
+    return open_window(folders, args.catalog)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
@@ -425,6 +419,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "query": cmd_query,
     "export": cmd_export,
     "gui": cmd_gui,
+    "demo": demo.cmd_demo,
     "rebuild-catalog": cmd_rebuild_catalog,
     **cleanup.COMMANDS,
 }

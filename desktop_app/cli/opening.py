@@ -1,17 +1,20 @@
 """What the ``doppel`` subcommands share: the engine settings from the arguments, opening
-a library (scanning it first when needed), and driving a scan with a progress bar.
+a library (scanning it first when needed), driving a scan with a progress bar, and
+opening the window.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any, TextIO
 
 from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.engine.config import DEFAULT_THRESHOLD, EngineConfig
-from desktop_app.engine.errors import UsageError
+from desktop_app.engine.errors import EngineError, UsageError
 from desktop_app.engine.library import Library
 from desktop_app.engine.types import Progress, ScanSummary
 
@@ -73,3 +76,24 @@ def report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> No
         print("Could not read:", file=out)
         for failure in summary.failures:
             print(f"  {failure.path}: {failure.reason}", file=out)
+
+
+def check_display() -> None:
+    """Fail with a sentence, not a Qt abort, when there is no screen to open a window on."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise EngineError(
+            "The window needs a graphical session, and neither DISPLAY nor WAYLAND_DISPLAY "
+            "is set. The command line works without one: see 'doppel --help'."
+        )
+
+
+def open_window(folders: Sequence[str], catalog: str | None) -> int:
+    """Run the window on ``folders`` until it closes; Qt is imported only here."""
+    check_display()
+    try:
+        from desktop_app.gui.app.application import run
+    except ImportError as error:
+        raise EngineError(f"The window cannot start: {error}") from error
+    return run(folders, catalog=catalog)
