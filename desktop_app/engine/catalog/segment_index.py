@@ -7,8 +7,8 @@ the hash beside the id is what makes verification free of further lookups: a que
 the posting lists the pigeonhole plan of ``mih.py`` names (one B-tree lookup each, all
 in a single statement), concatenates them and checks every candidate with one numpy
 XOR-and-popcount. Storing a row per (segment, image) instead would make SQLite return
-each candidate as a Python tuple, about 1 us apiece: 200 ms for the 200,000 candidates a
-query at threshold 16 meets in a crowded million-photo catalog, against 2 ms this way.
+each candidate as a Python tuple, a hundred times slower at high thresholds (see
+docs/benchmarks.md, "Query latency").
 
 Upkeep. ``index_watermark`` (in ``meta``) is the largest image id whose segments are in
 the lists. :meth:`SegmentIndex.sync` appends the images above it (read-modify-write of
