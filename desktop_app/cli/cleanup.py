@@ -1,6 +1,6 @@
 """The cleanup half of the ``doppel`` command: select, apply, undo, history, ignore.
 
-Registered by ``cli.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
+Registered by ``main.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
 rules: a thin layer over the engine (``selection``, ``fileops``, ``ignore``,
 ``presets``, ``export``), one-line errors, JSON shapes documented in the README,
 to which keys are added, never renamed.

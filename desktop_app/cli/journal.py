@@ -1,6 +1,6 @@
 """The journal half of the ``doppel`` command: undo, history, ignore, unignore.
 
-Also the helpers the cleanup commands share (``cli_cleanup.py`` imports them): opening
+Also the helpers the cleanup commands share (``cleanup.py`` imports them): opening
 the catalog, recovering an interrupted operation, running one, and printing reports.
 JSON shapes are documented in the README.
 """

@@ -281,7 +281,7 @@ class Grouping:
     Group ``g`` is ``members[offsets[g]:offsets[g + 1]]``; its first member is the
     reference, and ``distance`` holds each member's Hamming distance to that reference
     (0 for the reference itself). Groups are ordered largest first; see
-    ``engine/grouping.py`` for the policy and the tie-breaks.
+    ``engine/search/grouping.py`` for the policy and the tie-breaks.
     """
 
     offsets: IdArray

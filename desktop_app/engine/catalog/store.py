@@ -2,7 +2,7 @@
 
 * **Cache**, rebuilt from the photos at any time: ``images`` (one row per file seen, with
   its pHash and metadata, or the reason it could not be read), ``postings`` (the segment
-  inverted index, ``index.py``) and ``pair_chunks`` (the pair cache, ``paircache.py``).
+  inverted index, ``segment_index.py``) and ``pair_chunks`` (the pair cache, ``paircache.py``).
 * **Data**, kept by every migration and salvaged by a rebuild (``schema.py``,
   ``recovery.py``): the library folders and which of them are reference folders, the
   journal of file operations, the ignore list, presets.

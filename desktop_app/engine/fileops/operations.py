@@ -12,7 +12,7 @@ with their removal from the catalog, so removed files leave their groups. A move
 device is a rename onto our placeholder; across devices the file is copied, ``fsync`` ed
 and verified by digest before the original is removed. Nothing ever overwrites a file:
 a taken name gets `` (2)``, `` (3)``, ... An exception or a cancelled generator settles
-the batch through :mod:`reconcile` on the way out; a crash leaves open entries that
+the batch through ``recovery.py`` on the way out; a crash leaves open entries that
 :func:`recover` settles at the next start.
 
 Undo walks an operation's entries backwards through the same steps, to the original

@@ -4,7 +4,8 @@ After a scan, every hashed image must have its pairs in the cache (``paircache.p
 to the cache's threshold. Two ways to get there, picked by cost:
 
 * **Incremental**: each image above the pair watermark is looked up in the SQLite
-  segment index (``index.py``), which is exact at any threshold; its pairs are appended.
+  segment index (``catalog/segment_index.py``), which is exact at any threshold; its
+  pairs are appended.
   A query costs milliseconds, so this is the path for a re-scan that found a few hundred
   new or changed photos.
 * **Full**: the exact bulk all-pairs search of ``all_pairs.py`` over every hash loaded into

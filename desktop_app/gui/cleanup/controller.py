@@ -1,6 +1,6 @@
 """The window's cleanup: marks, Select duplicates, reference folders, not-copies, export.
 
-:class:`Cleanup` connects the cleanup actions (``cleanup_actions.py``) to the marks
+:class:`Cleanup` connects the cleanup actions (``actions.py``) to the marks
 (:class:`~desktop_app.gui.groups.marking.Marks`, shown on the cards through the group model's
 ``PlanRole``), to the dialogs, and to :class:`~desktop_app.gui.cleanup.apply_flow.ApplyFlow`,
 which alone changes files. At start-up it settles what an interrupted operation left
