@@ -144,14 +144,3 @@ def test_doppel_demo_opens_the_window_on_a_generated_library(
         expected.setdefault(info["original"], {info["original"]}).add(copy)
     assert sorted(shown["groups"]) == sorted(sorted(paths) for paths in expected.values())
     assert len(shown["groups"]) == len(manifest["originals"]) - len(manifest["singles"]) == 4
-
-
-def test_doppel_demo_never_writes_into_a_folder_that_holds_files(tmp_path, capsys):
-    from desktop_app.cli.main import main
-
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    (folder / "mine.jpg").write_bytes(b"x")
-    assert main(["demo", str(folder), "--no-window"]) != 0
-    assert "not empty" in capsys.readouterr().err
-    assert [p.name for p in folder.iterdir()] == ["mine.jpg"]
