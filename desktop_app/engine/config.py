@@ -1,6 +1,6 @@
 """Engine settings as one plain dataclass.
 
-The GUI reads them from QSettings (``gui/app/settings.py``) and the command line from its
+The GUI reads them from QSettings (``gui/common/settings.py``) and the command line from its
 arguments; the engine only ever sees an :class:`EngineConfig`.
 """
 

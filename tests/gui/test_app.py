@@ -7,12 +7,13 @@ import signal
 import sys
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.gui.app import application as app_module
-from desktop_app.gui.app import dialogs
 from desktop_app.gui.app.main_window import MainWindow
+from desktop_app.gui.common import dialogs
 
 
 @pytest.fixture
@@ -120,7 +121,11 @@ def test_doppel_demo_opens_the_window_on_a_generated_library(
 
     def exec_until_grouped(app):
         """The event loop, run only until the window shows the groups, then closed."""
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        (window,) = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and shiboken6.isValid(w) and w.isVisible()
+        ]
         wait_idle(qtbot, window, timeout=60_000)
         model = window.groups.model
         shown["roots"] = window.session.roots

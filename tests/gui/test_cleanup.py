@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 
 from desktop_app.engine.fileops import operations
 from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.gui.app import dialogs
-from desktop_app.gui.app import settings as keys
+from desktop_app.gui.common import dialogs
+from desktop_app.gui.common import settings as keys
 from desktop_app.gui.groups.cards import mark_box
 from tests.engine.cleanup_support import tree_digests
 from tests.gui.cleanup_support import (  # noqa: F401 - fixtures
@@ -261,8 +261,8 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
 
 
 def test_the_whole_group_dialog_shows_and_toggles_marks(qtbot, window):
-    from desktop_app.gui.app.dialogs import GroupDialog
     from desktop_app.gui.groups.cards import item_card_rect
+    from desktop_app.gui.groups.group_dialog import GroupDialog
 
     marks, model = window.cleanup.marks, window.groups.model
     window._on_view_more_requested(0)

@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.cleanup import Action, FileResult, OpProgress, Plan, Report, Request, State
 from desktop_app.engine.paths import within_any
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import FileResultModel
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import row_table
 
 log = logging.getLogger(__name__)
 

@@ -38,10 +38,6 @@ from desktop_app.engine.cleanup import (
     Trash,
     confirmation_for,
 )
-from desktop_app.gui.app import dialogs
-from desktop_app.gui.app import settings as keys
-from desktop_app.gui.app.settings import Settings
-from desktop_app.gui.app.workers import TaskRunner, Work, describe_error
 from desktop_app.gui.cleanup.apply_dialogs import (
     ApplyDialog,
     OperationProgress,
@@ -49,6 +45,10 @@ from desktop_app.gui.cleanup.apply_dialogs import (
     report_text,
 )
 from desktop_app.gui.cleanup.jobs import OperationController, apply_job, undo_job
+from desktop_app.gui.common import dialogs
+from desktop_app.gui.common import settings as keys
+from desktop_app.gui.common.settings import Settings
+from desktop_app.gui.common.workers import TaskRunner, Work, describe_error
 from desktop_app.gui.groups.marking import Marks
 from desktop_app.gui.library.session import LibrarySession
 

@@ -23,11 +23,6 @@ from desktop_app.engine.cleanup import Cleanup as EngineCleanup
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.library import normalise_root
 from desktop_app.engine.types import Group, Grouping, ImageRecord
-from desktop_app.gui.app import dialogs, text
-from desktop_app.gui.app import settings as keys
-from desktop_app.gui.app.dialogs import GroupDialog
-from desktop_app.gui.app.settings import Settings
-from desktop_app.gui.app.workers import TaskRunner, describe_error
 from desktop_app.gui.cleanup.actions import (
     CleanupActions,
     add_to_menus,
@@ -35,12 +30,17 @@ from desktop_app.gui.cleanup.actions import (
     add_to_toolbar,
 )
 from desktop_app.gui.cleanup.apply_flow import ApplyFlow
+from desktop_app.gui.cleanup.folder_dialogs import FoldersDialog, IgnoreListDialog
 from desktop_app.gui.cleanup.history import HistoryDialog
 from desktop_app.gui.cleanup.io_jobs import export_job, import_problem, recover_at_start
 from desktop_app.gui.cleanup.keep_rules_dialog import KeepRulesDialog
+from desktop_app.gui.common import dialogs, text
+from desktop_app.gui.common import settings as keys
+from desktop_app.gui.common.settings import Settings
+from desktop_app.gui.common.workers import TaskRunner, describe_error
+from desktop_app.gui.groups.group_dialog import GroupDialog
 from desktop_app.gui.groups.marking import Marks
-from desktop_app.gui.groups.page import GroupsPage
-from desktop_app.gui.library.folder_dialogs import FoldersDialog, IgnoreListDialog
+from desktop_app.gui.library.page import GroupsPage
 from desktop_app.gui.library.session import LibrarySession
 
 log = logging.getLogger(__name__)

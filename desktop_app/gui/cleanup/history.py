@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.cleanup import Cleanup
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import EntryModel, OperationModel
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import row_table
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Running file operations (apply the marks, undo) off the GUI thread.
 
-:class:`OperationController` is a :class:`~desktop_app.gui.app.workers.JobController`
+:class:`OperationController` is a :class:`~desktop_app.gui.common.workers.JobController`
 for ``operations.apply`` and ``operations.undo``: a :class:`QRunnable` iterates the engine's
 generator in a pool thread and reports through the controller's long-lived signals;
 Cancel sets the :class:`threading.Event` that the generator checks between files (the
@@ -24,7 +24,13 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QThreadPool
 
 from desktop_app.engine.cleanup import Cleanup, Report, Request, Trash
-from desktop_app.gui.app.workers import PROGRESS_INTERVAL, JobController, Steps, Work, emit_safely
+from desktop_app.gui.common.workers import (
+    PROGRESS_INTERVAL,
+    JobController,
+    Steps,
+    Work,
+    emit_safely,
+)
 
 log = logging.getLogger(__name__)
 

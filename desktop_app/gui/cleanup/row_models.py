@@ -7,7 +7,7 @@
 * :class:`IgnoredPairModel`: the pairs remembered as not copies (``ignore.IgnoredPair``).
 * :class:`FolderModel`: the library folders, with a check box for "reference".
 
-They are :class:`~desktop_app.gui.app.tables.RowTableModel` tables and, like ``models.py``,
+They are :class:`~desktop_app.gui.common.tables.RowTableModel` tables and, like ``models.py``,
 adapt data given to them and run no queries; the dialogs ask the engine and hand the
 results over.
 """
@@ -31,8 +31,8 @@ from desktop_app.engine.cleanup import (
     OperationState,
     State,
 )
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import Index, RowTableModel
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import Index, RowTableModel
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ that follow each other's zoom and pan, with their metadata side by side below an
 rows that differ highlighted. :class:`PreviewDialog` is the one-photo version that a
 double-click opens. Both show the cached thumbnail at once and swap in a sharper decode
 from the preview loader when it arrives; "Open" and "Show in folder" hand the file to the
-system (:mod:`desktop_app.gui.app.desktop`).
+system (:mod:`desktop_app.gui.common.desktop`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.types import ImageRecord, hash_distance, hash_to_hex
-from desktop_app.gui.app import desktop, text
+from desktop_app.gui.common import desktop, text
 from desktop_app.gui.compare.zoom_view import ZoomView
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 

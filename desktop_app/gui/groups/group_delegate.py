@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop_app.engine.cleanup import Decision, GroupPlan
 from desktop_app.engine.types import Group
-from desktop_app.gui.app import text
+from desktop_app.gui.common import text
 from desktop_app.gui.groups.cards import (
     GAP,
     MARKED_COLOR,

@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop_app.engine.cleanup import GroupPlan, KeepRules, MarkingError, Plan, unmarked
 from desktop_app.engine.library import resolve_group
 from desktop_app.engine.types import Group, Grouping
-from desktop_app.gui.app.workers import TaskRunner
+from desktop_app.gui.common.workers import TaskRunner
 from desktop_app.gui.groups.plan_jobs import (
     Records,
     all_plans,

@@ -24,8 +24,8 @@ from PySide6.QtGui import QPixmap
 
 from desktop_app.engine.cleanup import GroupPlan
 from desktop_app.engine.types import FileFailure, Group, Grouping, Match
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import Index, RowTableModel, row_flags
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import Index, RowTableModel, row_flags
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)

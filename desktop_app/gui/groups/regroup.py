@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop_app.engine.config import MAX_THRESHOLD
 from desktop_app.engine.library import group_pairs
 from desktop_app.engine.types import Grouping, IdArray, PairSet
-from desktop_app.gui.app.workers import TaskRunner, describe_error
+from desktop_app.gui.common.workers import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
 

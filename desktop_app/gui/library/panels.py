@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.types import FileFailure, Phase, Progress, ScanSummary, describe_progress
-from desktop_app.gui.app import desktop
-from desktop_app.gui.app.tables import row_table
+from desktop_app.gui.common import desktop
+from desktop_app.gui.common.tables import row_table
 from desktop_app.gui.groups.models import FailureModel, PathRole
 
 log = logging.getLogger(__name__)

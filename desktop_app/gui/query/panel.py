@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.types import ImageRecord, Match, QueryResult
-from desktop_app.gui.app import text
+from desktop_app.gui.common import text
 from desktop_app.gui.groups.cards import CardInfo, card_grid
 from desktop_app.gui.groups.histogram import ThresholdControl
 from desktop_app.gui.groups.models import MatchModel, MatchRole, ThumbnailsRole

@@ -3,7 +3,7 @@
 * :class:`FoldersDialog` lists the library's folders, and the folders inside them made
   reference folders, with a "Reference" check box each. A reference folder's photos are
   never marked and are the keepers of their groups; the choice is kept in the catalog
-  (``Catalog.set_reference``). "Add…" makes a folder inside the library one (an archive
+  (``Cleanup.set_reference``). "Add…" makes a folder inside the library one (an archive
   folder next to the exports and phone backups).
 * :class:`IgnoreListDialog` lists the pairs of photos remembered as not copies
   (``Cleanup.ignored``), by the paths they had when the user said so, and forgets the
@@ -36,9 +36,9 @@ from desktop_app.engine.cleanup import Cleanup
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.library import normalise_root
 from desktop_app.engine.paths import within_any
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import FolderModel, IgnoredPairModel
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import row_table
 
 log = logging.getLogger(__name__)
 
