@@ -101,7 +101,7 @@ class Library:
             self.catalog, self._owns_catalog = Catalog(path), True
         self._records: dict[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
-        self._sidecars: set[int] | None = None
+        self._camera_jpegs: set[int] | None = None
 
     def close(self) -> None:
         """Close the catalog if this Library opened it."""
@@ -142,7 +142,7 @@ class Library:
         summary = yield from scanner.scan(self.catalog, self.roots, self.config, cancel)
         self._records = None
         self._rank = None
-        self._sidecars = None
+        self._camera_jpegs = None
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -190,9 +190,9 @@ class Library:
         JPEGs beside RAW files when ``config.fold_raw_jpeg`` is on, else none."""
         if not self.config.fold_raw_jpeg:
             return set()
-        if self._sidecars is None:
-            self._sidecars = raw_jpeg.sidecar_ids(self.records().values())
-        return self._sidecars
+        if self._camera_jpegs is None:
+            self._camera_jpegs = raw_jpeg.camera_jpeg_ids(self.records().values())
+        return self._camera_jpegs
 
     def pairs_steps(
         self, threshold: int, *, cancel: threading.Event | None = None
