@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/doppel gui
+
+demo: $(STAMP)
+	$(BIN)/doppel demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -135,8 +135,8 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.gui.app import settings as keys
     from desktop_app.gui.app.main_window import MainWindow
+    from desktop_app.gui.common import settings as keys
 
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="doppel-gui-bench-") as tmp:

@@ -22,9 +22,9 @@ import numpy as np
 from _common import machine_notes
 from synthetic import synthetic_hashes
 
+from desktop_app.engine.catalog import mih
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import mih
 
 
 def build(path: Path, hashes: np.ndarray) -> Catalog:

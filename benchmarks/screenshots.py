@@ -105,9 +105,9 @@ def main() -> int:
 
     from desktop_app.demo import build_demo_library
     from desktop_app.engine.selection.keeprules import KeepRules
-    from desktop_app.gui.app import settings as keys
     from desktop_app.gui.app.application import app_icon
     from desktop_app.gui.app.main_window import MainWindow
+    from desktop_app.gui.common import settings as keys
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Doppel")

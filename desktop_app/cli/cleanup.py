@@ -1,6 +1,6 @@
 """The cleanup half of the ``doppel`` command: select, apply, undo, history, ignore.
 
-Registered by ``cli.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
+Registered by ``main.py`` (:func:`add_commands` and :data:`COMMANDS`); it follows the same
 rules: a thin layer over the engine (``selection``, ``fileops``, ``ignore``,
 ``presets``, ``export``), one-line errors, JSON shapes documented in the README,
 to which keys are added, never renamed.
@@ -22,17 +22,25 @@ from typing import Any, TextIO
 
 from desktop_app.cli import journal
 from desktop_app.cli.journal import EXIT_ERROR, EXIT_OK
+from desktop_app.cli.opening import open_library
 from desktop_app.cli.progress import ProgressPrinter
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import (
+    DEFAULT_PRESET,
+    Action,
+    Cleanup,
+    KeepRules,
+    Plan,
+    Removal,
+    Request,
+    State,
+    Trash,
+    confirmation_for,
+    select_in,
+    write_plan_csv,
+    write_plan_json,
+)
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import operations
-from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.engine.fileops.requests import Removal, Request
-from desktop_app.engine.fileops.trash import Trash
-from desktop_app.engine.library import Library
-from desktop_app.engine.scan.scanner import normalise_root
-from desktop_app.engine.selection import export, presets
-from desktop_app.engine.selection.plans import KeepRules, Plan, select_in
+from desktop_app.engine.library import Library, normalise_root
 from desktop_app.engine.units import human_size
 
 # --------------------------------------------------------------------- arguments
@@ -144,27 +152,25 @@ def add_commands(
     )
 
 
-def _rules(args: argparse.Namespace, catalog: Catalog) -> KeepRules:
-    base = presets.load(catalog, args.preset or presets.DEFAULT)
+def _rules(args: argparse.Namespace, cleanup: Cleanup) -> KeepRules:
+    base = cleanup.preset(args.preset or DEFAULT_PRESET)
     criteria = KeepRules.parse(args.keep).criteria if args.keep else base.criteria
     formats = tuple(f for f in (args.formats or "").split(",") if f.strip()) or base.formats
     folders = tuple(args.prefer_folder) or base.folders
     rules = KeepRules(criteria, formats, folders)
     if args.save_preset:
-        presets.save(catalog, args.save_preset, rules)
+        cleanup.save_preset(args.save_preset, rules)
     return rules
 
 
 def _plan(args: argparse.Namespace, printer: ProgressPrinter) -> tuple[Library, Plan]:
-    from desktop_app.cli.main import _open  # the base command's opener (scans when needed)
-
     if not args.folders:
         raise UsageError("Name the library folders (or give --plan FILE).")
     references = [normalise_root(r) for r in args.reference]
     opened = argparse.Namespace(**{**vars(args), "folders": [*args.folders, *references]})
-    library = _open(opened, printer, scan=True)
+    library = open_library(opened, printer, scan=True)
     try:
-        rules = _rules(args, library.catalog)
+        rules = _rules(args, Cleanup(library))
         plan = select_in(library, args.threshold, rules, references=references, within=args.within)
     except BaseException:
         library.close()
@@ -207,7 +213,7 @@ def cmd_select(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             out = stream or sys.stdout
             if args.json:
                 paths = [d.image.path for g in plan.groups for d in g.decisions]
-                export.write_json(
+                write_plan_json(
                     plan,
                     out,
                     Library.photo_notes(paths),
@@ -215,7 +221,7 @@ def cmd_select(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                     catalog=library.catalog.path,
                 )
             elif args.csv:
-                export.write_csv(plan, out)
+                write_plan_csv(plan, out)
             else:
                 _print_plan(plan, out)
                 if not plan.marked:
@@ -231,7 +237,7 @@ def cmd_select(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 # --------------------------------------------------------------------- apply
 
 
-def _from_file(path: str, catalog: Catalog) -> list[Removal]:
+def _from_file(path: str, cleanup: Cleanup) -> list[Removal]:
     """The marked photos of a plan saved by ``select --json``, checked against the catalog."""
     try:
         with open(path, encoding="utf-8") as stream:
@@ -248,7 +254,7 @@ def _from_file(path: str, catalog: Catalog) -> list[Removal]:
             raise UsageError(f"Group {g.get('group')} of {path} marks every photo; one must stay.")
         keeper = g.get("keeper") if g.get("keeper") in keepers else keepers[0] if keepers else None
         for p in marked:
-            record = catalog.record_at(p)
+            record = cleanup.record_at(p)
             if record is None:
                 raise UsageError(f"{p} is not in the catalog; scan its folder first.")
             items.append(Removal(record, keeper=keeper))
@@ -268,14 +274,14 @@ def cmd_apply(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     if args.plan and args.folders:
         raise UsageError("Give either folders or --plan, not both.")
     if args.plan:
-        library = None
-        catalog = journal.open_catalog(args)
-        items = _from_file(args.plan, catalog)
+        library: Library | None = None
+        cleanup = journal.open_cleanup(args)
+        items = _from_file(args.plan, cleanup)
         references = tuple(normalise_root(r) for r in args.reference)
-        roots: Sequence[str] = [r.path for r in catalog.roots()]
+        roots: Sequence[str] = list(cleanup.folders())
     else:
         library, plan = _plan(args, printer)
-        catalog = library.catalog
+        cleanup = Cleanup(library)
         items = plan.marked
         references = plan.references
         roots = library.roots
@@ -283,7 +289,7 @@ def cmd_apply(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         return _apply(
             args,
             action,
-            catalog,
+            cleanup,
             Request(
                 tuple(items),
                 action,
@@ -297,18 +303,18 @@ def cmd_apply(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         if library is not None:
             library.close()
         else:
-            catalog.close()
+            cleanup.close()
 
 
 _VERBS = {Action.TRASH: "trash", Action.MOVE: "move", Action.DELETE: "delete permanently"}
 
 
 def _dry_run(
-    args: argparse.Namespace, action: Action, catalog: Catalog, request: Request, trash: Trash
+    args: argparse.Namespace, action: Action, cleanup: Cleanup, request: Request, trash: Trash
 ) -> int:
-    results = operations.preview(catalog, request, trash=trash, allow_delete=True)
+    results = cleanup.preview(request, trash=trash, allow_delete=True)
     acted = [r for r in results if r.state is State.PLANNED]
-    merges = operations.preview_merge(catalog, request) if request.merge_metadata else []
+    merges = cleanup.preview_merge(request) if request.merge_metadata else []
     if args.json:
         summary = {"done": len(acted), "failed": len(results) - len(acted)}
         journal.dump(
@@ -341,15 +347,15 @@ def _dry_run(
     return EXIT_OK
 
 
-def _apply(args: argparse.Namespace, action: Action, catalog: Catalog, request: Request) -> int:
+def _apply(args: argparse.Namespace, action: Action, cleanup: Cleanup, request: Request) -> int:
     trash = journal.trash_for(args)
     total = human_size(request.size)
     if args.dry_run:
-        return _dry_run(args, action, catalog, request, trash)
-    journal.report_recovery(catalog, sys.stderr)
+        return _dry_run(args, action, cleanup, request, trash)
+    journal.report_recovery(cleanup, sys.stderr)
     allow_delete = False
     if action is Action.DELETE:
-        confirmation = operations.confirmation_for(request.items)
+        confirmation = confirmation_for(request.items)
         if not args.yes_i_am_sure:
             print(
                 f"This would delete {confirmation.count} photos ({total}) permanently, "
@@ -360,9 +366,7 @@ def _apply(args: argparse.Namespace, action: Action, catalog: Catalog, request: 
         print(f"Deleting {confirmation.count} photos ({total}) permanently.", file=sys.stderr)
         request = dataclasses.replace(request, destination=None, confirmation=confirmation)
         allow_delete = True
-    report = journal.drive(
-        operations.apply(catalog, request, trash=trash, allow_delete=allow_delete)
-    )
+    report = journal.drive(cleanup.apply(request, trash=trash, allow_delete=allow_delete))
     if args.json:
         journal.dump(journal.report_json(report), sys.stdout)
     else:

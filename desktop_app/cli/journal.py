@@ -1,6 +1,6 @@
 """The journal half of the ``doppel`` command: undo, history, ignore, unignore.
 
-Also the helpers the cleanup commands share (``cli_cleanup.py`` imports them): opening
+Also the helpers the cleanup commands share (``cleanup.py`` imports them): opening
 the catalog, recovering an interrupted operation, running one, and printing reports.
 JSON shapes are documented in the README.
 """
@@ -10,21 +10,28 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Generator
 from typing import Any, TextIO
 
 from desktop_app.cli.progress import ProgressPrinter
-from desktop_app.engine.catalog.store import Catalog, default_catalog_path
+from desktop_app.engine.cleanup import (
+    Action,
+    Cleanup,
+    FileResult,
+    FreedesktopTrash,
+    MetadataMerge,
+    Operation,
+    OpProgress,
+    Report,
+    State,
+    Trash,
+    default_trash,
+    file_record,
+    parse_key,
+)
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import journal, operations
-from desktop_app.engine.fileops.fsutil import digest_file
-from desktop_app.engine.fileops.journal import Action, Operation, State
-from desktop_app.engine.fileops.requests import FileResult, MetadataMerge, OpProgress, Report
-from desktop_app.engine.fileops.trash import FreedesktopTrash, Trash, default_trash
-from desktop_app.engine.selection import not_copies
-from desktop_app.engine.types import ImageRecord
+from desktop_app.engine.types import drain
 from desktop_app.engine.units import human_size
 
 EXIT_OK, EXIT_ERROR = 0, 1
@@ -33,8 +40,9 @@ EXIT_OK, EXIT_ERROR = 0, 1
 # --------------------------------------------------------------------- shared
 
 
-def open_catalog(args: argparse.Namespace) -> Catalog:
-    return Catalog(args.catalog or default_catalog_path())
+def open_cleanup(args: argparse.Namespace) -> Cleanup:
+    """The cleanup front door on the catalog ``--catalog`` names (or the default one)."""
+    return Cleanup(args.catalog or None)
 
 
 def trash_for(args: argparse.Namespace) -> Trash:
@@ -42,8 +50,8 @@ def trash_for(args: argparse.Namespace) -> Trash:
     return FreedesktopTrash(folder) if folder else default_trash()
 
 
-def report_recovery(catalog: Catalog, out: TextIO) -> None:
-    for settled in operations.recover(catalog):
+def report_recovery(cleanup: Cleanup, out: TextIO) -> None:
+    for settled in cleanup.recover():
         print(
             f"doppel: recovered an interrupted operation: {settled.source}: {settled.note}",
             file=out,
@@ -53,7 +61,7 @@ def report_recovery(catalog: Catalog, out: TextIO) -> None:
 def drive(steps: Generator[OpProgress, None, Report]) -> Report:
     """Run an operation; Ctrl+C stops it after the current file, settled and journalled."""
     try:
-        return operations.run(steps)
+        return drain(steps)
     except KeyboardInterrupt:
         steps.close()
         raise
@@ -151,18 +159,18 @@ def print_report(report: Report, trash: Trash) -> None:
 
 
 def cmd_undo(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with open_catalog(args) as catalog:
-        report_recovery(catalog, sys.stderr)
+    with open_cleanup(args) as cleanup:
+        report_recovery(cleanup, sys.stderr)
         if args.operation is not None:
             targets = [args.operation]
         else:
-            candidates = [op.id for op in journal.undoable(catalog)]
+            candidates = [op.id for op in cleanup.undoable()]
             if not candidates:
                 raise UsageError("There is nothing to undo.")
             if args.count < 1:
                 raise UsageError("N must be 1 or more.")
             targets = candidates if args.all else candidates[: args.count]
-        reports = [drive(operations.undo(catalog, op)) for op in targets]
+        reports = [drive(cleanup.undo(op)) for op in targets]
         if args.json:
             dump({"operations": [report_json(r) for r in reports]}, sys.stdout)
         else:
@@ -190,10 +198,10 @@ def _operation_json(op: Operation) -> dict[str, Any]:
 
 
 def cmd_history(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with open_catalog(args) as catalog:
-        report_recovery(catalog, sys.stderr)
+    with open_cleanup(args) as cleanup:
+        report_recovery(cleanup, sys.stderr)
         if args.operation is not None:
-            entries = journal.entries(catalog, args.operation)
+            entries = cleanup.entries(args.operation)
             if args.json:
                 dump(
                     {
@@ -220,7 +228,7 @@ def cmd_history(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                 note = f"  ({e.error})" if e.error else ""
                 print(f"{e.state:>9}  {e.source}  ->  {place}{note}")
             return EXIT_OK
-        ops = operations.history(catalog, args.limit)
+        ops = cleanup.history(args.limit)
         if args.json:
             dump({"operations": [_operation_json(op) for op in ops]}, sys.stdout)
             return EXIT_OK
@@ -239,22 +247,10 @@ def cmd_history(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 # --------------------------------------------------------------------- ignore list
 
 
-def _file_record(path: str) -> ImageRecord:
-    full = os.path.abspath(path)
-    try:
-        info = os.stat(full)
-        digest = digest_file(full)
-    except OSError as error:
-        raise UsageError(f"Cannot read {path}: {error.strerror or error}") from error
-    return ImageRecord(
-        0, full, info.st_size, info.st_mtime_ns, digest, None, 0, 0, None, None, None
-    )
-
-
 def cmd_ignore(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with open_catalog(args) as catalog:
+    with open_cleanup(args) as cleanup:
         if args.list:
-            pairs = not_copies.ignored(catalog)
+            pairs = cleanup.ignored()
             if args.json:
                 dump(
                     {
@@ -273,20 +269,20 @@ def cmd_ignore(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             return EXIT_OK
         if len(args.files) < 2:
             raise UsageError("Name at least two files that are not copies (or use --list).")
-        added = not_copies.ignore(catalog, [_file_record(f) for f in args.files])
+        added = cleanup.ignore([file_record(f) for f in args.files])
         print(f"Remembered {added} new pairs as not duplicates.")
     return EXIT_OK
 
 
 def cmd_unignore(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with open_catalog(args) as catalog:
+    with open_cleanup(args) as cleanup:
         removed = 0
         if args.key:
-            removed += not_copies.unignore(catalog, [not_copies.parse_key(k) for k in args.key])
+            removed += cleanup.unignore([parse_key(k) for k in args.key])
         if args.files:
             if len(args.files) < 2:
                 raise UsageError("Name at least two files.")
-            removed += not_copies.unignore_records(catalog, [_file_record(f) for f in args.files])
+            removed += cleanup.unignore_records([file_record(f) for f in args.files])
         if not args.key and not args.files:
             raise UsageError("Name the files, or give --key A:B from 'doppel ignore --list'.")
         print(f"Forgot {removed} pairs.")

@@ -18,16 +18,22 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 from desktop_app import __version__
-from desktop_app.cli import cleanup
+from desktop_app.cli import cleanup, demo
+from desktop_app.cli.opening import (
+    engine_config,
+    open_library,
+    open_window,
+    report_scan,
+    run_steps,
+)
 from desktop_app.cli.progress import ProgressPrinter
-from desktop_app.engine.catalog.rebuild import rebuild_catalog
-from desktop_app.engine.catalog.store import Catalog, default_catalog_path
-from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
+from desktop_app.engine.cleanup import Cleanup
+from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD
 from desktop_app.engine.errors import (
     CatalogCorrupt,
     CatalogLocked,
@@ -35,15 +41,17 @@ from desktop_app.engine.errors import (
     EngineError,
     UsageError,
 )
-from desktop_app.engine.library import Library
-from desktop_app.engine.scan.scanner import normalise_root
+from desktop_app.engine.library import (
+    Library,
+    default_catalog_path,
+    normalise_root,
+    rebuild_catalog,
+)
 from desktop_app.engine.types import (
     Group,
     ImageRecord,
     Match,
     Phase,
-    Progress,
-    ScanSummary,
     Transform,
     hash_to_hex,
 )
@@ -154,21 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # select, apply, undo, history, ignore, unignore (issue 5)
     cleanup.add_commands(commands, common=common, threshold=threshold, as_json=as_json)
+    demo.add_command(commands, common=common)
     return parser
-
-
-def _config(args: argparse.Namespace) -> EngineConfig:
-    kwargs: dict[str, Any] = {
-        "threshold": getattr(args, "threshold", DEFAULT_THRESHOLD),
-        "rotations": args.rotations,
-        "skip_hidden": not args.include_hidden,
-        "fold_raw_jpeg": args.fold_raw_jpeg,
-    }
-    if args.workers is not None:
-        if args.workers < 0:
-            raise UsageError("--workers must be 0 or more")
-        kwargs["workers"] = args.workers
-    return EngineConfig(**kwargs)
 
 
 def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[], None]:
@@ -186,52 +181,13 @@ def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[],
     root.setLevel(level)
 
     def restore() -> None:
+        for added in root.handlers:
+            if added not in saved_handlers:
+                added.close()  # the window's log file, when the command opened one
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
 
     return restore
-
-
-def _run_steps(
-    steps: Generator[Progress, None, Any], printer: ProgressPrinter, cancel: threading.Event
-) -> Any:
-    """Drive a progress generator, drawing the bar; Ctrl+C cancels it cleanly."""
-    try:
-        while True:
-            try:
-                report = next(steps)
-            except StopIteration as stop:
-                return stop.value
-            printer.update(report)
-    except KeyboardInterrupt:
-        cancel.set()
-        printer.finish()
-        raise
-    finally:
-        printer.finish()
-
-
-def _open(args: argparse.Namespace, printer: ProgressPrinter, *, scan: bool) -> Library:
-    library = Library(args.folders, catalog=args.catalog, config=_config(args))
-    if scan and library.needs_scan():
-        cancel = threading.Event()
-        summary = _run_steps(library.scan(cancel), printer, cancel)
-        _report_scan(summary, printer.stream, brief=True)
-    return library
-
-
-def _report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> None:
-    state = "cancelled" if summary.cancelled else "done"
-    print(
-        f"Scan {state} in {summary.seconds:.1f} s: {summary.added} new, {summary.updated} "
-        f"changed, {summary.removed} removed, {summary.unchanged} unchanged, "
-        f"{len(summary.failures)} unreadable.",
-        file=out,
-    )
-    if summary.failures and not brief:
-        print("Could not read:", file=out)
-        for failure in summary.failures:
-            print(f"  {failure.path}: {failure.reason}", file=out)
 
 
 def _record_json(record: ImageRecord) -> dict[str, Any]:
@@ -271,10 +227,10 @@ def _group_json(group: Group, sidecars: dict[str, list[tuple[str, str]]]) -> dic
 
 
 def cmd_scan(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with Library(args.folders, catalog=args.catalog, config=_config(args)) as library:
+    with Library(args.folders, catalog=args.catalog, config=engine_config(args)) as library:
         cancel = threading.Event()
-        summary = _run_steps(library.scan(cancel), printer, cancel)
-        _report_scan(summary, sys.stdout)
+        summary = run_steps(library.scan(cancel), printer, cancel)
+        report_scan(summary, sys.stdout)
         photos, unreadable = library.counts()
         print(f"The library holds {photos} photos ({unreadable} unreadable files).")
         print(f"Catalog: {library.catalog.path}")
@@ -282,7 +238,7 @@ def cmd_scan(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         groups = library.groups(args.threshold)
         extra = sum(len(g.members) - 1 for g in groups)
         extra_bytes = sum(g.extra_bytes for g in groups)
@@ -325,7 +281,7 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         pairs = library.pairs(args.threshold).within(args.threshold)
         records = library.records()
         rows = sorted(
@@ -355,7 +311,7 @@ def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 
 def cmd_query(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         result = library.query(args.image, args.threshold)
         query_path = os.path.abspath(args.image)
         if args.json:
@@ -388,7 +344,7 @@ _EXPORT_FIELDS = ("path", "hash", "width", "height", "size", "format", "taken", 
 
 
 def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    with _open(args, printer, scan=True) as library:
+    with open_library(args, printer, scan=True) as library:
         records = library.catalog.all_records(library.roots)
         if args.json:
             out = sys.stdout
@@ -415,8 +371,8 @@ def cmd_rebuild_catalog(args: argparse.Namespace, printer: ProgressPrinter) -> i
     path = Path(args.catalog).expanduser() if args.catalog else default_catalog_path()
     _refuse_if_locked(path)
     aside = rebuild_catalog(path)
-    with Catalog(path) as fresh:
-        roots = fresh.roots()
+    with Cleanup(path) as fresh:
+        roots = fresh.folders()
     if aside is None:
         print(f"There was no catalog at {path}; a new one was created.")
     else:
@@ -453,25 +409,9 @@ def _refuse_if_locked(path: Path) -> None:
         db.close()
 
 
-def _check_display() -> None:
-    """Fail with a sentence, not a Qt abort, when there is no screen to open a window on."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise EngineError(
-            "The window needs a graphical session, and neither DISPLAY nor WAYLAND_DISPLAY "
-            "is set. The command line works without one: see 'doppel --help'."
-        )
-
-
 def cmd_gui(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     folders = [normalise_root(f) for f in args.folders]  # a typo fails here, not in a dialog
-    _check_display()
-    try:
-        from desktop_app.gui.app.application import run  # Qt is imported only when asked for
-    except ImportError as error:
-        raise EngineError(f"The window cannot start: {error}") from error
-    return run(folders, catalog=args.catalog)
+    return open_window(folders, args.catalog)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
@@ -481,6 +421,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "query": cmd_query,
     "export": cmd_export,
     "gui": cmd_gui,
+    "demo": demo.cmd_demo,
     "rebuild-catalog": cmd_rebuild_catalog,
     **cleanup.COMMANDS,
 }

@@ -12,32 +12,7 @@ import shutil
 import time
 from typing import TextIO
 
-from desktop_app.engine.types import Phase, Progress
-from desktop_app.engine.units import format_duration
-
-_LABELS = {
-    Phase.WALKING: "Looking for photos",
-    Phase.HASHING: "Hashing",
-    Phase.PAIRING: "Finding pairs",
-    Phase.GROUPING: "Grouping",
-    Phase.DONE: "Done",
-}
-
-
-def describe(report: Progress) -> str:
-    """One line of text for a progress report (also used by the window's status bar)."""
-    label = _LABELS[report.phase]
-    if report.total is None:
-        text = f"{label}: {report.done}" if report.done else f"{label}…"
-    else:
-        text = f"{label}: {report.done}/{report.total}"
-        if report.rate > 0:
-            text += f"  {report.rate:.1f}/s"
-        if report.eta is not None and report.done < report.total:
-            text += f"  {format_duration(report.eta)} left"
-    if report.failed:
-        text += f"  ({report.failed} unreadable)"
-    return text
+from desktop_app.engine.types import PHASE_LABELS, Phase, Progress, describe_progress
 
 
 class ProgressPrinter:
@@ -61,14 +36,14 @@ class ProgressPrinter:
         if not self._tty:
             if report.phase != self._phase:
                 self._phase = report.phase
-                print(f"{_LABELS[report.phase]}…", file=self.stream, flush=True)
+                print(f"{PHASE_LABELS[report.phase]}…", file=self.stream, flush=True)
             return
         now = time.monotonic()
         if report.phase == self._phase and now - self._last < self.interval:
             return
         self._phase, self._last = report.phase, now
         width = shutil.get_terminal_size((80, 24)).columns
-        text = describe(report)
+        text = describe_progress(report)
         if report.total:
             filled = int(20 * min(report.done / report.total, 1.0))
             text = f"[{'#' * filled}{'-' * (20 - filled)}] {text}"

@@ -3,7 +3,7 @@
 No real photographs ship with Doppel, yet every part of it needs pictures that behave
 like photos under pHash: smooth large-scale structure (skies, hills, walls, objects
 with soft shadows) that decides the low frequencies, plus fine texture and sensor noise
-that JPEG has to work for. :func:`synthetic_photo` (from ``synthetic.py``) draws one
+that JPEG has to work for. :func:`synthetic_photo` (from ``pictures.py``) draws one
 such picture per seed, deterministically (same seed, same pixels, on every machine with
 the same numpy and Pillow), and different seeds give unrelated layouts whose pHashes are
 far apart (32 bits apart at the median, under 20 for fewer than 1 % of pairs).
@@ -13,9 +13,8 @@ far apart (32 bits apart at the median, under 20 for fewer than 1 % of pairs).
 originals, copies in export and backup folders and unrelated singles, and
 :func:`camera_jpeg` writes camera-size JPEGs (12 or 24 MP, quality 92) for benchmarks.
 
-It is fast enough to use freely: a 1600x1067 photo takes about 50 ms, a 60-photo
-library (about 150 files) 4-6 s on a 2-core machine. No Qt here: the GUI's demo and
-screenshot scripts import it like the tests do.
+It is fast enough to use freely (docs/benchmarks.md, "Generated photos"). No Qt here:
+the window's demo command and the screenshot scripts import it like the tests do.
 
 Example::
 

@@ -1,6 +1,6 @@
 """Engine settings as one plain dataclass.
 
-The GUI reads them from QSettings (``gui/settings.py``) and the command line from its
+The GUI reads them from QSettings (``gui/common/settings.py``) and the command line from its
 arguments; the engine only ever sees an :class:`EngineConfig`.
 """
 
@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 #: Largest Hamming distance the sliders and every search allow. The segment index
-#: (``engine/mih.py``) is exact for every threshold from 0 up to this value.
+#: (``engine/catalog/mih.py``) is exact for every threshold from 0 up to this value.
 MAX_THRESHOLD = 16
 
 #: Threshold used when the user has chosen none. Chosen with ``benchmarks/quality.py``
@@ -48,7 +48,7 @@ class EngineConfig:
         trim_borders: Trim flat borders before hashing so that a framed copy matches.
         fold_raw_jpeg: Treat a RAW file and the JPEG (or HEIF) the camera wrote beside
             it, with the same name, as one photo: the JPEG is folded into the RAW and
-            left out of pairs, groups and query results (``sidecars.py``). Off by
+            left out of pairs, groups and query results (``selection/raw_jpeg.py``). Off by
             default: the pair is then found like any other copy.
         batch_size: Files written to the catalog per transaction during a scan.
         excluded: Folder names never descended into (besides hidden ones).

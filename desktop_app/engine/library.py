@@ -4,6 +4,11 @@ The command line and the window both drive a :class:`Library`; neither talks to 
 catalog, the scanner or the search directly. A Library holds one SQLite connection, so
 it belongs to the thread that made it: a worker thread that scans opens its own Library
 on the same catalog file, and the GUI thread keeps another for reading.
+
+Beside :class:`Library`, the few functions the window and the command line need
+(``default_catalog_path``, ``rebuild_catalog``, ``normalise_root``, ``open_oriented``,
+``group_pairs``) are re-exported here, so they import no engine internals; cleaning up
+goes through ``cleanup.py``, the other front door (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,13 +21,18 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 import numpy as np
 
 from desktop_app.engine.catalog import groupcache, sidecar_table
-from desktop_app.engine.catalog.store import Catalog, default_catalog_path
+from desktop_app.engine.catalog.rebuild import rebuild_catalog as rebuild_catalog
+from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.catalog.store import default_catalog_path as default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.imaging import hashing
+from desktop_app.engine.imaging.loading import open_oriented as open_oriented
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
+from desktop_app.engine.scan.scanner import normalise_root as normalise_root
 from desktop_app.engine.search import grouping, pairing
+from desktop_app.engine.search.grouping import group_pairs as group_pairs
 from desktop_app.engine.selection import not_copies, raw_jpeg, saved_marks
 from desktop_app.engine.types import (
     FileFailure,
@@ -93,7 +103,7 @@ class Library:
             self.catalog, self._owns_catalog = Catalog(path), True
         self._records: dict[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
-        self._sidecars: set[int] | None = None
+        self._camera_jpegs: set[int] | None = None
 
     def close(self) -> None:
         """Close the catalog if this Library opened it."""
@@ -115,7 +125,7 @@ class Library:
             known = self.catalog.root(root)
             if known is None or known.scanned_ns is None:
                 return True
-            if self.config.rotations and scanner.lacking_variants(self.catalog, root, limit=1):
+            if self.config.rotations and self.catalog.lacking_variants([root], limit=1):
                 return True
         return False
 
@@ -134,7 +144,7 @@ class Library:
         summary = yield from scanner.scan(self.catalog, self.roots, self.config, cancel)
         self._records = None
         self._rank = None
-        self._sidecars = None
+        self._camera_jpegs = None
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -182,9 +192,9 @@ class Library:
         JPEGs beside RAW files when ``config.fold_raw_jpeg`` is on, else none."""
         if not self.config.fold_raw_jpeg:
             return set()
-        if self._sidecars is None:
-            self._sidecars = raw_jpeg.sidecar_ids(self.records().values())
-        return self._sidecars
+        if self._camera_jpegs is None:
+            self._camera_jpegs = raw_jpeg.camera_jpeg_ids(self.records().values())
+        return self._camera_jpegs
 
     def pairs_steps(
         self, threshold: int, *, cancel: threading.Event | None = None
@@ -330,13 +340,13 @@ class Library:
     def photo_notes(paths: Sequence[str]) -> dict[str, PhotoNotes]:
         """The sidecars and lineage of these photos (one group, for "exported from"),
         read from the disk now: what a file operation would move with each."""
-        from desktop_app.engine.fileops import sidecars
+        from desktop_app.engine.imaging import sidecar_files
         from desktop_app.engine.selection import lineage
 
         said = lineage.describe(paths)
-        found = sidecars.find_many(paths)
+        found = sidecar_files.find_many(paths)
         return {
-            p: PhotoNotes(tuple((s, sidecars.kind(s)) for s in found.get(p, [])), said.get(p))
+            p: PhotoNotes(tuple((s, sidecar_files.kind(s)) for s in found.get(p, [])), said.get(p))
             for p in paths
         }
 

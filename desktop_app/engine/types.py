@@ -12,10 +12,12 @@ import enum
 import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+from desktop_app.engine.units import format_duration
 
 IdArray = npt.NDArray[np.int64]
 HashArray = npt.NDArray[np.uint64]
@@ -43,6 +45,11 @@ class Transform(enum.IntEnum):
 #: are their own inverse): *a* turned by t looks like *b* <=> *b* turned by it looks like *a*.
 INVERSE_TRANSFORM = np.array([0, 3, 2, 1, 4, 5, 6, 7], dtype=np.uint8)
 INVERSE_TRANSFORM.setflags(write=False)
+
+
+def hash_distance(a: int, b: int) -> int:
+    """Hamming distance between two 64-bit hashes (signed or unsigned Python ints)."""
+    return ((a ^ b) & 0xFFFF_FFFF_FFFF_FFFF).bit_count()
 
 
 def hash_to_hex(value: int) -> str:
@@ -183,6 +190,31 @@ class Progress:
     failed: int = 0
 
 
+PHASE_LABELS = {
+    Phase.WALKING: "Looking for photos",
+    Phase.HASHING: "Hashing",
+    Phase.PAIRING: "Finding pairs",
+    Phase.GROUPING: "Grouping",
+    Phase.DONE: "Done",
+}
+
+
+def describe_progress(report: Progress) -> str:
+    """One line of text for a progress report (the command line's bar, the window's status bar)."""
+    label = PHASE_LABELS[report.phase]
+    if report.total is None:
+        text = f"{label}: {report.done}" if report.done else f"{label}…"
+    else:
+        text = f"{label}: {report.done}/{report.total}"
+        if report.rate > 0:
+            text += f"  {report.rate:.1f}/s"
+        if report.eta is not None and report.done < report.total:
+            text += f"  {format_duration(report.eta)} left"
+    if report.failed:
+        text += f"  ({report.failed} unreadable)"
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class ScanSummary:
     """What a finished (or cancelled) scan did to the catalog."""
@@ -249,7 +281,7 @@ class Grouping:
     Group ``g`` is ``members[offsets[g]:offsets[g + 1]]``; its first member is the
     reference, and ``distance`` holds each member's Hamming distance to that reference
     (0 for the reference itself). Groups are ordered largest first; see
-    ``engine/grouping.py`` for the policy and the tie-breaks.
+    ``engine/search/grouping.py`` for the policy and the tie-breaks.
     """
 
     offsets: IdArray
@@ -336,7 +368,7 @@ class SavedMarks:
 _T = TypeVar("_T")
 
 
-def drain(steps: Generator[Progress, None, _T]) -> _T:
+def drain(steps: Generator[Any, None, _T]) -> _T:
     """Run a progress generator to its end and return its return value.
 
     Long-running engine work is a generator of :class:`Progress` reports whose return

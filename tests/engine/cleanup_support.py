@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 import pytest
 import xxhash
 from PIL import Image
 
 from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.types import ImageFeatures, ImageRecord
+from desktop_app.engine.selection import not_copies
+from desktop_app.engine.types import Group, ImageFeatures, ImageRecord
 
 HASH_VERSION = 1
 
@@ -139,3 +141,16 @@ def group(*records: ImageRecord, distances: tuple[int, ...] | None = None, index
         for k, (r, d) in enumerate(zip(records, distances, strict=True))
     )
     return Group(index, members)
+
+
+def ignore_group(catalog: Catalog, group: Group) -> int:
+    """Remember a whole group as not copies (``not_copies.ignore`` of its photos)."""
+    return not_copies.ignore(catalog, [m.image for m in group.members])
+
+
+def parse_info(text: str) -> str | None:
+    """The decoded ``Path=`` of a ``.trashinfo`` text, if present."""
+    for line in text.splitlines():
+        if line.startswith("Path="):
+            return os.fsdecode(unquote_to_bytes(line[5:]))
+    return None

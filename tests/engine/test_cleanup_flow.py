@@ -21,6 +21,7 @@ from desktop_app.engine.selection import not_copies
 from desktop_app.engine.selection.plans import KeepRules, select
 from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
+    ignore_group,
     no_system_trash,  # noqa: F401 - autouse fixture
     tree_digests,
 )
@@ -64,13 +65,13 @@ def test_select_apply_undo_through_the_library(folder, tmp_path, library):
         "IMG_0_web.jpg",
     ]
     trash = FreedesktopTrash(tmp_path / "trash")
-    report = operations.run(operations.apply(library.catalog, plan.request(), trash=trash))
+    report = drain(operations.apply(library.catalog, plan.request(), trash=trash))
     assert len(report.done) == 3 and not report.failed
     library.refresh()
     assert library.groups(10) == []  # the removed copies left their group
     assert os.path.exists(keeper.path)
 
-    back = operations.run(operations.undo(library.catalog))
+    back = drain(operations.undo(library.catalog))
     assert len(back.done) == 3
     assert tree_digests(folder) == before
     library.refresh()
@@ -81,7 +82,7 @@ def test_select_apply_undo_through_the_library(folder, tmp_path, library):
 
 def test_a_group_said_not_to_be_copies_disappears_and_comes_back(library):
     (group,) = library.groups(10)
-    not_copies.ignore_group(library.catalog, group)
+    ignore_group(library.catalog, group)
     library.refresh()
     assert library.groups(10) == []
     not_copies.unignore_records(library.catalog, [m.image for m in group.members])
@@ -101,7 +102,7 @@ def test_reference_folder_in_the_catalog_is_honoured_by_apply(folder, tmp_path, 
     assert all(not d.marked for d in plan.groups[0].decisions if "exports" in d.image.path)
     target = tmp_path / "dupes"
     request = plan.request(Action.MOVE, destination=str(target), roots=library.roots)
-    report = operations.run(operations.apply(library.catalog, request))
+    report = drain(operations.apply(library.catalog, request))
     assert sorted(os.path.relpath(r.destination, target) for r in report.done) == [
         "2024/IMG_0 (1).jpg",
         "2024/IMG_0.jpg",

@@ -20,11 +20,13 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops import fsutil, journal, operations, runner
 from desktop_app.engine.fileops.journal import Action, OperationRunning, State
 from desktop_app.engine.fileops.operations import DeleteConfirmation, Removal, Request
-from desktop_app.engine.fileops.trash import FreedesktopTrash, SystemTrash, parse_info
+from desktop_app.engine.fileops.trash import FreedesktopTrash, SystemTrash
+from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
     add_to_catalog,
     digest,
     no_system_trash,  # noqa: F401 - autouse fixture
+    parse_info,
     tree_digests,
     write_file,
 )
@@ -96,7 +98,7 @@ def no_leftovers(*folders: Path) -> None:
 def test_trash_then_undo_restores_the_library_byte_for_byte(tmp_path, catalog, library, trash):
     root, records = library
     before = tree_digests(root)
-    report = operations.run(operations.apply(catalog, request(records[:3]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[:3]), trash=trash))
     assert len(report.done) == 3 and not report.failed
     assert report.bytes_done == sum(r.size for r in records[:3])
     for r in records[:3]:
@@ -108,7 +110,7 @@ def test_trash_then_undo_restores_the_library_byte_for_byte(tmp_path, catalog, l
     assert parse_info(info) == records[0].path and "DeletionDate=" in info
     accounted(catalog, report.operation)
 
-    back = operations.run(operations.undo(catalog))
+    back = drain(operations.undo(catalog))
     assert back.undo and len(back.done) == 3
     assert tree_digests(root) == before
     assert list((tmp_path / "trash" / "files").iterdir()) == []
@@ -123,7 +125,7 @@ def test_move_keeps_paths_relative_to_the_library_folder(tmp_path, catalog, libr
     root, records = library
     before = tree_digests(root)
     target = tmp_path / "dupes"
-    report = operations.run(
+    report = drain(
         operations.apply(catalog, request(records[3:], action=Action.MOVE, destination=str(target)))
     )
     assert len(report.done) == 3
@@ -132,7 +134,7 @@ def test_move_keeps_paths_relative_to_the_library_folder(tmp_path, catalog, libr
         "sub/b0.jpg",
         "sub/b1.jpg",
     ]
-    operations.run(operations.undo(catalog))
+    drain(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -141,7 +143,7 @@ def test_a_name_taken_at_the_destination_is_never_overwritten(tmp_path, catalog,
     target = tmp_path / "dupes"
     write_file(target / "a0.jpg", b"someone else's photo, not to be overwritten")
     write_file(target / "a0 (2).jpg", b"another one, not to be overwritten either")
-    report = operations.run(
+    report = drain(
         operations.apply(catalog, request(records[:1], action=Action.MOVE, destination=str(target)))
     )
     assert report.done[0].destination == str(target / "a0 (3).jpg")
@@ -152,7 +154,7 @@ def test_a_name_taken_at_the_destination_is_never_overwritten(tmp_path, catalog,
 def test_trash_names_collide_like_the_desktop_does(tmp_path, catalog, library, trash):
     _, records = library
     write_file(tmp_path / "trash" / "files" / "a0.jpg", b"trashed earlier by someone")
-    report = operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[:1]), trash=trash))
     assert report.done[0].destination == str(tmp_path / "trash" / "files" / "a0 (2).jpg")
     assert (tmp_path / "trash" / "info" / "a0 (2).jpg.trashinfo").exists()
     assert (tmp_path / "trash" / "files" / "a0.jpg").read_bytes() == b"trashed earlier by someone"
@@ -160,9 +162,9 @@ def test_trash_names_collide_like_the_desktop_does(tmp_path, catalog, library, t
 
 def test_undo_never_overwrites_a_file_that_took_the_original_place(catalog, library, trash):
     _, records = library
-    operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
+    drain(operations.apply(catalog, request(records[:1]), trash=trash))
     Path(records[0].path).write_bytes(b"a new file with the old name")
-    report = operations.run(operations.undo(catalog))
+    report = drain(operations.undo(catalog))
     restored = report.done[0].destination
     assert restored == records[0].path.replace("a0.jpg", "a0 (2).jpg")
     assert digest(restored) == records[0].digest
@@ -173,23 +175,23 @@ def test_undo_never_overwrites_a_file_that_took_the_original_place(catalog, libr
 def test_undo_walks_back_through_operations_in_order(catalog, library, trash):
     root, records = library
     before = tree_digests(root)
-    first = operations.run(operations.apply(catalog, request(records[:2]), trash=trash))
-    second = operations.run(operations.apply(catalog, request(records[2:4]), trash=trash))
-    assert operations.run(operations.undo(catalog)).operation == second.operation
+    first = drain(operations.apply(catalog, request(records[:2]), trash=trash))
+    second = drain(operations.apply(catalog, request(records[2:4]), trash=trash))
+    assert drain(operations.undo(catalog)).operation == second.operation
     assert os.path.exists(records[2].path) and not os.path.exists(records[0].path)
-    assert operations.run(operations.undo(catalog)).operation == first.operation
+    assert drain(operations.undo(catalog)).operation == first.operation
     assert tree_digests(root) == before
     with pytest.raises(UsageError, match="nothing to undo"):
-        operations.run(operations.undo(catalog))
+        drain(operations.undo(catalog))
     ops = operations.history(catalog)
     assert [op.restored for op in ops] == [2, 2]
 
 
 def test_undo_reports_files_emptied_from_the_trash(tmp_path, catalog, library, trash):
     _, records = library
-    report = operations.run(operations.apply(catalog, request(records[:2]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[:2]), trash=trash))
     os.unlink(report.done[0].destination)  # the user emptied part of the trash
-    back = operations.run(operations.undo(catalog, report.operation))
+    back = drain(operations.undo(catalog, report.operation))
     assert len(back.done) == 1 and len(back.failed) == 1
     assert "no longer at" in (back.failed[0].error or "")
     assert os.path.exists(records[1].path)
@@ -209,7 +211,7 @@ def test_files_that_changed_vanished_or_lost_their_keeper_stay(tmp_path, catalog
         Removal(records[3], keeper=records[3].path),
         Removal(records[4], keeper=records[5].path),
     )
-    report = operations.run(operations.apply(catalog, Request(items), trash=trash))
+    report = drain(operations.apply(catalog, Request(items), trash=trash))
     reasons = {Path(r.source).name: r.error for r in report.failed}
     assert "changed since it was scanned" in reasons["a0.jpg"]
     assert "no longer exists" in reasons["a1.jpg"]
@@ -223,7 +225,7 @@ def test_a_keeper_that_is_a_link_to_the_copy_protects_it(tmp_path, catalog, libr
     _, records = library
     link = tmp_path / "link.jpg"
     link.symlink_to(records[0].path)
-    report = operations.run(
+    report = drain(
         operations.apply(catalog, Request((Removal(records[0], keeper=str(link)),)), trash=trash)
     )
     assert "same file" in (report.failed[0].error or "")
@@ -233,7 +235,7 @@ def test_a_keeper_that_is_a_link_to_the_copy_protects_it(tmp_path, catalog, libr
 def test_reference_folders_are_never_touched(tmp_path, catalog, library, trash):
     root, records = library
     catalog.set_reference(str(root / "sub"), True)
-    report = operations.run(operations.apply(catalog, request(records), trash=trash))
+    report = drain(operations.apply(catalog, request(records), trash=trash))
     assert sorted(Path(r.source).name for r in report.failed) == ["b0.jpg", "b1.jpg"]
     assert all("reference folder" in (r.error or "") for r in report.failed)
     also = Request((Removal(records[0]),), references=(str(root),))
@@ -244,10 +246,10 @@ def test_permanent_deletion_needs_the_setting_and_an_exact_confirmation(catalog,
     _, records = library
     items = tuple(Removal(r) for r in records[:2])
     with pytest.raises(UsageError, match="turned off"):
-        operations.run(operations.apply(catalog, Request(items, action=Action.DELETE)))
+        drain(operations.apply(catalog, Request(items, action=Action.DELETE)))
     wrong = DeleteConfirmation(2, 1)
     with pytest.raises(UsageError, match="confirmation"):
-        operations.run(
+        drain(
             operations.apply(
                 catalog, Request(items, Action.DELETE, confirmation=wrong), allow_delete=True
             )
@@ -255,22 +257,22 @@ def test_permanent_deletion_needs_the_setting_and_an_exact_confirmation(catalog,
     assert all(os.path.exists(r.path) for r in records[:2])
     confirmed = operations.confirmation_for(items)
     assert confirmed == DeleteConfirmation(2, records[0].size + records[1].size)
-    report = operations.run(
+    report = drain(
         operations.apply(
             catalog, Request(items, Action.DELETE, confirmation=confirmed), allow_delete=True
         )
     )
     assert len(report.done) == 2 and not any(os.path.exists(r.path) for r in records[:2])
     with pytest.raises(UsageError, match="nothing to undo"):
-        operations.run(operations.undo(catalog))
+        drain(operations.undo(catalog))
     with pytest.raises(UsageError, match="permanently"):
-        operations.run(operations.undo(catalog, report.operation))
+        drain(operations.undo(catalog, report.operation))
 
 
 def test_a_move_needs_a_folder(tmp_path, catalog, library):
     _, records = library
     with pytest.raises(UsageError):
-        operations.run(operations.apply(catalog, request(records, action=Action.MOVE)))
+        drain(operations.apply(catalog, request(records, action=Action.MOVE)))
     write_file(tmp_path / "file", b"x")
     with pytest.raises(UsageError, match="Not a folder"):
         operations.preview(
@@ -297,7 +299,7 @@ def test_dry_run_touches_nothing(tmp_path, catalog, library, trash):
 def test_one_operation_at_a_time(catalog, library, trash):
     _, records = library
     with journal.exclusive(catalog), pytest.raises(OperationRunning):
-        operations.run(operations.apply(catalog, request(records), trash=trash))
+        drain(operations.apply(catalog, request(records), trash=trash))
     with pytest.raises(OperationRunning), journal.exclusive(catalog):
         operations.recover(catalog)
 
@@ -322,14 +324,14 @@ def test_an_exception_after_some_files_leaves_everything_accounted(
     monkeypatch.setattr(fsutil, "replace_placeholder", flaky)
     steps = operations.apply(catalog, request(records), trash=trash, batch_size=4)
     with pytest.raises(RuntimeError, match="simulated"):
-        operations.run(steps)
+        drain(steps)
     (op,) = operations.history(catalog)
     assert op.state is journal.OperationState.INTERRUPTED
     assert (op.done, op.failed, op.open) == (2, 2, 0)  # the second batch never started
     accounted(catalog, op.id)
     no_leftovers(root, root.parent / "trash")
     monkeypatch.setattr(fsutil, "replace_placeholder", real)
-    operations.run(operations.undo(catalog))
+    drain(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -345,7 +347,7 @@ def test_a_read_only_destination_leaves_files_in_place(monkeypatch, tmp_path, ca
         real(path, content)
 
     monkeypatch.setattr(fsutil, "create_exclusive", refuse)
-    report = operations.run(
+    report = drain(
         operations.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
     )
     assert len(report.failed) == 6 and not report.done
@@ -362,7 +364,7 @@ def test_a_really_read_only_destination(tmp_path, catalog, library):
     target.mkdir()
     target.chmod(0o500)
     try:
-        report = operations.run(
+        report = drain(
             operations.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
         )
     finally:
@@ -381,7 +383,7 @@ def test_a_file_that_vanishes_between_reservation_and_move(monkeypatch, catalog,
         real(self, pending)
 
     monkeypatch.setattr(runner.Runner, "_act", act)
-    report = operations.run(operations.apply(catalog, request(records[:3]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[:3]), trash=trash))
     assert [Path(r.source).name for r in report.failed] == ["a1.jpg"]
     assert len(report.done) == 2
     no_leftovers(root.parent / "trash")
@@ -393,12 +395,12 @@ def test_cross_device_moves_copy_verify_then_remove(monkeypatch, catalog, librar
     root, records = library
     before = tree_digests(root)
     monkeypatch.setattr(fsutil, "same_device", lambda a, b: False)
-    report = operations.run(operations.apply(catalog, request(records), trash=trash))
+    report = drain(operations.apply(catalog, request(records), trash=trash))
     assert len(report.done) == 6
     for r, result in zip(records, report.done, strict=True):
         assert digest(result.destination) == r.digest
         assert os.stat(result.destination).st_mtime_ns == r.mtime_ns
-    operations.run(operations.undo(catalog))
+    drain(operations.undo(catalog))
     assert tree_digests(root) == before
     no_leftovers(root, root.parent / "trash")
 
@@ -409,7 +411,7 @@ def test_a_copy_that_does_not_verify_is_discarded(monkeypatch, catalog, library,
     wrong = Removal(
         type(records[0])(**{**_fields(records[0]), "digest": b"\0" * 16}),
     )
-    report = operations.run(operations.apply(catalog, Request((wrong,)), trash=trash))
+    report = drain(operations.apply(catalog, Request((wrong,)), trash=trash))
     assert "changed since it was catalogued" in (report.failed[0].error or "")
     assert digest(records[0].path) == records[0].digest
     assert list((root.parent / "trash" / "files").iterdir()) == []
@@ -429,12 +431,12 @@ def test_a_real_cross_device_move(tmp_path, catalog, library):
 
     with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
         before = tree_digests(root)
-        report = operations.run(
+        report = drain(
             operations.apply(catalog, request(records[:2], action=Action.MOVE, destination=other))
         )
         assert len(report.done) == 2
         assert all(digest(r.destination) == records[i].digest for i, r in enumerate(report.done))
-        operations.run(operations.undo(catalog))
+        drain(operations.undo(catalog))
         assert tree_digests(root) == before
 
 
@@ -479,13 +481,11 @@ def test_system_trash_without_undo(monkeypatch, tmp_path, catalog, library):
             sent.append(source)
             os.rename(source, tmp_path / os.path.basename(source))
 
-    report = operations.run(
-        operations.apply(catalog, request(records[:1]), trash=FakeSystemTrash())
-    )
+    report = drain(operations.apply(catalog, request(records[:1]), trash=FakeSystemTrash()))
     assert sent == [records[0].path] and report.done[0].destination is None
     with pytest.raises(UsageError, match="nothing to undo"):
-        operations.run(operations.undo(catalog))
-    back = operations.run(operations.undo(catalog, report.operation))
+        drain(operations.undo(catalog))
+    back = drain(operations.undo(catalog, report.operation))
     assert "system trash" in (back.failed[0].error or "")
 
 
@@ -501,6 +501,7 @@ from desktop_app.engine.fileops.operations import Removal, Request
 from desktop_app.engine.fileops.journal import Action
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.fileops.trash import FreedesktopTrash
+from desktop_app.engine.types import drain
 
 catalog_path, trash_dir, stage, undo, paths = (
     sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5:]
@@ -554,7 +555,7 @@ else:
     records = [catalog.record_at(p) for p in paths]
     steps = operations.apply(catalog, Request(tuple(Removal(r) for r in records)), trash=trash,
                           batch_size=4)
-operations.run(steps)
+drain(steps)
 sys.exit(0)
 """
 
@@ -594,7 +595,7 @@ def test_a_crash_at_any_step_is_recovered(tmp_path, catalog, library, stage):
     for e in journal.entries(catalog, op.id):  # the catalog agrees with the disk
         assert (catalog.record_at(e.source) is not None) == (e.state is State.FAILED)
     if op.restorable:
-        operations.run(operations.undo(catalog))
+        drain(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -619,13 +620,13 @@ def test_a_crash_during_undo_is_recovered(tmp_path, catalog, library, stage):
     root, records = library
     before = tree_digests(root)
     trash = FreedesktopTrash(tmp_path / "trash")
-    operations.run(operations.apply(catalog, request(records), trash=trash))
+    drain(operations.apply(catalog, request(records), trash=trash))
     assert _crash(catalog, tmp_path / "trash", stage, [], undo=True) == 3
     assert journal.open_entries(catalog)
     operations.recover(catalog)
     (op,) = operations.history(catalog)
     accounted(catalog, op.id)
-    operations.run(operations.undo(catalog))
+    drain(operations.undo(catalog))
     assert tree_digests(root) == before
     no_leftovers(root, tmp_path / "trash")
 
@@ -641,7 +642,7 @@ def test_a_move_keeps_paths_relative_to_the_library_folder_not_a_sub_folder_root
     moving = request(records[4:], action=Action.MOVE, destination=str(target), roots=(str(root),))
     planned = operations.preview(catalog, moving)
     assert [os.path.relpath(r.destination, target) for r in planned] == ["sub/b0.jpg", "sub/b1.jpg"]
-    report = operations.run(operations.apply(catalog, moving))
+    report = drain(operations.apply(catalog, moving))
     assert sorted(os.path.relpath(r.destination, target) for r in report.done) == [
         "sub/b0.jpg",
         "sub/b1.jpg",

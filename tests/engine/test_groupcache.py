@@ -8,6 +8,7 @@ from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.library import Library
 from desktop_app.engine.search import grouping
 from desktop_app.engine.types import PairSet, Phase, drain
+from tests.engine.cleanup_support import ignore_group
 
 from .factories import clustered_hashes, features
 
@@ -79,13 +80,12 @@ def test_group_all_keeps_every_position(library):
 
 
 def test_a_not_copies_decision_makes_the_stored_groupings_miss(library):
-    from desktop_app.engine.selection import not_copies
 
     pairs = library.pairs()
     drain(library.group_all(pairs))
     assert library.cached_groupings(pairs)
     first = library.resolve(library.group(pairs, 12), 0)
-    not_copies.ignore_group(library.catalog, first)
+    ignore_group(library.catalog, first)
     assert library.cached_groupings(library.pairs()) == {}
 
 

@@ -9,7 +9,7 @@ from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.selection import not_copies
 from desktop_app.engine.types import ImageFeatures, PairSet
-from tests.engine.cleanup_support import group
+from tests.engine.cleanup_support import group, ignore_group
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -67,7 +67,7 @@ def test_the_memory_survives_renames_and_rescans(catalog):
 
 def test_a_group_is_remembered_pair_by_pair(catalog):
     rs = [add(catalog, f"/p/{c}.jpg", c.encode() * 16) for c in "abc"]
-    assert not_copies.ignore_group(catalog, group(*rs)) == 3
+    assert ignore_group(catalog, group(*rs)) == 3
     assert (
         len(not_copies.filter_pairs(catalog, pairs((rs[0].id, rs[1].id), (rs[1].id, rs[2].id))))
         == 0

@@ -4,9 +4,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop_app.engine.catalog import mih
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import mih
 
 from .factories import clustered_hashes, features
 

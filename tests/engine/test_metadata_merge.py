@@ -11,12 +11,12 @@ import exiv2
 import pytest
 
 from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.fileops import operations, sidecar_edits
+from desktop_app.engine.fileops import metadata_merge, operations, sidecar_edits
 from desktop_app.engine.fileops.operations import Removal, Request
 from desktop_app.engine.fileops.trash import FreedesktopTrash
 from desktop_app.engine.imaging import xmp_sidecar
 from desktop_app.engine.imaging.xmp_sidecar import PhotoMetadata
-from desktop_app.engine.selection import metadata_merge
+from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
     add_to_catalog,
     no_system_trash,  # noqa: F401 - autouse fixture
@@ -132,7 +132,7 @@ def test_apply_with_the_merge_then_undo(tmp_path, catalog, group):
     assert tree_digests(root) == before  # the dry run touched nothing
 
     trash = FreedesktopTrash(tmp_path / "trash")
-    report = operations.run(operations.apply(catalog, request, trash=trash))
+    report = drain(operations.apply(catalog, request, trash=trash))
     assert len(report.done) == 3
     assert [m.state for m in report.merges] == ["done", "done"]
 
@@ -147,7 +147,7 @@ def test_apply_with_the_merge_then_undo(tmp_path, catalog, group):
     assert plain["Xmp.exif.GPSLatitude"][0].startswith("43,17.5")
     assert xmp_sidecar.read(str(root / "b.jpg")).rating == 1  # the photo file untouched
 
-    undone = operations.run(operations.undo(catalog))
+    undone = drain(operations.undo(catalog))
     assert [m.state for m in undone.merges] == ["undone", "undone"]
     assert tree_digests(root) == before
     assert not (root / "b.jpg.xmp").exists()
@@ -156,9 +156,9 @@ def test_apply_with_the_merge_then_undo(tmp_path, catalog, group):
 def test_undo_leaves_a_sidecar_changed_since_the_merge(tmp_path, catalog, group):
     root, items = group
     trash = FreedesktopTrash(tmp_path / "trash")
-    operations.run(operations.apply(catalog, Request(items, merge_metadata=True), trash=trash))
+    drain(operations.apply(catalog, Request(items, merge_metadata=True), trash=trash))
     (root / "b.jpg.xmp").write_bytes(b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/> edited by hand")
-    undone = operations.run(operations.undo(catalog))
+    undone = drain(operations.undo(catalog))
     changed = [m for m in undone.merges if m.sidecar.endswith("b.jpg.xmp")]
     assert changed[0].state == "done" and "changed since" in (changed[0].note or "")
     assert (root / "b.jpg.xmp").read_bytes().endswith(b"edited by hand")

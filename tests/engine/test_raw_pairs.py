@@ -110,7 +110,7 @@ def test_sidecar_rule() -> None:
         record(8, "/a/IMG_4.png"),  # not what a camera writes beside a RAW
         record(9, "/a/IMG_1.jpg.CR2"),
     ]
-    assert raw_jpeg.sidecar_ids(records) == {2, 6}
+    assert raw_jpeg.camera_jpeg_ids(records) == {2, 6}
 
 
 def test_without_drops_every_pair_of_the_ids() -> None:

@@ -17,6 +17,7 @@ from desktop_app.engine.fileops import journal, operations, runner, sidecars
 from desktop_app.engine.fileops.journal import Action, State
 from desktop_app.engine.fileops.operations import Removal, Request, confirmation_for
 from desktop_app.engine.fileops.trash import FreedesktopTrash
+from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
     add_to_catalog,
     no_system_trash,  # noqa: F401 - autouse fixture
@@ -83,7 +84,7 @@ def test_sidecars_are_recognised_in_both_forms_and_shared_ones_are_left():
 def test_trash_takes_the_sidecars_and_undo_brings_them_back(catalog, library, trash, tmp_path):
     root, records = library
     before = tree_digests(root)
-    report = operations.run(operations.apply(catalog, request(records), trash=trash))
+    report = drain(operations.apply(catalog, request(records), trash=trash))
     assert len(report.done) == 4
     gone = {name for extras in OWN.values() for name in extras} | set(OWN) | {"IMG_3.JPG"}
     assert sorted(os.listdir(root)) == ["IMG_3.CR3", "IMG_3.xmp"]
@@ -93,7 +94,7 @@ def test_trash_takes_the_sidecars_and_undo_brings_them_back(catalog, library, tr
         str(root / p): set(extras) for p, extras in {**OWN, "IMG_3.JPG": []}.items()
     }
     no_leftovers(root, tmp_path / "trash")  # every sidecar has its own .trashinfo
-    operations.run(operations.undo(catalog))
+    drain(operations.undo(catalog))
     assert tree_digests(root) == before
     assert os.listdir(tmp_path / "trash" / "files") == []
     assert sidecar_table.of(catalog, [str(root / "IMG_1.CR3")]) == {
@@ -107,12 +108,12 @@ def test_a_move_to_a_taken_name_renames_the_sidecars_with_the_photo(catalog, lib
     target = tmp_path / "dupes"
     write_file(target / "IMG_1.CR3", b"someone else's photo " * 5)
     moving = request(records[:1], action=Action.MOVE, destination=str(target), roots=(str(root),))
-    report = operations.run(operations.apply(catalog, moving))
+    report = drain(operations.apply(catalog, moving))
     (done,) = report.done
     assert done.destination == str(target / "IMG_1 (2).CR3")
     assert [s.destination for s in done.sidecars] == [str(target / "IMG_1 (2).xmp")]
     assert sorted(os.listdir(target)) == ["IMG_1 (2).CR3", "IMG_1 (2).xmp", "IMG_1.CR3"]
-    operations.run(operations.undo(catalog))
+    drain(operations.undo(catalog))
     assert tree_digests(root) == before
     assert os.listdir(target) == ["IMG_1.CR3"]
 
@@ -130,7 +131,7 @@ def test_a_sidecar_that_cannot_move_keeps_its_photo_in_place(
         real(source, placeholder, token, digest)
 
     monkeypatch.setattr(runner, "transfer", transfer)
-    report = operations.run(operations.apply(catalog, request(records[1:2]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[1:2]), trash=trash))
     (failed,) = report.failed
     assert failed.source == str(root / "IMG_2.HEIC") and "IMG_2.MOV" in (failed.error or "")
     assert {Path(s.source).name: s.state for s in failed.sidecars} == {
@@ -153,7 +154,7 @@ def test_an_unreadable_sidecar_keeps_its_photo_in_place(monkeypatch, catalog, li
         return real(path)
 
     monkeypatch.setattr(runner.fsutil, "digest_file", digest_file)
-    report = operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[:1]), trash=trash))
     (failed,) = report.failed
     assert "sidecar IMG_1.xmp cannot be read" in (failed.error or "")
     assert (root / "IMG_1.CR3").exists() and (root / "IMG_1.xmp").exists()
@@ -163,7 +164,7 @@ def test_permanent_deletion_removes_the_sidecars_too(catalog, library):
     root, records = library
     items = tuple(Removal(r) for r in records[2:3])
     deleting = Request(items, Action.DELETE, confirmation=confirmation_for(items))
-    operations.run(operations.apply(catalog, deleting, allow_delete=True))
+    drain(operations.apply(catalog, deleting, allow_delete=True))
     assert not (root / "photo.jpg").exists() and not (root / "photo.jpg.xmp").exists()
 
 
@@ -199,7 +200,7 @@ def test_an_interrupted_operation_leaves_photo_and_sidecars_together(
         assert all(here) or not any(here), (stage, photo, here)
     no_leftovers(root, trash_dir)
     if op.restorable:
-        operations.run(operations.undo(catalog))
+        drain(operations.undo(catalog))
     assert tree_digests(root) == before
 
 
@@ -213,7 +214,7 @@ def test_the_scan_records_each_photos_sidecars(tmp_path, catalog):
     write_file(root / "a.jpg.xmp", b"<x:xmpmeta/> darktable sidecar")
     write_file(root / "a.aae", b"apple edits " * 3)
     write_photo(root / "b.jpg", seed=3)
-    operations.run(scanner.scan(catalog, [str(root)], EngineConfig()))  # type: ignore[arg-type]
+    drain(scanner.scan(catalog, [str(root)], EngineConfig()))  # type: ignore[arg-type]
     found = sidecar_table.of(catalog, [str(root / "a.jpg"), str(root / "b.jpg")])
     assert found == {
         str(root / "a.jpg"): [(str(root / "a.aae"), "aae"), (str(root / "a.jpg.xmp"), "xmp")]
@@ -226,10 +227,10 @@ def test_an_interrupted_undo_brings_photo_and_sidecars_back_together(
 ):
     root, records = library
     before = tree_digests(root)
-    operations.run(operations.apply(catalog, request(records), trash=trash))
+    drain(operations.apply(catalog, request(records), trash=trash))
     assert _crash(catalog, tmp_path / "trash", stage, [], undo=True) == 3
     operations.recover(catalog)
-    operations.run(operations.undo(catalog))  # the rest of the undo
+    drain(operations.undo(catalog))  # the rest of the undo
     assert tree_digests(root) == before
     no_leftovers(root, tmp_path / "trash")
 
@@ -238,9 +239,9 @@ def test_sidecars_stay_in_the_trash_with_a_photo_that_cannot_come_back(
     tmp_path, catalog, library, trash
 ):
     root, records = library
-    report = operations.run(operations.apply(catalog, request(records[:1]), trash=trash))
+    report = drain(operations.apply(catalog, request(records[:1]), trash=trash))
     os.unlink(report.done[0].destination)  # the photo was emptied from the trash
-    back = operations.run(operations.undo(catalog))
+    back = drain(operations.undo(catalog))
     (left,) = back.failed
     assert "no longer at" in (left.error or "")
     assert [s.error for s in left.sidecars] == ["left with its photo, which cannot be put back"]
@@ -265,10 +266,10 @@ def test_undo_batches_keep_each_photo_with_its_sidecars(tmp_path, catalog, libra
     root, records = library
     before = tree_digests(root)
     write_file(root / "IMG_2.HEIC.dummy", b"x" * 40)  # not a sidecar: stays
-    operations.run(operations.apply(catalog, request(records), trash=trash))
+    drain(operations.apply(catalog, request(records), trash=trash))
     for name in ("IMG_1.CR3", "IMG_2.HEIC", "photo.jpg"):  # every original name is taken now
         write_file(root / name, b"someone else's " * 4)
-    back = operations.run(operations.undo(catalog, batch_size=1))
+    back = drain(operations.undo(catalog, batch_size=1))
     restored = {Path(r.destination).name: [Path(s.destination).name for s in r.sidecars]
                 for r in back.done}  # fmt: skip
     assert restored["IMG_2 (2).HEIC"] == ["IMG_2 (2).AAE", "IMG_2 (2).MOV"]

@@ -19,11 +19,12 @@ from desktop_app.engine.fileops.trash import (
     FreedesktopTrash,
     SystemTrash,
     TrashUnavailable,
-    parse_info,
 )
+from desktop_app.engine.types import drain
 from tests.engine.cleanup_support import (
     add_to_catalog,
     no_system_trash,  # noqa: F401 - autouse fixture
+    parse_info,
     write_file,
 )
 
@@ -96,7 +97,7 @@ def test_no_usable_trash_on_the_drive_leaves_files_in_place(tmp_path, other_driv
     monkeypatch.setattr(trash, "_make_private_dir", refuse)
     with pytest.raises(TrashUnavailable):
         FreedesktopTrash().location(record.path)
-    report = operations.run(operations.apply(catalog, Request((Removal(record),))))
+    report = drain(operations.apply(catalog, Request((Removal(record),))))
     assert "no trash folder" in (report.failed[0].error or "")
     assert os.path.exists(record.path)
     catalog.close()

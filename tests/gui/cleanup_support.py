@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.gui.app import settings as keys
 from desktop_app.gui.app.main_window import MainWindow
+from desktop_app.gui.common import settings as keys
 from tests.gui.factories import write_library
 from tests.gui.test_window import wait_idle
 

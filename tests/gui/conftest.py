@@ -23,8 +23,8 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, QThreadPool
 
-from desktop_app.gui.app import settings as gui_settings
-from desktop_app.gui.app.workers import LIVE_POOLS
+from desktop_app.gui.common import settings as gui_settings
+from desktop_app.gui.common.workers import LIVE_POOLS
 
 
 @pytest.fixture(autouse=True)

@@ -123,3 +123,26 @@ def write_library(
             files.append(copy)
         out[name] = files
     return out
+
+
+def differing_rows(dialog) -> list[str]:
+    """Labels of the compare dialog's metadata rows whose two values differ."""
+    table = dialog.table
+
+    def cell(row: int, column: int) -> str:
+        item = table.item(row, column)  # None for a cell never set
+        return item.text() if item is not None else ""
+
+    out = []
+    for row in range(table.rowCount()):
+        if cell(row, 0) != cell(row, 1):
+            label = table.verticalHeaderItem(row)  # None (row number shown) if never set
+            out.append(label.text() if label is not None else str(row + 1))
+    return out
+
+
+def set_action(dialog, action) -> None:
+    """Choose ``action`` in the apply dialog (and so preview it), if that choice is enabled."""
+    button = dialog.choices.button(list(type(action)).index(action))
+    if button.isEnabled():
+        button.setChecked(True)

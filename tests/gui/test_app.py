@@ -7,12 +7,13 @@ import signal
 import sys
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.gui.app import application as app_module
-from desktop_app.gui.app import dialogs
 from desktop_app.gui.app.main_window import MainWindow
+from desktop_app.gui.common import dialogs
 
 
 @pytest.fixture
@@ -98,3 +99,53 @@ def test_run_refuses_a_broken_qt_binding(
     )
     assert app_module.run([], None) == 3
     assert shown == ["This PySide6 loses references."]
+
+
+def test_doppel_demo_opens_the_window_on_a_generated_library(
+    qapp, qtbot, tmp_path, monkeypatch, clean_process_state
+):
+    from desktop_app.cli import demo as demo_command
+    from desktop_app.cli.main import main
+    from tests.gui.test_window import wait_idle
+
+    monkeypatch.setattr(app_module, "log_file", lambda: tmp_path / "doppel.log")
+    manifests = []
+    real_build = demo_command.build_demo_library
+
+    def build(folder, photos):
+        manifests.append(real_build(folder, photos=photos, size=(480, 320)))
+        return manifests[-1]
+
+    monkeypatch.setattr(demo_command, "build_demo_library", build)
+    shown = {}
+
+    def exec_until_grouped(app):
+        """The event loop, run only until the window shows the groups, then closed."""
+        (window,) = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and shiboken6.isValid(w) and w.isVisible()
+        ]
+        wait_idle(qtbot, window, timeout=60_000)
+        model = window.groups.model
+        shown["roots"] = window.session.roots
+        shown["catalog"] = str(window.session.catalog_path)
+        shown["groups"] = [
+            sorted(m.image.path for m in model.group(row).members)
+            for row in range(model.rowCount())
+        ]
+        window.close()
+        window.deleteLater()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_until_grouped)
+    folder = tmp_path / "demo"
+    assert main(["demo", str(folder), "--photos", "6"]) == 0
+    manifest = manifests[0]
+    assert shown["roots"] == (str(folder),)
+    assert shown["catalog"] == str(folder / demo_command.CATALOG_NAME)
+    expected = {}
+    for copy, info in manifest["copies"].items():
+        expected.setdefault(info["original"], {info["original"]}).add(copy)
+    assert sorted(shown["groups"]) == sorted(sorted(paths) for paths in expected.values())
+    assert len(shown["groups"]) == len(manifest["originals"]) - len(manifest["singles"]) == 4

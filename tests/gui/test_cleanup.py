@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 
 from desktop_app.engine.fileops import operations
 from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.gui.app import dialogs
-from desktop_app.gui.app import settings as keys
+from desktop_app.gui.common import dialogs
+from desktop_app.gui.common import settings as keys
 from desktop_app.gui.groups.cards import mark_box
 from tests.engine.cleanup_support import tree_digests
 from tests.gui.cleanup_support import (  # noqa: F401 - fixtures
@@ -29,6 +29,7 @@ from tests.gui.cleanup_support import (  # noqa: F401 - fixtures
     trash_dir,
     window,
 )
+from tests.gui.factories import set_action
 from tests.gui.test_window import wait_idle
 
 
@@ -170,7 +171,7 @@ def test_permanent_deletion_needs_the_setting_and_a_confirmation(
     assert settings.get(keys.ALLOW_DELETE)
     monkeypatch.setattr(dialogs, "confirm_delete", lambda p, c, s: confirm(p, c, s, False))
     dialog = open_apply(qtbot, window)
-    dialog.set_action(Action.DELETE)
+    set_action(dialog, Action.DELETE)
     qtbot.waitUntil(dialog.go.isEnabled, timeout=10_000)
     assert dialog.go.text() == "Delete 8 Photos Permanently…"
     dialog.go.click()
@@ -182,7 +183,7 @@ def test_permanent_deletion_needs_the_setting_and_a_confirmation(
     # Allowed and confirmed with the count and size shown: deleted, with no undo.
     monkeypatch.setattr(dialogs, "confirm_delete", lambda p, c, s: confirm(p, c, s, True))
     dialog = open_apply(qtbot, window)
-    dialog.set_action(Action.DELETE)
+    set_action(dialog, Action.DELETE)
     qtbot.waitUntil(dialog.go.isEnabled, timeout=10_000)
     report = accept_and_wait(qtbot, window, dialog)
     assert asked[-1] == (8, marked_bytes)
@@ -197,7 +198,7 @@ def test_move_to_a_folder_keeps_paths_and_history_undoes_it(qtbot, window, libra
     select_duplicates(qtbot, window)
     target = tmp_path / "dupes"
     dialog = open_apply(qtbot, window)
-    dialog.set_action(Action.MOVE)
+    set_action(dialog, Action.MOVE)
     assert not dialog.go.isEnabled() and "Choose the folder" in dialog.summary.text()
     dialog.folder.setText(str(target))
     dialog.refresh()
@@ -224,7 +225,7 @@ def test_move_to_a_folder_keeps_paths_and_history_undoes_it(qtbot, window, libra
 def test_a_big_batch_shows_progress_and_can_be_cancelled(
     qtbot, window, library, monkeypatch, trash_dir
 ):
-    from desktop_app.gui.cleanup import apply_flow, jobs
+    from desktop_app.gui.cleanup import apply_flow
 
     folder, _ = library
     before = tree_digests(folder)
@@ -240,7 +241,7 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
         except StopIteration as stop:
             return stop.value
 
-    monkeypatch.setattr(jobs.operations, "apply", slow)
+    monkeypatch.setattr(operations, "apply", slow)
     monkeypatch.setattr(apply_flow, "PROGRESS_DELAY_MS", 0)
     select_duplicates(qtbot, window)
     dialog = open_apply(qtbot, window)
@@ -263,8 +264,8 @@ def test_a_big_batch_shows_progress_and_can_be_cancelled(
 
 
 def test_the_whole_group_dialog_shows_and_toggles_marks(qtbot, window):
-    from desktop_app.gui.app.dialogs import GroupDialog
     from desktop_app.gui.groups.cards import item_card_rect
+    from desktop_app.gui.groups.group_dialog import GroupDialog
 
     marks, model = window.cleanup.marks, window.groups.model
     window._on_view_more_requested(0)

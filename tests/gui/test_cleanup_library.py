@@ -12,7 +12,7 @@ import pytest
 
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.fileops import journal
-from desktop_app.gui.app import dialogs
+from desktop_app.gui.common import dialogs
 from tests.engine.cleanup_support import tree_digests
 from tests.gui.cleanup_support import (  # noqa: F401 - fixtures
     COPIES,
@@ -179,7 +179,7 @@ def test_an_interrupted_operation_is_settled_at_start_and_reported(
 
 def test_keep_rules_dialog_selects_with_its_rules_and_remembers_the_preset(qtbot, window, settings):
     from desktop_app.engine.selection.keeprules import Criterion, KeepRules
-    from desktop_app.gui.app import settings as keys
+    from desktop_app.gui.common import settings as keys
 
     dialog = window.cleanup.show_keep_rules()
     dialog.set_rules(KeepRules((Criterion.SIZE, Criterion.PATH)))
@@ -196,7 +196,7 @@ def test_keep_rules_dialog_selects_with_its_rules_and_remembers_the_preset(qtbot
 
 def test_the_trash_folder_setting(qtbot, window, settings, tmp_path, monkeypatch):
     from desktop_app.engine.fileops.trash import FreedesktopTrash
-    from desktop_app.gui.app import settings as keys
+    from desktop_app.gui.common import settings as keys
 
     chosen = str(tmp_path / "my-trash")
     monkeypatch.setattr(dialogs, "ask_trash_location", lambda parent, current: chosen)

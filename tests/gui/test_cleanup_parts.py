@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import Cleanup
 from desktop_app.engine.fileops.journal import Action, Entry, Operation, OperationState, State
 from desktop_app.engine.fileops.requests import FileResult, Report
 from desktop_app.engine.selection import presets
@@ -23,7 +24,7 @@ from desktop_app.gui.cleanup.row_models import (
 )
 from desktop_app.gui.groups.marking import Marks
 from desktop_app.gui.groups.models import GroupModel, PlanRole
-from tests.gui.factories import grouping, record, resolver
+from tests.gui.factories import grouping, record, resolver, set_action
 
 # --------------------------------------------------------------------- Marks
 
@@ -211,7 +212,7 @@ def test_folder_model_checks_reference_folders(qtmodeltester, qtbot):
 
 def test_keep_rules_dialog_reorders_edits_and_keeps_presets(qtbot, tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
-        dialog = KeepRulesDialog(lambda: catalog, KeepRules())
+        dialog = KeepRulesDialog(lambda: Cleanup(catalog), KeepRules())
         qtbot.addWidget(dialog)
         assert dialog.rules() == KeepRules() and dialog.preset_name() == "default"
         dialog.criteria.setCurrentRow(2)  # larger file
@@ -254,9 +255,9 @@ def test_apply_dialog_requests_and_stale_previews(qtbot):
     dialog.refresh()
     first = requests[-1]
     assert first.action is Action.TRASH and [i.record.id for i in first.items] == [2]
-    dialog.set_action(Action.DELETE)  # turned off: nothing changes
+    set_action(dialog, Action.DELETE)  # turned off: nothing changes
     assert dialog.action() is Action.TRASH
-    dialog.set_action(Action.MOVE)
+    set_action(dialog, Action.MOVE)
     assert dialog.request() is None and "Choose the folder" in dialog.summary.text()
     dialog.folder.setText("/backup/dupes")
     dialog.refresh()

@@ -316,7 +316,7 @@ def test_a_regroup_after_select_duplicates_replaces_the_old_count(qtbot, make_wi
 
 
 def _group_dialog(qtbot, count=12):
-    from desktop_app.gui.app.dialogs import GroupDialog
+    from desktop_app.gui.groups.group_dialog import GroupDialog
 
     records = {
         i: record(i, f"/photos/p{i}.jpg", width=400 + 100 * i, height=300 + 75 * i)
@@ -500,7 +500,7 @@ def test_file_dialogs_open_near_the_library(qtbot, make_window, library, monkeyp
 
 
 def test_small_photos_say_their_megapixels(qtbot):
-    from desktop_app.gui.app import text
+    from desktop_app.gui.common import text
 
     assert text.megapixels(record(1, "/p/a.jpg", width=200, height=150)) == "0.03 MP"
     assert text.megapixels(record(2, "/p/b.jpg", width=6000, height=4000)) == "24.0 MP"

@@ -13,7 +13,7 @@ from desktop_app.gui.groups.models import GroupModel
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 from desktop_app.gui.library.panels import EmptyState, FailurePanel, ScanProgress
 from desktop_app.gui.query.panel import QueryPanel
-from tests.gui.factories import grouping, record, resolver, write_photo
+from tests.gui.factories import differing_rows, grouping, record, resolver, write_photo
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_compare_follows_zoom_and_pan_and_highlights_differences(qtbot, tmp_path
         (zero_key,) = dialog.findChildren(QShortcut)
         zero_key.activated.emit()  # the 0 key fits both
         assert a.zoom() == b.zoom() == 1.0
-        assert dialog.differing_rows() == [
+        assert differing_rows(dialog) == [
             "File name",
             "Pixel size",
             "Megapixels",
@@ -242,6 +242,6 @@ def test_compare_says_which_was_exported_from_which_and_lists_sidecars(qtbot, tm
     assert dialog.table.item(made, 1).text() == "exported from IMG_1234.CR3"
     assert dialog.table.item(made, 0).text() == ""
     assert dialog.table.item(sidecars, 0).text() == "IMG_1234.xmp (xmp)"
-    assert "Made from" in dialog.differing_rows()
+    assert "Made from" in differing_rows(dialog)
     dialog.show()
     dialog.grab().save(str(tmp_path / "compare_lineage.png"))

@@ -6,7 +6,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QImage
 
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD
-from desktop_app.gui.app import settings as keys
+from desktop_app.gui.common import settings as keys
 from desktop_app.gui.groups.histogram import DistanceHistogram, ThresholdControl
 from desktop_app.gui.query.dropping import classify, image_bytes
 from tests.gui.factories import write_photo

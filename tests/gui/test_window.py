@@ -12,16 +12,17 @@ import time
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QDialog
 
 from desktop_app.demo import build_demo_library
 from desktop_app.engine.config import DEFAULT_THRESHOLD
 from desktop_app.engine.scan import scanner
 from desktop_app.engine.types import Phase
-from desktop_app.gui.app import dialogs
-from desktop_app.gui.app import settings as keys
 from desktop_app.gui.app.main_window import MainWindow
+from desktop_app.gui.common import dialogs
+from desktop_app.gui.common import settings as keys
 from desktop_app.gui.compare.compare_dialog import CompareDialog
-from tests.gui.factories import scene, write_library
+from tests.gui.factories import differing_rows, scene, write_library
 
 ORIGINALS, COPIES = 5, 2
 
@@ -294,7 +295,7 @@ def test_select_two_and_compare_then_preview(qtbot, make_window, library):
     model = window.groups.model
     assert dialog.records == (model.member(0, 0).image, model.member(0, 2).image)
     qtbot.waitUntil(lambda: all(p.view.has_image() for p in dialog.panes), timeout=10_000)
-    assert "Pixel size" in dialog.differing_rows()
+    assert "Pixel size" in differing_rows(dialog)
     dialog.close()
 
     rect = view.visualRect(window.groups.model.index(1, 0))
@@ -302,7 +303,7 @@ def test_select_two_and_compare_then_preview(qtbot, make_window, library):
         qtbot.mouseDClick(
             view.viewport(), Qt.MouseButton.LeftButton, pos=view.card_rect(rect, 1).center()
         )
-    previews = [w for w in window.findChildren(dialogs.QDialog) if w.isVisible()]
+    previews = [w for w in window.findChildren(QDialog) if w.isVisible()]
     assert previews and previews[-1].windowTitle() == window.groups.model.member(1, 1).image.name
     for widget in previews:
         widget.close()
@@ -370,7 +371,7 @@ def test_close_library_and_reopen_from_recent(qtbot, make_window, library):
 
 
 def test_photo_context_menu_actions(qtbot, make_window, library, monkeypatch):
-    from desktop_app.gui.app import desktop
+    from desktop_app.gui.common import desktop
 
     folder, _ = library
     opened: list[str] = []

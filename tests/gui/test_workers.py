@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from desktop_app.engine.errors import CatalogLocked
 from desktop_app.engine.types import Phase, Progress, ScanSummary
-from desktop_app.gui.app.workers import IndexController, TaskRunner
+from desktop_app.gui.common.workers import IndexController, TaskRunner
 
 
 class FakeLibrary:

@@ -26,7 +26,7 @@ import xxhash
 from desktop_app.engine.types import Grouping, IdArray, PairSet
 
 if TYPE_CHECKING:
-    from desktop_app.engine.catalog.store import Catalog
+    from desktop_app.engine.catalog.protocol import CatalogConnection
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def signature(pairs: PairSet, rank: IdArray) -> bytes:
 class GroupingCache:
     """The stored groupings of one open :class:`~desktop_app.engine.catalog.store.Catalog`."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: CatalogConnection) -> None:
         self._catalog = catalog
 
     def load(self, key: bytes) -> dict[int, Grouping]:

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.engine.catalog.rows import id_hash_arrays
 from desktop_app.engine.types import HashArray, IdArray, PairSet
 
 if TYPE_CHECKING:
-    from desktop_app.engine.catalog.store import Catalog
+    from desktop_app.engine.catalog.protocol import CatalogConnection
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class PairState:
 class PairCache:
     """The stored pairs of one open :class:`~desktop_app.engine.catalog.store.Catalog`."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: CatalogConnection) -> None:
         self._catalog = catalog
 
     def state(self) -> PairState:
@@ -71,9 +72,7 @@ class PairCache:
             "SELECT id, phash FROM images WHERE id > ? AND phash IS NOT NULL ORDER BY id",
             (self._catalog.meta_int("pairs_watermark", 0),),
         ).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        signed = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        return ids, signed.view(np.uint64)
+        return id_hash_arrays(rows)
 
     def store(self, pairs: PairSet, *, watermark: int, rotations: bool, replace: bool) -> None:
         """Save pairs.

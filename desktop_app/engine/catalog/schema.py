@@ -7,7 +7,8 @@ hold the user's data and every step must carry their rows over.
 
 History: version 1 holds the cache and the library folders; version 2 adds the user's
 cleanup data: the journal of file operations (``operations`` and ``journal``, see
-``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
+``journal.py``), the "not duplicates" memory (``ignored_pairs``,
+``selection/not_copies.py``) and the
 keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
 picture without added borders to ``images`` (a cache column); version 4 adds the
 ``groupings`` cache; version 5 keeps the marks the user has not applied yet

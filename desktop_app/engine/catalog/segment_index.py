@@ -7,8 +7,8 @@ the hash beside the id is what makes verification free of further lookups: a que
 the posting lists the pigeonhole plan of ``mih.py`` names (one B-tree lookup each, all
 in a single statement), concatenates them and checks every candidate with one numpy
 XOR-and-popcount. Storing a row per (segment, image) instead would make SQLite return
-each candidate as a Python tuple, about 1 us apiece: 200 ms for the 200,000 candidates a
-query at threshold 16 meets in a crowded million-photo catalog, against 2 ms this way.
+each candidate as a Python tuple, a hundred times slower at high thresholds (see
+docs/benchmarks.md, "Query latency").
 
 Upkeep. ``index_watermark`` (in ``meta``) is the largest image id whose segments are in
 the lists. :meth:`SegmentIndex.sync` appends the images above it (read-modify-write of
@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.engine.search import mih
+from desktop_app.engine.catalog import mih
+from desktop_app.engine.catalog.rows import id_hash_arrays
 from desktop_app.engine.types import HashArray, IdArray
 
 if TYPE_CHECKING:
-    from desktop_app.engine.catalog.store import Catalog
+    from desktop_app.engine.catalog.protocol import CatalogConnection
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ _REBUILD_SHARE = 0.2
 class SegmentIndex:
     """The posting lists of one open :class:`~desktop_app.engine.catalog.store.Catalog`."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: CatalogConnection) -> None:
         self._catalog = catalog
 
     @property
@@ -76,7 +77,7 @@ class SegmentIndex:
                 if len(rows) >= _REBUILD_SHARE * (indexed + len(rows)):
                     self._rebuild(db)
                 else:
-                    ids, hashes = _arrays(rows)
+                    ids, hashes = id_hash_arrays(rows)
                     self._append(db, ids, hashes)
                 log.debug("Indexed %d images (watermark %d)", len(rows), top)
             catalog.put_meta(db, "index_watermark", str(top))
@@ -86,7 +87,7 @@ class SegmentIndex:
         db.execute("DELETE FROM postings")
         rows = db.execute("SELECT id, phash FROM images WHERE phash IS NOT NULL").fetchall()
         if rows:
-            ids, hashes = _arrays(rows)
+            ids, hashes = id_hash_arrays(rows)
             db.executemany(
                 "INSERT INTO postings(key, ids, hashes) VALUES(?, ?, ?)",
                 posting_lists(ids, hashes),
@@ -162,7 +163,7 @@ class SegmentIndex:
         ids = np.frombuffer(b"".join(r[0] for r in rows), dtype=_ID)
         hashes = np.frombuffer(b"".join(r[1] for r in rows), dtype=_HASH)
         if tail:
-            tail_ids, tail_hashes = _arrays(tail)
+            tail_ids, tail_hashes = id_hash_arrays(tail)
             ids = np.concatenate([ids, tail_ids])
             hashes = np.concatenate([hashes, tail_hashes])
         distances = mih.hamming(hashes, np.uint64(value))
@@ -192,10 +193,3 @@ def posting_lists(ids: IdArray, hashes: HashArray) -> Iterator[tuple[int, bytes,
                 sorted_ids[start:stop].tobytes(),
                 sorted_hashes[start:stop].tobytes(),
             )
-
-
-def _arrays(rows: Sequence[tuple[int, int]]) -> tuple[IdArray, HashArray]:
-    """``(id, signed hash)`` rows as an id array and an unsigned hash array."""
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    signed = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-    return ids, signed.view(np.uint64)

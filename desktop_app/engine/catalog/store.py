@@ -2,7 +2,7 @@
 
 * **Cache**, rebuilt from the photos at any time: ``images`` (one row per file seen, with
   its pHash and metadata, or the reason it could not be read), ``postings`` (the segment
-  inverted index, ``index.py``) and ``pair_chunks`` (the pair cache, ``paircache.py``).
+  inverted index, ``segment_index.py``) and ``pair_chunks`` (the pair cache, ``paircache.py``).
 * **Data**, kept by every migration and salvaged by a rebuild (``schema.py``,
   ``recovery.py``): the library folders and which of them are reference folders, the
   journal of file operations, the ignore list, presets.
@@ -34,6 +34,7 @@ import numpy.typing as npt
 from desktop_app.engine.catalog import schema
 from desktop_app.engine.catalog.groupcache import GroupingCache
 from desktop_app.engine.catalog.paircache import PairCache
+from desktop_app.engine.catalog.rows import as_signed, as_unsigned, chunks, id_hash_arrays
 from desktop_app.engine.catalog.segment_index import SegmentIndex
 from desktop_app.engine.errors import (
     CatalogCorrupt,
@@ -41,7 +42,6 @@ from desktop_app.engine.errors import (
     CatalogLocked,
     CatalogTooNew,
 )
-from desktop_app.engine.search import mih
 from desktop_app.engine.types import (
     FileFailure,
     HashArray,
@@ -412,7 +412,7 @@ class Catalog:
                             item.mtime_ns,
                             hash_version,
                             item.digest,
-                            mih.as_signed(item.phash),
+                            as_signed(item.phash),
                             variants,
                             item.width,
                             item.height,
@@ -450,7 +450,7 @@ class Catalog:
         """Forget the images at these paths, if catalogued."""
         ids = [
             row[0]
-            for chunk in _chunks([encode_path(p) for p in paths], 500)
+            for chunk in chunks([encode_path(p) for p in paths], 500)
             for row in self.execute(
                 f"SELECT id FROM images WHERE path IN ({','.join('?' * len(chunk))})", chunk
             )
@@ -462,10 +462,10 @@ class Catalog:
             return
         watermark = self.index.watermark
         indexed = []
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             indexed += [
-                (row[0], mih.as_unsigned(row[1]))
+                (row[0], as_unsigned(row[1]))
                 for row in db.execute(
                     f"SELECT id, phash FROM images WHERE id IN ({marks}) AND phash IS NOT NULL"
                     " AND id <= ?",
@@ -479,7 +479,7 @@ class Catalog:
     def records(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
         """Catalog rows by id (missing ids are left out)."""
         out: dict[int, ImageRecord] = {}
-        for chunk in _chunks(list(ids), 900):
+        for chunk in chunks(list(ids), 900):
             marks = ",".join("?" * len(chunk))
             for row in self.execute(
                 f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
@@ -528,14 +528,30 @@ class Catalog:
             f"SELECT id, phash{column} FROM images WHERE phash IS NOT NULL AND {where} ORDER BY id",
             params,
         ).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        signed = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        hashes = signed.view(np.uint64)
+        ids, hashes = id_hash_arrays(rows)
         table = None
         if variants and rows and all(r[2] is not None for r in rows):
             table = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u8").reshape(-1, 8)
             table = table.astype(np.uint64)
         return ids, hashes, table
+
+    def lacking_variants(self, roots: Sequence[str] | None = None, limit: int = -1) -> set[str]:
+        """Hashed files inside ``roots`` (all when None) stored without rotation hashes.
+
+        Args:
+            roots: Library folders (absolute); every folder when None.
+            limit: At most this many (-1: all).
+
+        Returns:
+            Their paths.
+        """
+        where, params = self._scope(roots)
+        rows = self.execute(
+            "SELECT path FROM images WHERE phash IS NOT NULL AND variants IS NULL"
+            f" AND {where} LIMIT ?",
+            [*params, limit],
+        )
+        return {decode_path(row[0]) for row in rows}
 
     def max_id(self) -> int:
         """The largest image id ever handed out (0 for a new catalog)."""
@@ -577,11 +593,6 @@ class Catalog:
         return ids, distances
 
 
-def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _record(row: Sequence[Any]) -> ImageRecord:
     phash = row[5]
     return ImageRecord(
@@ -590,7 +601,7 @@ def _record(row: Sequence[Any]) -> ImageRecord:
         size=row[2],
         mtime_ns=row[3],
         digest=row[4],
-        phash=None if phash is None else mih.as_unsigned(phash),
+        phash=None if phash is None else as_unsigned(phash),
         width=row[6],
         height=row[7],
         format=row[8],

@@ -1,7 +1,7 @@
 """File-system primitives for moving photos without ever overwriting or losing one.
 
 Everything here is written so that a crash between any two system calls leaves a state
-that ``fileops.py`` can recognise from the journal and settle:
+that ``operations.py`` can recognise from the journal and settle:
 
 * **Reserving a name** creates the destination with ``O_CREAT | O_EXCL`` and writes a
   random *token* into it. ``O_EXCL`` makes the check-and-create atomic on every local

@@ -2,7 +2,7 @@
 
 Every file an operation touches gets a journal entry *before* anything happens to it,
 and the entry moves through these states, each one committed before the file system
-step that follows it (``fileops.py`` does the steps):
+step that follows it (``operations.py`` does the steps):
 
 ``planned``
     Intent recorded: source, size, modification time, digest, the destination name

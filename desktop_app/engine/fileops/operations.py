@@ -12,7 +12,7 @@ with their removal from the catalog, so removed files leave their groups. A move
 device is a rename onto our placeholder; across devices the file is copied, ``fsync`` ed
 and verified by digest before the original is removed. Nothing ever overwrites a file:
 a taken name gets `` (2)``, `` (3)``, ... An exception or a cancelled generator settles
-the batch through :mod:`reconcile` on the way out; a crash leaves open entries that
+the batch through ``recovery.py`` on the way out; a crash leaves open entries that
 :func:`recover` settles at the next start.
 
 Undo walks an operation's entries backwards through the same steps, to the original
@@ -36,6 +36,7 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops import (
     fsutil,
     journal,
+    metadata_merge,
     recovery,
     runner,
     sidecar_edits,
@@ -56,7 +57,6 @@ from desktop_app.engine.fileops.requests import (
 )
 from desktop_app.engine.fileops.trash import Trash, TrashUnavailable, default_trash
 from desktop_app.engine.imaging import xmp_sidecar
-from desktop_app.engine.selection import metadata_merge
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,6 @@ __all__ = [
     "preview",
     "preview_merge",
     "recover",
-    "run",
     "undo",
 ]
 
@@ -338,16 +337,6 @@ def undo(
             recovered=tuple(settled),
             merges=merges,
         )
-
-
-def run(steps: Generator[OpProgress, None, Report]) -> Report:
-    """Drive a generator of this module to its end (tests, scripts)."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            report: Report = stop.value
-            return report
 
 
 # --------------------------------------------------------------------- checks

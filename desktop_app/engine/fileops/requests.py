@@ -57,7 +57,7 @@ class Request:
         confirmation: Required for a permanent deletion.
         merge_metadata: Before removing the copies, carry over to each keeper (into its
             XMP sidecar) the rating, label, keywords, title, caption and GPS that its
-            removed copies carry and it lacks (``selection/metadata_merge.py``).
+            removed copies carry and it lacks (``fileops/metadata_merge.py``).
     """
 
     items: tuple[Removal, ...]

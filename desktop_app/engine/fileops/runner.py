@@ -1,6 +1,6 @@
 """The steps of file operations: checks, reservations, moves, batches, forwards and back.
 
-Used by ``fileops.py``, which holds the lock, the durable commits and the public API;
+Used by ``operations.py``, which holds the lock, the durable commits and the public API;
 the states and their order are described in ``journal.py``, the primitives in
 ``fsutil.py``, and what happens after an interruption in ``recovery.py``.
 """

@@ -29,7 +29,7 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
 from desktop_app.engine.errors import EngineError
 
@@ -213,11 +213,3 @@ def default_trash() -> Trash:
     if os.name == "posix" and sys.platform != "darwin":
         return FreedesktopTrash()
     return SystemTrash()
-
-
-def parse_info(text: str) -> str | None:
-    """The decoded ``Path=`` of a ``.trashinfo`` text, if present."""
-    for line in text.splitlines():
-        if line.startswith("Path="):
-            return os.fsdecode(unquote_to_bytes(line[5:]))
-    return None

@@ -9,7 +9,7 @@ reduced, upright, border-trimmed greyscale picture:
    decoded in full and box-reduced by the same rule, so both end at the same size.
 2. Apply the EXIF orientation; cut flat borders (``borders.py``) unless disabled.
 3. Resize to 32x32 with LANCZOS and ``reducing_gap=2.0`` (an integer box reduction to
-   at least 64 px first; 10x cheaper than a plain LANCZOS resize, same hash on photos).
+   at least 64 px first; far cheaper than a plain LANCZOS resize, same hash on photos).
 4. ``scipy.fftpack.dct`` on both axes, keep the 8x8 low-frequency block, compare each
    coefficient with the block's median. Bit 63 of the integer is the block's [0, 0]
    (the DC term), so ``format(h, "016x") == str(imagehash.phash(...))`` for the same
@@ -25,8 +25,8 @@ transposes the block. So the eight variants come from the one 8x8 block, each wi
 own median (sign changes move it), at a cost of microseconds and no second decode.
 
 SPEED. The floor is the entropy decoding of the JPEG, which nothing can skip. Around it
-we read the file once (one ``read`` into bytes), digest those bytes with xxh3-128 (about
-0.1 ms per MB), decode from a ``BytesIO`` over the same bytes, parse only the EXIF tags
+we read the file once (one ``read`` into bytes), digest those bytes with xxh3-128,
+decode from a ``BytesIO`` over the same bytes, parse only the EXIF tags
 we need, and work on the ~750x500 draft from there on. Everything costly to set up
 (scipy's import, Pillow's plugin registry, pillow-heif, rawpy) happens once per process.
 ``benchmarks/hashing.py`` measures the result against a bare draft decode.

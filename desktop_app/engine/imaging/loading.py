@@ -20,14 +20,13 @@ import functools
 import io
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from desktop_app.engine.config import DEFAULT_MAX_PIXELS
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.imaging.exif import ExifInfo, quiet_warnings, read_exif
+from desktop_app.engine.imaging.exif import quiet_warnings, read_exif
 from desktop_app.engine.imaging.formats import (
     IMAGE_EXTENSIONS,
     PILLOW_FORMATS,
@@ -37,7 +36,9 @@ from desktop_app.engine.imaging.formats import (
     looks_like_image,
     sniff_format,
 )
+from desktop_app.engine.imaging.opened import OpenedImage, check_size
 from desktop_app.engine.imaging.pixels import flatten_alpha, to_grey, to_rgb
+from desktop_app.engine.imaging.raw import open_raw
 
 log = logging.getLogger(__name__)
 
@@ -94,43 +95,6 @@ def _register_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
-def check_size(width: int, height: int, max_pixels: int) -> None:
-    """Refuse a decompression bomb from its header dimensions, before any decoding.
-
-    Args:
-        width: Width the header claims.
-        height: Height the header claims.
-        max_pixels: The largest pixel count we agree to decode.
-
-    Raises:
-        UnreadableImage: The image is larger than ``max_pixels`` (the path is filled in
-            by the caller's handler).
-    """
-    if width <= 0 or height <= 0:
-        raise UnreadableImage("", f"invalid image size: {width} x {height} pixels")
-    if width * height > max_pixels:
-        raise UnreadableImage("", f"image too large: {width} x {height} pixels")
-
-
-@dataclass(frozen=True, slots=True)
-class OpenedImage:
-    """A photo opened but (where the format allows) not yet decoded.
-
-    Attributes:
-        image: The Pillow image; still lazy for JPEG, so that ``draft`` can be applied.
-        format: The format to show the user ("JPEG", "PNG", "HEIF", "NEF", ...).
-        width: Displayed width (after EXIF orientation) of the full-size picture.
-        height: Displayed height.
-        exif: Date taken and camera, and the orientation still to apply to ``image``.
-    """
-
-    image: Image.Image
-    format: str
-    width: int
-    height: int
-    exif: ExifInfo
-
-
 def open_image(
     data: bytes,
     name: str,
@@ -159,8 +123,6 @@ def open_image(
         raise UnreadableImage(name, "empty file")
     fmt = sniff_format(data[:32])
     if fmt == "RAW" or (fmt == "TIFF" and is_raw_name(name)):
-        from desktop_app.engine.imaging.raw import open_raw  # rawpy only when needed
-
         return open_raw(data, name, max_pixels, half_size=raw_half_size)
     if fmt is None:
         raise UnreadableImage(name, "not an image")

@@ -23,7 +23,7 @@ from PIL import Image
 
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.imaging.exif import NO_EXIF, ExifInfo, exif_info, quiet_warnings, read_exif
-from desktop_app.engine.imaging.loading import OpenedImage, check_size
+from desktop_app.engine.imaging.opened import OpenedImage, check_size
 
 log = logging.getLogger(__name__)
 

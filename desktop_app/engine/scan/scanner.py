@@ -36,11 +36,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from desktop_app.engine.catalog import sidecar_table
-from desktop_app.engine.catalog.store import Catalog, KnownFile, encode_path
+from desktop_app.engine.catalog.store import Catalog, KnownFile
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.fileops import sidecars
-from desktop_app.engine.imaging import hashing, loading
+from desktop_app.engine.imaging import hashing, loading, sidecar_files
 from desktop_app.engine.types import (
     FileFailure,
     ImageFeatures,
@@ -180,27 +179,6 @@ class _Plan:
     added: int = 0
 
 
-def lacking_variants(catalog: Catalog, root: str, limit: int = -1) -> set[str]:
-    """Hashed files under ``root`` that have no rotation variants stored.
-
-    Args:
-        catalog: The catalog.
-        root: A library folder (absolute).
-        limit: At most this many (-1: all).
-
-    Returns:
-        Their paths.
-    """
-    low = encode_path(root).rstrip(b"/") + b"/"
-    high = low[:-1] + b"0"  # "0" is the byte after "/": every path inside the folder
-    rows = catalog.execute(
-        "SELECT path FROM images WHERE phash IS NOT NULL AND variants IS NULL"
-        " AND path >= ? AND path < ? LIMIT ?",
-        (low, high, limit),
-    )
-    return {os.fsdecode(row[0]) for row in rows}
-
-
 def _plan(
     found: Sequence[FoundFile],
     known: dict[str, KnownFile],
@@ -267,7 +245,7 @@ def scan(
         catalog.add_root(root)
         known.update(catalog.known_files(root))
         if config.rotations:  # hashed while the setting was off: hash again, with variants
-            stale |= lacking_variants(catalog, root)
+            stale |= catalog.lacking_variants([root])
         state = _Walk()
         for file in walk(root, config, state):
             found.append(file)
@@ -320,7 +298,7 @@ def scan(
 def _record_sidecars(catalog: Catalog, found: Sequence[FoundFile]) -> None:
     """Remember the sidecars beside each photo found (one listing per folder)."""
     photos = [f.path for f in found]
-    sidecar_table.record(catalog, photos, sidecars.with_kinds(photos))
+    sidecar_table.record(catalog, photos, sidecar_files.with_kinds(photos))
 
 
 def _flush(catalog: Catalog, pending: list[Result], replaces: dict[str, int]) -> None:

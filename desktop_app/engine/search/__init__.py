@@ -1,5 +1,6 @@
-"""Exact Hamming search: multi-index arithmetic, the one-photo query, all pairs and grouping.
+"""Exact Hamming search: all pairs and its cost model, incremental pairing, grouping.
 
 Every search here returns exactly what brute force would (the pigeonhole bound in
-:mod:`.mih`); candidate filters only ever save work, never lose a pair.
+``catalog/mih.py``, whose segment index answers the one-photo query); candidate filters
+only ever save work, never lose a pair.
 """

@@ -2,72 +2,26 @@
 
 :func:`all_pairs` returns every pair of images within a Hamming threshold, exactly the set
 :func:`brute_force_pairs` finds, by the cheaper of two exact methods that a cost model
-picks per call.
+(``plan.py``) picks per call: blocked brute force, or multi-index hashing (MIH).
 
-OPTIMIZATION NOTES
+Why MIH is exact: cut the *live* bits (those not constant across the input; bit 63 of
+the integer, the DC term, is always set in real pHashes) into m disjoint segments with
+radii r_i. If d(x, y) <= D and sum(r_i + 1) >= D + 1, some segment has d_i <= r_i
+(pigeonhole), so probing every bucket within r_i of each item's bucket meets every pair
+within D; each candidate is verified by its full 64-bit distance. A pair met in several
+segments is kept by the first only; within a segment, bucket u probes u ^ M only when
+u ^ M > u, and pairs inside one bucket are taken in a separate pass, so each pair meets
+once per segment. Segments are consecutive runs of live bits (m = 3..6), each held as
+the hashes sorted by segment value, a direct-address table of bucket starts and a
+bool occupancy table (``segment_join.py``).
 
-Why it is exact. Multi-index hashing (MIH, see ``mih.py``): cut the *live* bits (those
-not constant across the whole input; bit 63, the DC term, is always set in real pHashes
-and counts for nothing) into m disjoint segments with radii r_i, some possibly unprobed.
-If d(x, y) <= D and sum(r_i + 1) >= D + 1, some segment has d_i <= r_i (pigeonhole), so
-probing every bucket within r_i of each item's bucket, in every probed segment, meets
-every pair within D; each candidate is then verified by its full 64-bit distance. A pair
-can lie within the radius of several segments; it is kept only by the first one (a test
-on the verified hits, which are few), so nothing is counted twice and nothing is lost.
-Within a segment, an item in bucket u probes u ^ M only when u ^ M > u (u has a 0 at
-M's highest bit), and pairs inside one bucket are taken once in a separate pass, so each
-pair of items meets once per segment.
+Rotations (``variants``): the identity self-join, then for each of the 7 other transforms
+a cross join of that variant against the hashes. Work is cut into jobs run on a thread
+pool (numpy releases the GIL in its kernels); ``cancel`` is checked between chunks.
 
-The layouts. Segments are consecutive runs of the live bits, m = 3..6 of near-equal
-width (21 bits each for m = 3 over 63 live bits, 16/16/16/15 for m = 4, ...), each held
-as the hashes sorted by segment value, a direct-address table of bucket starts (2**w
-int64, so w <= 22) and a bool occupancy table (2**w bytes: 2 MiB at 21 bits, which stays
-in L2). The stored SQLite index uses 4 x 16 bits; we may use wider segments because a
-probe here is a byte read, not a B-tree lookup.
-
-What each step costs. Single-core seconds, fitted by least squares over ten layouts of
-the synthetic benchmark (AMD EPYC, numpy 2.4; the constants are in ``search_plan.py``):
-- setup, 0.4 us per hash and probed segment: one argsort, tables, the planner's counts;
-- probe, 7 ns: an item against one flipped bucket, n (V(w, r) - 1) / 2 + n of them per
-  segment; numpy ``take`` on the occupancy table, then ``flatnonzero``;
-- row, 34 ns: a probe that finds a non-empty bucket becomes a row (item, bucket start,
-  bucket length) for the expansion; about occupancy x probes of them;
-- candidate, 2.3 ns: an item against one hash of a probed bucket. Runs are short, and
-  ``repeat`` over short runs costs more than the comparisons, so rows are sorted by run
-  length (a radix sort on uint8) and column j of every row longer than j is one vector
-  ``take`` + XOR + ``bitwise_count`` + compare over a prefix of the rows; runs beyond 8
-  finish through ``repeat``. Candidates are sum over bucket pairs of c_u * c_v, about 10x
-  what uniform bits would give at 21 bits on real-like biased bits;
-- output, about 0.25 us per pair found: one int64 sort key per pair (ranks, distance,
-  transform).
-Blocked brute force compares 64 rows with 4096 columns at a time into buffers reused for
-every block (fresh 2 MB temporaries cost 3.6x more, in page faults), 0.85 ns per pair.
-
-What the model chooses (``search_plan.py``; docs/benchmarks.md has the measured table).
-At 100,000 synthetic hashes: three 21-bit segments up to threshold 8 (few probes find a
-bucket, few candidates), four or five narrower ones at 10-14, where rows would dominate
-at 21 bits, and brute force at 16, where MIH would read a fifth of all pairs as
-candidates. At 1,000,000: three 21-bit segments up to 10 (at 10: about 4e9 candidates
-and 1.7e9 probes, 35 s of one core), four 16-bit segments at 12 and beyond. Under 5,000
-hashes brute force is used outright (milliseconds).
-
-Rotations (``variants``). The distance of a pair is the minimum over the 8 transforms and
-both directions (variant hashes are not bit permutations of each other). MIH runs the
-identity self-join and then, for each of the 7 other transforms t, a cross join of
-variants[:, t] against the hashes over all ordered pairs: 0.5 + 7 = 7.5 times the
-candidate pairs of the plain search, plus 14 times its probes: about 9x the time
-measured at 100,000 hashes (brute force does 15 XORs per pair instead of 1, 15x). A
-stored index would pay it in space or in probes: either index all 8 variants (8x the
-postings) and query with the plain hash, or index the plain hash and probe with all 8
-variants of the query (8x the lookups per query).
-
-Threads and memory. Work is cut into jobs of about 2**21 probes (or row blocks for brute
-force) run on a thread pool, at most two jobs per thread in flight; numpy releases the
-GIL inside ``take``, ``repeat`` and the ufuncs, so two cores give 1.5-1.8x. A job's
-arrays are bounded by its probes and by chunks of 2**17 rows, so the peak is the tables
-(about 60 MB per segment at 1M hashes) plus the pairs found: under 0.5 GB at 1M hashes
-and threshold 10. ``cancel`` is checked between chunks and ``progress`` is called from
-the calling thread as jobs finish.
+The cost of each step, what the model chooses at 100,000 and 1,000,000 hashes, and the
+memory bounds are measured in docs/benchmarks.md ("How the all-pairs search spends its
+time").
 """
 
 from __future__ import annotations
@@ -136,7 +90,7 @@ def _check(
     return ids, hashes, variants
 
 
-def _assemble(
+def assemble(
     ids: IdArray,
     records: Iterable[tuple[Hits, int]],
     threshold: int,
@@ -310,7 +264,7 @@ def brute_force_pairs(
     ids, hashes, variants = _check(ids, hashes, threshold, variants)
     jobs = _brute_jobs(hashes, variants, threshold, None)
     total = sum(w for _, w in jobs)
-    return _assemble(ids, _run(jobs, total, workers, None, None), threshold)
+    return assemble(ids, _run(jobs, total, workers, None, None), threshold)
 
 
 def _mih_jobs(
@@ -404,6 +358,6 @@ def all_pairs(
         total = sum(w for _, w in brute)
     else:
         jobs, total = _mih_jobs(hashes, variants, threshold, plan, cancel)
-    result = _assemble(ids, _run(jobs, total, workers, cancel, progress), threshold)
+    result = assemble(ids, _run(jobs, total, workers, cancel, progress), threshold)
     log.info("all pairs: %d pairs in %.2f s", len(result), time.perf_counter() - started)
     return result

@@ -4,7 +4,8 @@ After a scan, every hashed image must have its pairs in the cache (``paircache.p
 to the cache's threshold. Two ways to get there, picked by cost:
 
 * **Incremental**: each image above the pair watermark is looked up in the SQLite
-  segment index (``index.py``), which is exact at any threshold; its pairs are appended.
+  segment index (``catalog/segment_index.py``), which is exact at any threshold; its
+  pairs are appended.
   A query costs milliseconds, so this is the path for a re-scan that found a few hundred
   new or changed photos.
 * **Full**: the exact bulk all-pairs search of ``all_pairs.py`` over every hash loaded into
@@ -27,10 +28,12 @@ from collections.abc import Generator
 
 import numpy as np
 
+from desktop_app.engine.catalog import mih
 from desktop_app.engine.catalog.paircache import PairState
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import all_pairs, mih
+from desktop_app.engine.search import all_pairs
+from desktop_app.engine.search.segment_join import Hits
 from desktop_app.engine.types import (
     INVERSE_TRANSFORM,
     DistArray,
@@ -80,7 +83,7 @@ def update_pairs(
     """
     cancel = cancel or threading.Event()
     state = catalog.pairs.state()
-    if rotations and not state.rotations and _lacks_variants(catalog):
+    if rotations and not state.rotations and catalog.lacking_variants(limit=1):
         # Photos hashed while the setting was off have no variants until the next scan
         # hashes them again; until then, pair without rotations rather than search again
         # (and fall back again) on every call.
@@ -101,14 +104,6 @@ def update_pairs(
             return catalog.pairs.state()
     yield from _full(catalog, target, rotations, cancel)
     return catalog.pairs.state()
-
-
-def _lacks_variants(catalog: Catalog) -> bool:
-    """Whether some hashed image was stored without its rotation variants."""
-    row = catalog.execute(
-        "SELECT 1 FROM images WHERE phash IS NOT NULL AND variants IS NULL LIMIT 1"
-    ).fetchone()
-    return row is not None
 
 
 def _full(
@@ -183,7 +178,7 @@ def _incremental(
     all_ids: IdArray = np.empty(0, np.int64)
     if state.rotations:
         all_ids, _, variants = catalog.hashes(variants=True)
-    found: dict[tuple[int, int], tuple[int, int]] = {}
+    records: list[tuple[Hits, int]] = []
     started = time.monotonic()
     total = int(pending_ids.size)
     for done, (image_id, value) in enumerate(
@@ -192,50 +187,47 @@ def _incremental(
         if cancel.is_set():
             return
         ids, distances = catalog.index.query(int(value), threshold)
-        _collect(found, image_id, ids, distances, None)
+        _collect(records, image_id, ids, distances, Transform.IDENTITY)
         if variants is not None:
-            _collect_rotations(found, image_id, all_ids, variants, threshold)
+            _collect_rotations(records, image_id, all_ids, variants, threshold)
         if done % 64 == 0:
             elapsed = time.monotonic() - started
             rate = done / elapsed if elapsed > 0 else 0.0
             yield Progress(Phase.PAIRING, done, total, rate=rate)
-    if found:
-        keys = np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
-        values = np.array([found[(int(a), int(b))] for a, b in keys], dtype=np.uint8)
-        pairs = PairSet(keys[:, 0], keys[:, 1], values[:, 0], values[:, 1], threshold)
-    else:
-        pairs = PairSet.empty(threshold)
+    pairs = _assemble(records, threshold)
     catalog.pairs.store(pairs, watermark=watermark, rotations=state.rotations, replace=False)
     log.info("Paired %d new photos: %d pairs", total, len(pairs))
 
 
 def _collect(
-    found: dict[tuple[int, int], tuple[int, int]],
+    records: list[tuple[Hits, int]],
     image_id: int,
     ids: IdArray,
     distances: DistArray,
-    transform: int | None,
+    transform: int,
 ) -> None:
-    """Record pairs of ``image_id`` with ``ids``, keeping each pair's best match.
+    """Record that ``image_id`` turned by ``transform`` is ``distances`` from ``ids``."""
+    others = ids != image_id
+    found = ids[others]
+    records.append(
+        ((np.full(found.shape[0], image_id, np.int64), found, distances[others]), transform)
+    )
 
-    ``transform`` is the Transform that turns ``image_id`` into the other image (None
-    for the identity).
-    """
-    t = 0 if transform is None else transform
-    for other, distance in zip(ids.tolist(), distances.tolist(), strict=True):
-        if other == image_id:
-            continue
-        if image_id < other:
-            key, rel = (image_id, other), t
-        else:
-            key, rel = (other, image_id), int(INVERSE_TRANSFORM[t])
-        best = found.get(key)
-        if best is None or (distance, rel != 0, rel) < (best[0], best[1] != 0, best[1]):
-            found[key] = (distance, rel)
+
+def _assemble(records: list[tuple[Hits, int]], threshold: int) -> PairSet:
+    """The records (by image id) as a PairSet, with the all-pairs search's tie-break."""
+    if not records:
+        return PairSet.empty(threshold)
+    universe = np.unique(np.concatenate([part for (x, y, _), _ in records for part in (x, y)]))
+    positional = [
+        ((np.searchsorted(universe, x), np.searchsorted(universe, y), d), t)
+        for (x, y, d), t in records
+    ]
+    return all_pairs.assemble(universe, positional, threshold)
 
 
 def _collect_rotations(
-    found: dict[tuple[int, int], tuple[int, int]],
+    records: list[tuple[Hits, int]],
     image_id: int,
     all_ids: IdArray,
     variants: np.ndarray,
@@ -251,8 +243,8 @@ def _collect_rotations(
         # This image turned by t looks like another image ...
         forward = mih.hamming(identity, mine[t])
         hits = np.flatnonzero(forward <= threshold)
-        _collect(found, image_id, all_ids[hits], forward[hits], t)
+        _collect(records, image_id, all_ids[hits], forward[hits], t)
         # ... or another image turned by t looks like this one.
         backward = mih.hamming(variants[:, t], mine[0])
         hits = np.flatnonzero(backward <= threshold)
-        _collect(found, image_id, all_ids[hits], backward[hits], int(INVERSE_TRANSFORM[t]))
+        _collect(records, image_id, all_ids[hits], backward[hits], int(INVERSE_TRANSFORM[t]))

@@ -1,12 +1,13 @@
 """The cost model of the bulk all-pairs search: which exact method, which layout.
 
-``search.py`` explains the methods and their costs; this module prices them for one
-input and picks the cheapest. It samples the hashes, measures for each MIH layout and
-radius how often a sampled pair falls within the radius of each segment, and prices the
-probes, the probes that find a non-empty bucket, the candidate pairs and the setup with
-constants fitted on this project's benchmark machine, against n(n-1)/2 brute-force
-pairs. For each layout, spreading the threshold + 1 units of radius over the segments is
-a small dynamic programme, since the cost is additive over segments.
+``all_pairs.py`` explains the methods (their measured costs are in docs/benchmarks.md);
+this module prices them for one input and picks the cheapest. It samples the hashes,
+measures for each MIH layout and radius how often a sampled pair falls within the radius
+of each segment, and prices the probes, the probes that find a non-empty bucket, the
+candidate pairs and the setup with constants fitted on this project's benchmark machine,
+against n(n-1)/2 brute-force pairs. For each layout, spreading the threshold + 1 units
+of radius over the segments is a small dynamic programme, since the cost is additive
+over segments.
 """
 
 from __future__ import annotations

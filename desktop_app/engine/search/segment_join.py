@@ -1,6 +1,6 @@
 """Exact segment joins in numpy: the multi-index half of the bulk all-pairs search.
 
-``search.py`` explains the design and its costs; ``search_plan.py`` chooses the layout;
+``all_pairs.py`` explains the design (costs: docs/benchmarks.md); ``plan.py`` chooses the layout;
 this module does the work. A *segment* is a set of bit positions with a probe radius. For
 one segment we sort the hashes by their segment value and keep a direct-address table of
 bucket starts and a bool occupancy table (so the segment may be at most
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.engine.search.mih import flip_masks
+from desktop_app.engine.catalog.mih import flip_masks
 from desktop_app.engine.types import HashArray
 
 Int64Array = npt.NDArray[np.int64]

@@ -5,7 +5,7 @@ A :class:`KeepRules` is an ordered list of :class:`Criterion` with their prefere
 a group, narrowing the candidates criterion by criterion, and says which criterion
 decided and on what values, for the window's tooltip: "kept: largest pixel count
 (6000x4000 vs 3000x2000)". Rules are saved by name as presets (``presets.py``);
-``selection.py`` turns the choices into marks.
+``plans.py`` turns the choices into marks.
 """
 
 from __future__ import annotations

@@ -16,8 +16,7 @@ import logging
 import os
 from collections.abc import Sequence
 
-from desktop_app.engine.fileops import sidecars
-from desktop_app.engine.imaging import xmp_sidecar
+from desktop_app.engine.imaging import sidecar_files, xmp_sidecar
 from desktop_app.engine.imaging.xmp_sidecar import Lineage
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @functools.lru_cache(maxsize=4096)
 def _read(path: str, size: int, mtime_ns: int) -> Lineage:
-    return xmp_sidecar.read_photo(path, sidecars.find(path)).lineage
+    return xmp_sidecar.read_photo(path, sidecar_files.find(path)).lineage
 
 
 def of(path: str) -> Lineage:

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop_app.engine.catalog.rows import chunks
 from desktop_app.engine.catalog.store import Catalog, decode_path, encode_path
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.types import Group, ImageRecord, PairSet
+from desktop_app.engine.types import ImageRecord, PairSet
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,6 @@ def ignore(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
             added += cur.rowcount
     log.info("Remembered %d pairs as not duplicates", added)
     return added
-
-
-def ignore_group(catalog: Catalog, group: Group) -> int:
-    """Remember a whole group as not copies (see :func:`ignore`)."""
-    return ignore(catalog, [m.image for m in group.members])
 
 
 def unignore(catalog: Catalog, pairs: Iterable[tuple[bytes, bytes]]) -> int:
@@ -167,7 +163,7 @@ def filter_pairs(catalog: Catalog, pairs: PairSet) -> PairSet:
     digests = {d for key in remembered for d in key}
     # Only images whose digest is on the list can be in an ignored pair.
     owner: dict[int, bytes] = {}
-    for chunk in _chunks(sorted(digests), 500):
+    for chunk in chunks(sorted(digests), 500):
         marks = ",".join("?" * len(chunk))
         for image_id, digest in catalog.execute(
             f"SELECT id, digest FROM images WHERE digest IN ({marks})", chunk
@@ -189,8 +185,3 @@ def filter_pairs(catalog: Catalog, pairs: PairSet) -> PairSet:
     return PairSet(
         pairs.a[keep], pairs.b[keep], pairs.distance[keep], pairs.transform[keep], pairs.threshold
     )
-
-
-def _chunks(items: list[bytes], size: int) -> Iterable[list[bytes]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -27,13 +27,11 @@ import dataclasses
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops.journal import Action
 from desktop_app.engine.fileops.requests import DeleteConfirmation, Removal, Request
 from desktop_app.engine.paths import within_any
-from desktop_app.engine.selection import not_copies
 from desktop_app.engine.selection.keeprules import (
     DEFAULT_FORMATS,
     Choice,
@@ -44,9 +42,6 @@ from desktop_app.engine.selection.keeprules import (
     format_family,
 )
 from desktop_app.engine.types import Group, ImageRecord, Transform
-
-if TYPE_CHECKING:
-    from desktop_app.engine.library import Library
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -61,7 +56,6 @@ __all__ = [
     "copy_marks",
     "format_family",
     "select",
-    "select_in",
     "unmarked",
 ]
 
@@ -408,36 +402,3 @@ def unmarked(
         }
         plans.append(_finish(group, choice.keeper, set(), is_ref, notes, choice.reason))
     return Plan(tuple(plans), rules, threshold, folders)
-
-
-def select_in(
-    library: Library,
-    threshold: int,
-    rules: KeepRules | None = None,
-    *,
-    references: Sequence[str] = (),
-    within: bool = False,
-) -> Plan:
-    """:func:`select` over a library's groups, as the window and ``doppel select`` do it.
-
-    The reference folders are ``references`` plus the library folders marked as
-    reference in the catalog; the "not duplicates" list is honoured.
-
-    Args:
-        library: The library (its groups are computed at ``threshold``).
-        threshold: Grouping threshold.
-        rules: Keep-the-best rules (the default order when None).
-        references: Extra reference folders (they should be library folders too).
-        within: With reference folders, also select among photos without a reference
-            copy.
-    """
-    marked = [r.path for r in library.catalog.roots() if r.reference]
-    folders = [*references, *marked]
-    return select(
-        library.groups(threshold),
-        rules,
-        threshold=threshold,
-        references=folders,
-        reference_groups_only=False if within else None,
-        not_copies=not_copies.keys(library.catalog),
-    )

@@ -23,7 +23,7 @@ from desktop_app.engine.imaging.formats import RAW_EXTENSIONS
 from desktop_app.engine.types import ImageRecord, PairSet
 
 #: Extensions of the picture a camera writes beside its RAW file.
-SIDECAR_EXTENSIONS = frozenset({".jpg", ".jpeg", ".heic", ".heif", ".hif"})
+CAMERA_JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg", ".heic", ".heif", ".hif"})
 
 
 def _key(path: str) -> tuple[str, str]:
@@ -31,7 +31,7 @@ def _key(path: str) -> tuple[str, str]:
     return folder, os.path.splitext(name)[0].lower()
 
 
-def sidecar_ids(records: Iterable[ImageRecord]) -> set[int]:
+def camera_jpeg_ids(records: Iterable[ImageRecord]) -> set[int]:
     """Ids of the JPEG (or HEIF) files that have a RAW file of the same name beside them.
 
     Args:
@@ -39,7 +39,7 @@ def sidecar_ids(records: Iterable[ImageRecord]) -> set[int]:
             preview cannot be read still is the photo the JPEG belongs to).
 
     Returns:
-        The sidecars' ids. The stems are compared without case (``IMG_1.CR2`` and
+        Their ids. The stems are compared without case (``IMG_1.CR2`` and
         ``IMG_1.jpg``), the folders exactly.
     """
     raws: set[tuple[str, str]] = set()
@@ -48,7 +48,7 @@ def sidecar_ids(records: Iterable[ImageRecord]) -> set[int]:
         extension = os.path.splitext(record.path)[1].lower()
         if extension in RAW_EXTENSIONS:
             raws.add(_key(record.path))
-        elif extension in SIDECAR_EXTENSIONS and record.phash is not None:
+        elif extension in CAMERA_JPEG_EXTENSIONS and record.phash is not None:
             candidates.append((_key(record.path), record.id))
     return {image_id for key, image_id in candidates if key in raws}
 

@@ -1,1 +1,1 @@
-"""The application shell: QApplication, settings, the main window, menus and shared widgets."""
+"""The application shell: QApplication start-up and the main window that composes the areas."""

@@ -23,9 +23,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import desktop_app
-from desktop_app.gui.app import dialogs
-from desktop_app.gui.app.compat import binding_problem
-from desktop_app.gui.app.settings import APPLICATION, ORGANIZATION, Settings
+from desktop_app.gui.common import dialogs
+from desktop_app.gui.common.compat import binding_problem
+from desktop_app.gui.common.settings import APPLICATION, ORGANIZATION, Settings
 
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")

@@ -32,20 +32,21 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from desktop_app.engine.catalog import rebuild
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import CatalogError, EngineError
+from desktop_app.engine.library import rebuild_catalog
 from desktop_app.engine.types import FileFailure, ImageRecord, ScanSummary
-from desktop_app.gui.app import desktop, dialogs
-from desktop_app.gui.app import settings as keys
-from desktop_app.gui.app.menus import Actions, build_menus, build_toolbar, photo_menu
-from desktop_app.gui.app.settings import Settings
 from desktop_app.gui.app.status import StatusBar
 from desktop_app.gui.cleanup.controller import Cleanup
+from desktop_app.gui.common import desktop, dialogs
+from desktop_app.gui.common import settings as keys
+from desktop_app.gui.common.menus import Actions, build_menus, build_toolbar, photo_menu
+from desktop_app.gui.common.settings import Settings
 from desktop_app.gui.compare.compare_dialog import CompareDialog, PreviewDialog
 from desktop_app.gui.groups.cards import THUMB_H, THUMB_W
-from desktop_app.gui.groups.page import GroupsPage
+from desktop_app.gui.groups.group_dialog import GroupDialog
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
+from desktop_app.gui.library.page import GroupsPage
 from desktop_app.gui.library.panels import (
     EmptyState,
     FailurePanel,
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         log.warning("Catalog problem: %s", error)
         choice = dialogs.ask_catalog_action(self, error)
         if choice == "rebuild":
-            aside = rebuild.rebuild_catalog(error.path)
+            aside = rebuild_catalog(error.path)
             self.statusBar().showMessage(f"Catalog rebuilt; the old file is kept as {aside}", 10000)
             return retry()
         if choice == "retry":
@@ -269,7 +270,7 @@ class MainWindow(QMainWindow):
         self.settings.set(keys.THRESHOLD, value)
 
     def _on_view_more_requested(self, row: int) -> None:
-        dialog = dialogs.GroupDialog(
+        dialog = GroupDialog(
             self.groups.model.group(row),
             self.thumbnails,
             self.session.roots,

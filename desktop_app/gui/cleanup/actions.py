@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QWidget
 
-from desktop_app.gui.app.menus import add_actions, make_action
+from desktop_app.gui.common.menus import add_actions, make_action
 
 Key = QKeySequence.StandardKey
 

@@ -36,19 +36,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.engine.fileops.requests import (
+from desktop_app.engine.cleanup import (
+    Action,
     FileResult,
     MetadataMerge,
     OpProgress,
+    Plan,
     Report,
     Request,
+    State,
 )
 from desktop_app.engine.paths import within_any
-from desktop_app.engine.selection.plans import Plan
-from desktop_app.gui.app import desktop, text
-from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import FileResultModel
+from desktop_app.gui.common import desktop, text
+from desktop_app.gui.common.tables import row_table
 
 log = logging.getLogger(__name__)
 
@@ -181,12 +182,6 @@ class ApplyDialog(QDialog):
     def action(self) -> Action:
         """The action chosen."""
         return list(Action)[self.choices.checkedId()]
-
-    def set_action(self, action: Action) -> None:
-        """Choose ``action`` (and preview it)."""
-        button = self.choices.button(list(Action).index(action))
-        if button.isEnabled():
-            button.setChecked(True)
 
     def request(self) -> Request | None:
         """The request the choices make (None: a move with no folder chosen yet)."""

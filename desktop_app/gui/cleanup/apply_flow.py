@@ -4,16 +4,16 @@
 ``fileops`` after an explicit choice of the user:
 
 1. :meth:`ApplyFlow.open_dialog` shows the `ApplyDialog`
-   with a dry run (``operations.preview``, on a worker thread) of what would happen to
+   with a dry run (``Cleanup.preview``, on a worker thread) of what would happen to
    each marked file; nothing moves until its Apply button is pressed.
 2. :meth:`ApplyFlow.apply` refuses a permanent deletion unless the setting allows it,
-   and asks for a confirmation naming the count and size; then ``operations.apply`` runs
+   and asks for a confirmation naming the count and size; then ``Cleanup.apply`` runs
    on the single writer thread, with a progress dialog and Cancel, through the trash
    the settings name (a folder of the user's, or the system trash).
 3. The result dialog lists what was done and every file left in place with the reason;
    the marks are cleared and the session reloads, so removed photos leave their groups.
 
-Undo (:meth:`ApplyFlow.undo_last`, :meth:`ApplyFlow.undo_through`) runs ``operations.undo``
+Undo (:meth:`ApplyFlow.undo_last`, :meth:`ApplyFlow.undo_through`) runs ``Cleanup.undo``
 the same way, most recent operation first, and restored photos come back to their groups.
 """
 
@@ -25,15 +25,20 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.fileops import journal, operations
-from desktop_app.engine.fileops.journal import Action, State
-from desktop_app.engine.fileops.requests import MetadataMerge, OpProgress, Report, Request
-from desktop_app.engine.fileops.trash import SystemTrash, Trash
-from desktop_app.gui.app import dialogs
-from desktop_app.gui.app import settings as keys
-from desktop_app.gui.app.settings import Settings
-from desktop_app.gui.app.workers import TaskRunner, Work, describe_error
+from desktop_app.engine.cleanup import (
+    Action,
+    Cleanup,
+    FileResult,
+    MetadataMerge,
+    Operation,
+    OpProgress,
+    Report,
+    Request,
+    State,
+    SystemTrash,
+    Trash,
+    confirmation_for,
+)
 from desktop_app.gui.cleanup.apply_dialogs import (
     ApplyDialog,
     OperationProgress,
@@ -41,6 +46,10 @@ from desktop_app.gui.cleanup.apply_dialogs import (
     report_text,
 )
 from desktop_app.gui.cleanup.jobs import OperationController, apply_job, undo_job
+from desktop_app.gui.common import dialogs
+from desktop_app.gui.common import settings as keys
+from desktop_app.gui.common.settings import Settings
+from desktop_app.gui.common.workers import TaskRunner, Work, describe_error
 from desktop_app.gui.groups.marking import Marks
 from desktop_app.gui.library.session import LibrarySession
 
@@ -129,19 +138,15 @@ class ApplyFlow(QObject):
         dialog = self.dialog
         checked = request
         if request.action is Action.DELETE:  # the dry run of a deletion, not the deletion
-            checked = dataclasses.replace(
-                request, confirmation=operations.confirmation_for(request.items)
-            )
+            checked = dataclasses.replace(request, confirmation=confirmation_for(request.items))
 
-        def work() -> tuple[list[operations.FileResult], list[MetadataMerge]]:
-            with Catalog(path) as catalog:
-                results = operations.preview(catalog, checked, trash=trash, allow_delete=allow)
-                merges = (
-                    operations.preview_merge(catalog, checked) if checked.merge_metadata else []
-                )
+        def work() -> tuple[list[FileResult], list[MetadataMerge]]:
+            with Cleanup(path) as cleanup:
+                results = cleanup.preview(checked, trash=trash, allow_delete=allow)
+                merges = cleanup.preview_merge(checked) if checked.merge_metadata else []
                 return results, merges
 
-        def done(found: tuple[list[operations.FileResult], list[MetadataMerge]]) -> None:
+        def done(found: tuple[list[FileResult], list[MetadataMerge]]) -> None:
             if dialog is not None:
                 dialog.set_preview(request, found[0])
                 dialog.set_merge_preview(request, found[1])
@@ -189,7 +194,7 @@ class ApplyFlow(QObject):
                     "nothing was deleted."
                 )
                 return False
-            wanted = operations.confirmation_for(request.items)
+            wanted = confirmation_for(request.items)
             if not dialogs.confirm_delete(self.window, wanted.count, wanted.size):
                 self.message.emit("Nothing was deleted.")
                 return False
@@ -205,10 +210,10 @@ class ApplyFlow(QObject):
 
     # ----------------------------------------------------------------- undo
 
-    def undoable(self) -> list[journal.Operation]:
+    def undoable(self) -> list[Operation]:
         """Operations that undo can act on, most recent first."""
-        catalog = self.session.library.catalog if self.session.library is not None else None
-        return journal.undoable(catalog) if catalog is not None else []
+        library = self.session.library
+        return Cleanup(library).undoable() if library is not None else []
 
     def undo_last(self) -> bool:
         """Put back the files of the most recent operation that can be undone."""

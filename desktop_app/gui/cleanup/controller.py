@@ -1,6 +1,6 @@
 """The window's cleanup: marks, Select duplicates, reference folders, not-copies, export.
 
-:class:`Cleanup` connects the cleanup actions (``cleanup_actions.py``) to the marks
+:class:`Cleanup` connects the cleanup actions (``actions.py``) to the marks
 (:class:`~desktop_app.gui.groups.marking.Marks`, shown on the cards through the group model's
 ``PlanRole``), to the dialogs, and to :class:`~desktop_app.gui.cleanup.apply_flow.ApplyFlow`,
 which alone changes files. At start-up it settles what an interrupted operation left
@@ -18,19 +18,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QToolBar
 
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import DEFAULT_PRESET, Action, GroupPlan, Settled
+from desktop_app.engine.cleanup import Cleanup as EngineCleanup
 from desktop_app.engine.errors import EngineError, UsageError
-from desktop_app.engine.fileops.journal import Action
-from desktop_app.engine.fileops.recovery import Settled
-from desktop_app.engine.scan import scanner
-from desktop_app.engine.selection import not_copies, presets
-from desktop_app.engine.selection.plans import GroupPlan
+from desktop_app.engine.library import normalise_root
 from desktop_app.engine.types import Group, Grouping, ImageRecord
-from desktop_app.gui.app import desktop, dialogs, text
-from desktop_app.gui.app import settings as keys
-from desktop_app.gui.app.dialogs import GroupDialog
-from desktop_app.gui.app.settings import Settings
-from desktop_app.gui.app.workers import TaskRunner, describe_error
 from desktop_app.gui.cleanup.actions import (
     CleanupActions,
     add_to_menus,
@@ -38,12 +30,17 @@ from desktop_app.gui.cleanup.actions import (
     add_to_toolbar,
 )
 from desktop_app.gui.cleanup.apply_flow import ApplyFlow
+from desktop_app.gui.cleanup.folder_dialogs import FoldersDialog, IgnoreListDialog
 from desktop_app.gui.cleanup.history import HistoryDialog
 from desktop_app.gui.cleanup.io_jobs import export_job, import_problem, recover_at_start
 from desktop_app.gui.cleanup.keep_rules_dialog import KeepRulesDialog
+from desktop_app.gui.common import desktop, dialogs, text
+from desktop_app.gui.common import settings as keys
+from desktop_app.gui.common.settings import Settings
+from desktop_app.gui.common.workers import TaskRunner, describe_error
+from desktop_app.gui.groups.group_dialog import GroupDialog
 from desktop_app.gui.groups.marking import Marks
-from desktop_app.gui.groups.page import GroupsPage
-from desktop_app.gui.library.folder_dialogs import FoldersDialog, IgnoreListDialog
+from desktop_app.gui.library.page import GroupsPage
 from desktop_app.gui.library.session import LibrarySession
 
 log = logging.getLogger(__name__)
@@ -138,22 +135,22 @@ class Cleanup(QObject):
             return model.group(row)  # resolved already for painting, most of the time
         return self.session.resolve(grouping, row)
 
-    def _catalog(self) -> Catalog | None:
+    def _cleanup(self) -> EngineCleanup | None:
         library = self.session.library
-        return library.catalog if library is not None else None
+        return EngineCleanup(library) if library is not None else None
 
     # ----------------------------------------------------------------- state
 
     def _on_session_opened(self, _roots: tuple[str, ...]) -> None:
-        catalog = self._catalog()
-        assert catalog is not None
+        cleanup = self._cleanup()
+        assert cleanup is not None
         try:
-            rules = presets.load(catalog, self.settings.get(keys.KEEP_PRESET))
+            rules = cleanup.preset(self.settings.get(keys.KEEP_PRESET))
         except UsageError:
-            rules = presets.load(catalog)
+            rules = cleanup.preset()
         self.marks.rules = rules
-        self.marks.references = tuple(r.path for r in catalog.roots() if r.reference)
-        self.marks.not_copies = not_copies.keys(catalog)
+        self.marks.references = cleanup.references()
+        self.marks.not_copies = cleanup.not_copies()
         self.marks.within = self.settings.get(keys.SELECT_WITHIN) and not self._check_import
         self._restore_marks()
         self._update_undo()
@@ -265,7 +262,7 @@ class Cleanup(QObject):
     def show_keep_rules(self) -> KeepRulesDialog:
         """The keep rules; accepting runs Select duplicates with them."""
         dialog = KeepRulesDialog(
-            self._catalog,
+            self._cleanup,
             self.marks.rules,
             self.settings.get(keys.KEEP_PRESET),
             self.marks.within,
@@ -277,7 +274,7 @@ class Cleanup(QObject):
         return dialog
 
     def _on_keep_rules_accepted(self, dialog: KeepRulesDialog) -> None:
-        self.settings.set(keys.KEEP_PRESET, dialog.preset_name() or presets.DEFAULT)
+        self.settings.set(keys.KEEP_PRESET, dialog.preset_name() or DEFAULT_PRESET)
         self.settings.set(keys.SELECT_WITHIN, dialog.within.isChecked())
         self.marks.rules = dialog.rules()
         self.marks.within = dialog.within.isChecked()
@@ -286,7 +283,7 @@ class Cleanup(QObject):
     def show_history(self) -> HistoryDialog:
         """Edit › History."""
         if self.history is None:
-            self.history = HistoryDialog(self._catalog, self.window)
+            self.history = HistoryDialog(self._cleanup, self.window)
             self.history.undo_requested.connect(self.flow.undo_through)
         self.history.refresh()
         self.history.show()
@@ -294,7 +291,7 @@ class Cleanup(QObject):
 
     def show_folders(self) -> FoldersDialog:
         """Library › Folders: choose the reference folders."""
-        dialog = FoldersDialog(self._catalog, self.session.roots, self.window)
+        dialog = FoldersDialog(self._cleanup, self.session.roots, self.window)
         dialog.references_changed.connect(
             lambda refs: self.marks.set_context(references=tuple(refs))
         )
@@ -303,15 +300,15 @@ class Cleanup(QObject):
 
     def show_ignore_list(self) -> IgnoreListDialog:
         """Library › Not Copies List."""
-        dialog = IgnoreListDialog(self._catalog, self.window)
+        dialog = IgnoreListDialog(self._cleanup, self.window)
         dialog.forgotten.connect(self._on_ignore_list_forgotten)
         dialog.open()
         return dialog
 
     def _on_ignore_list_forgotten(self, count: int) -> None:
-        catalog = self._catalog()
-        if catalog is not None:
-            self.marks.not_copies = not_copies.keys(catalog)
+        cleanup = self._cleanup()
+        if cleanup is not None:
+            self.marks.not_copies = cleanup.not_copies()
         self._say(f"Forgot {text.plural(count, 'pair')}; their groups come back.")
         self.session.load_pairs()
 
@@ -323,8 +320,8 @@ class Cleanup(QObject):
         Returns:
             Whether something was remembered.
         """
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             return False
         photos = self.view.selected_photos()
         if len(photos) < 2:
@@ -334,11 +331,11 @@ class Cleanup(QObject):
                 return False
             photos = [m.image for m in self.groups.model.group(found[0]).members]
         try:
-            not_copies.ignore(catalog, photos)
+            cleanup.ignore(photos)
         except UsageError as error:
             self._say(str(error))
             return False
-        self.marks.not_copies = not_copies.keys(catalog)
+        self.marks.not_copies = cleanup.not_copies()
         self._say(
             f"Remembered: these {text.plural(len(photos), 'photo')} are not copies. "
             "Library › Not Copies List can undo it."
@@ -355,8 +352,8 @@ class Cleanup(QObject):
         Returns:
             Whether the import is being checked.
         """
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             self._say("Open your library first, then check an import against it.")
             return False
         if folder is None:
@@ -368,7 +365,7 @@ class Cleanup(QObject):
             if not folder:
                 return False
         try:
-            target = scanner.normalise_root(folder)
+            target = normalise_root(folder)
         except UsageError as error:
             self._say(str(error))
             return False
@@ -378,7 +375,7 @@ class Cleanup(QObject):
             self._say(problem)
             return False
         for root in roots:
-            catalog.set_reference(root, True)
+            cleanup.set_reference(root, True)
         self._check_import = True
         if not self.window.open_folders([*roots, target]):  # type: ignore[attr-defined]
             self._check_import = False

@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.fileops import journal, operations
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import row_table
+from desktop_app.engine.cleanup import Cleanup
 from desktop_app.gui.cleanup.row_models import EntryModel, OperationModel
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import row_table
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,9 @@ class HistoryDialog(QDialog):
     """The journal of file operations, with undo.
 
     Args:
-        catalog: Returns the open library's catalog (None when no library is open); asked
-            again at each refresh, since the session reopens it after an operation.
+        cleanup: Returns the cleanup front door of the open library (None when no library
+            is open); asked again at each refresh, since the session reopens it after an
+            operation.
         parent: Owner window.
 
     Signals:
@@ -56,11 +56,11 @@ class HistoryDialog(QDialog):
     undo_requested = Signal(int)
 
     def __init__(
-        self, catalog: Callable[[], Catalog | None], parent: QWidget | None = None
+        self, cleanup: Callable[[], Cleanup | None], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("History")
-        self._catalog = catalog
+        self._cleanup = cleanup
         self._undoable: list[int] = []
         self.operations = OperationModel(self)
         self.entries = EntryModel(self)
@@ -95,10 +95,10 @@ class HistoryDialog(QDialog):
 
     def refresh(self) -> None:
         """Read the journal again (after an operation or an undo)."""
-        catalog = self._catalog()
+        cleanup = self._cleanup()
         selected = self.selected_operation()
-        ops = operations.history(catalog) if catalog is not None else []
-        self._undoable = [op.id for op in journal.undoable(catalog)] if catalog else []
+        ops = cleanup.history() if cleanup is not None else []
+        self._undoable = [op.id for op in cleanup.undoable()] if cleanup is not None else []
         self.operations.set_operations(ops)
         self.entries.set_entries([])
         rows = [r for r, op in enumerate(ops) if op.id == selected] or [0]
@@ -114,13 +114,13 @@ class HistoryDialog(QDialog):
         return self.operations.row_at(rows[0].row()).id if rows else None
 
     def _on_operation_selection_changed(self, *_: QItemSelection) -> None:
-        catalog = self._catalog()
+        cleanup = self._cleanup()
         selected = self.selected_operation()
-        if catalog is None or selected is None:
+        if cleanup is None or selected is None:
             self.entries.set_entries([])
             self.undo.setEnabled(False)
             return
-        self.entries.set_entries(journal.entries(catalog, selected))
+        self.entries.set_entries(cleanup.entries(selected))
         later = [op for op in self._undoable if op > selected]
         can = selected in self._undoable
         self.undo.setEnabled(can)

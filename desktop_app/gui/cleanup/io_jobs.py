@@ -4,7 +4,7 @@ Plain functions over the engine, kept out of :mod:`~desktop_app.gui.cleanup.cont
 controller stays about wiring:
 
 * :func:`recover_at_start` settles what an interrupted file operation left open
-  (``operations.recover``) before the window does anything else.
+  (``Cleanup.recover``) before the window does anything else.
 * :func:`export_job` is the worker-thread function of File > Export.
 * :func:`import_problem` says why a folder cannot be checked as a new import.
 """
@@ -15,13 +15,9 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import Cleanup, Plan, Settled, write_plan_file
 from desktop_app.engine.errors import EngineError
-from desktop_app.engine.fileops import operations
-from desktop_app.engine.fileops.recovery import Settled
 from desktop_app.engine.paths import is_within, within_any
-from desktop_app.engine.selection import export
-from desktop_app.engine.selection.plans import Plan
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +30,8 @@ def recover_at_start(catalog_path: str | os.PathLike[str]) -> tuple[list[Settled
         Nothing when the catalog cannot be opened now: opening a library deals with that.
     """
     try:
-        with Catalog(catalog_path) as catalog:
-            settled = operations.recover(catalog)
+        with Cleanup(catalog_path) as cleanup:
+            settled = cleanup.recover()
     except EngineError as error:
         log.info("No recovery at start: %s", error)
         return [], []
@@ -56,7 +52,7 @@ def export_job(
 
     def work() -> tuple[str, int, int]:
         made = plan()
-        kind = export.write_file(made, path, roots=list(roots), catalog=catalog)
+        kind = write_plan_file(made, path, roots=list(roots), catalog=catalog)
         return kind, len(made.groups), len(made.marked)
 
     return work

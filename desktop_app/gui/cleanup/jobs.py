@@ -1,6 +1,6 @@
 """Running file operations (apply the marks, undo) off the GUI thread.
 
-:class:`OperationController` is a :class:`~desktop_app.gui.app.workers.JobController`
+:class:`OperationController` is a :class:`~desktop_app.gui.common.workers.JobController`
 for ``operations.apply`` and ``operations.undo``: a :class:`QRunnable` iterates the engine's
 generator in a pool thread and reports through the controller's long-lived signals;
 Cancel sets the :class:`threading.Event` that the generator checks between files (the
@@ -23,11 +23,14 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QThreadPool
 
-from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.fileops import operations
-from desktop_app.engine.fileops.requests import Report, Request
-from desktop_app.engine.fileops.trash import Trash
-from desktop_app.gui.app.workers import PROGRESS_INTERVAL, JobController, Steps, Work, emit_safely
+from desktop_app.engine.cleanup import Cleanup, Report, Request, Trash
+from desktop_app.gui.common.workers import (
+    PROGRESS_INTERVAL,
+    JobController,
+    Steps,
+    Work,
+    emit_safely,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +41,11 @@ Job = Work
 def apply_job(
     catalog_path: str | os.PathLike[str], request: Request, trash: Trash, allow_delete: bool
 ) -> Job:
-    """The job that carries out ``request`` (``operations.apply``); returns a Report."""
+    """The job that carries out ``request`` (``Cleanup.apply``); returns a Report."""
 
     def work(cancel: threading.Event) -> Steps:
-        with Catalog(catalog_path) as catalog:
-            steps = operations.apply(
-                catalog, request, trash=trash, allow_delete=allow_delete, cancel=cancel
-            )
+        with Cleanup(catalog_path) as cleanup:
+            steps = cleanup.apply(request, trash=trash, allow_delete=allow_delete, cancel=cancel)
             return (yield from steps)
 
     return work
@@ -55,11 +56,11 @@ def undo_job(catalog_path: str | os.PathLike[str], operation_ids: Sequence[int])
 
     def work(cancel: threading.Event) -> Steps:
         reports: list[Report] = []
-        with Catalog(catalog_path) as catalog:
+        with Cleanup(catalog_path) as cleanup:
             for operation in operation_ids:
                 if cancel.is_set():
                     break
-                reports.append((yield from operations.undo(catalog, operation, cancel=cancel)))
+                reports.append((yield from cleanup.undo(operation, cancel=cancel)))
         return reports
 
     return work

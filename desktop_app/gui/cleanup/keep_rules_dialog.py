@@ -3,7 +3,7 @@
 The criteria are applied in order, each narrowing the candidates to the best by it
 (``keeprules.choose``): the user reorders them by dragging or with Up and Down, turns
 some off, edits the preferred formats and the preferred folders, and saves the result as
-a named preset in the catalog (``presets.py``) or loads one. Accepting the dialog runs
+a named preset in the catalog (``Cleanup.save_preset``) or loads one. Accepting the dialog runs
 "Select duplicates" with the rules shown.
 """
 
@@ -31,11 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import DEFAULT_PRESET, Cleanup, Criterion, KeepRules
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.selection import presets
-from desktop_app.engine.selection.keeprules import Criterion, KeepRules
-from desktop_app.gui.app import desktop
+from desktop_app.gui.common import desktop
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +63,7 @@ class KeepRulesDialog(QDialog):
     """The keep-the-best rules, their presets, and a "Select Duplicates" button.
 
     Args:
-        catalog: Returns the open catalog (where presets are kept).
+        cleanup: Returns the open library's cleanup front door (where presets are kept).
         rules: The rules to show first.
         preset: The name of the preset they came from.
         within: With reference folders, also select in groups without a reference photo.
@@ -74,9 +72,9 @@ class KeepRulesDialog(QDialog):
 
     def __init__(
         self,
-        catalog: Callable[[], Catalog | None],
+        cleanup: Callable[[], Cleanup | None],
         rules: KeepRules,
-        preset: str = presets.DEFAULT,
+        preset: str = DEFAULT_PRESET,
         within: bool = False,
         parent: QWidget | None = None,
         *,
@@ -85,7 +83,7 @@ class KeepRulesDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keep Rules")
         self._roots = tuple(roots)
-        self._catalog = catalog
+        self._cleanup = cleanup
         self.preset = QComboBox()
         self.preset.setMinimumWidth(220)
         save = QPushButton("Save As…")
@@ -201,36 +199,36 @@ class KeepRulesDialog(QDialog):
     def preset_name(self) -> str:
         """The preset chosen, if the rules shown are still exactly that preset ("" if not)."""
         name = self.preset.currentText()
-        catalog = self._catalog()
-        found = presets.all_presets(catalog).get(name) if catalog is not None else None
+        cleanup = self._cleanup()
+        found = cleanup.presets().get(name) if cleanup is not None else None
         return name if found is not None and found == self.rules() else ""
 
     # ----------------------------------------------------------------- presets
 
     def _fill_presets(self, current: str) -> None:
-        catalog = self._catalog()
-        names = list(presets.all_presets(catalog)) if catalog is not None else [presets.DEFAULT]
+        cleanup = self._cleanup()
+        names = list(cleanup.presets()) if cleanup is not None else [DEFAULT_PRESET]
         self.preset.clear()
         self.preset.addItems(names)
         if current in names:
             self.preset.setCurrentText(current)
-        self.remove_preset.setEnabled(catalog is not None)
+        self.remove_preset.setEnabled(cleanup is not None)
 
     def load_preset(self, name: str) -> None:
         """Show the rules of the preset ``name``."""
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             return
-        self.set_rules(presets.load(catalog, name))
+        self.set_rules(cleanup.preset(name))
         self.preset.setCurrentText(name)
 
     def save_preset(self, name: str) -> bool:
         """Save the rules shown as the preset ``name``; False (and said) if refused."""
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             return False
         try:
-            presets.save(catalog, name, self.rules())
+            cleanup.save_preset(name, self.rules())
         except UsageError as error:
             self.setToolTip(str(error))
             return False
@@ -239,11 +237,11 @@ class KeepRulesDialog(QDialog):
 
     def delete_preset(self) -> bool:
         """Forget the chosen preset (a built-in one comes back as it was)."""
-        catalog = self._catalog()
+        cleanup = self._cleanup()
         name = self.preset.currentText()
-        if catalog is None or not presets.delete(catalog, name):
+        if cleanup is None or not cleanup.delete_preset(name):
             return False
-        self._fill_presets(presets.DEFAULT if name not in presets.BUILTIN else name)
+        self._fill_presets(name if Cleanup.builtin_preset(name) else DEFAULT_PRESET)
         self.load_preset(self.preset.currentText())
         return True
 

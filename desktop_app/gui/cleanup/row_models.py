@@ -7,7 +7,7 @@
 * :class:`IgnoredPairModel`: the pairs remembered as not copies (``ignore.IgnoredPair``).
 * :class:`FolderModel`: the library folders, with a check box for "reference".
 
-They are :class:`~desktop_app.gui.app.tables.RowTableModel` tables and, like ``models.py``,
+They are :class:`~desktop_app.gui.common.tables.RowTableModel` tables and, like ``models.py``,
 adapt data given to them and run no queries; the dialogs ask the engine and hand the
 results over.
 """
@@ -22,11 +22,17 @@ from typing import ClassVar
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 
-from desktop_app.engine.fileops.journal import Action, Entry, Operation, OperationState, State
-from desktop_app.engine.fileops.requests import FileResult
-from desktop_app.engine.selection.not_copies import IgnoredPair
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import Index, RowTableModel
+from desktop_app.engine.cleanup import (
+    Action,
+    Entry,
+    FileResult,
+    IgnoredPair,
+    Operation,
+    OperationState,
+    State,
+)
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import Index, RowTableModel
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ that follow each other's zoom and pan, with their metadata side by side below an
 rows that differ highlighted. :class:`PreviewDialog` is the one-photo version that a
 double-click opens. Both show the cached thumbnail at once and swap in a sharper decode
 from the preview loader when it arrives; "Open" and "Show in folder" hand the file to the
-system (:mod:`desktop_app.gui.app.desktop`).
+system (:mod:`desktop_app.gui.common.desktop`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import logging
 import os
 from collections.abc import Sequence
 
-import numpy as np
 from PySide6.QtCore import QObject, QPointF, QSize, Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -33,9 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.library import Library
-from desktop_app.engine.search import mih
-from desktop_app.engine.types import ImageRecord, PhotoNotes, hash_to_hex
-from desktop_app.gui.app import desktop, text
+from desktop_app.engine.types import ImageRecord, PhotoNotes, hash_distance, hash_to_hex
+from desktop_app.gui.common import desktop, text
 from desktop_app.gui.compare.zoom_view import ZoomView
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 
@@ -53,8 +51,7 @@ def distance(a: ImageRecord, b: ImageRecord) -> int | None:
     """Hamming distance between two photos' hashes (None if one has no hash)."""
     if a.phash is None or b.phash is None:
         return None
-    found = mih.hamming(np.array([a.phash], np.uint64), np.uint64(b.phash))
-    return int(found[0])
+    return hash_distance(a.phash, b.phash)
 
 
 def metadata_rows(record: ImageRecord, notes: PhotoNotes | None = None) -> list[tuple[str, str]]:
@@ -249,21 +246,6 @@ class CompareDialog(QDialog):
         )
         table.setMinimumHeight(min(height + 4, TABLE_MIN_HEIGHT))
         return table
-
-    def differing_rows(self) -> list[str]:
-        """Labels of the metadata rows whose values differ."""
-        table = self.table
-
-        def cell(row: int, column: int) -> str:
-            item = table.item(row, column)  # None for a cell never set
-            return item.text() if item is not None else ""
-
-        out = []
-        for row in range(table.rowCount()):
-            if cell(row, 0) != cell(row, 1):
-                label = table.verticalHeaderItem(row)  # None (row number shown) if never set
-                out.append(label.text() if label is not None else str(row + 1))
-        return out
 
     def _on_view_changed(self, other: _PhotoPane, zoom: float, center: QPointF) -> None:
         if self._following:

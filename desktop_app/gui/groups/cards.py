@@ -42,9 +42,9 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from desktop_app.engine.selection.plans import Decision
+from desktop_app.engine.cleanup import Decision
 from desktop_app.engine.types import ImageRecord, Transform
-from desktop_app.gui.app import text
+from desktop_app.gui.common import text
 
 #: Size of the thumbnail box inside a card, in logical pixels.
 THUMB_W, THUMB_H = 176, 132

@@ -73,7 +73,7 @@ class ClusterView(CardListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setMouseTracking(False)
-        self.setItemDelegate(GroupDelegate(self))
+        self.setItemDelegate(GroupDelegate(self, self))
         self.verticalScrollBar().setSingleStep(24)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)

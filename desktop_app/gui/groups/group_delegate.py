@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from desktop_app.engine.selection.plans import Decision, GroupPlan
+from desktop_app.engine.cleanup import Decision, GroupPlan
 from desktop_app.engine.types import Group
-from desktop_app.gui.app import text
+from desktop_app.gui.common import text
 from desktop_app.gui.groups.cards import (
     GAP,
     MARKED_COLOR,
@@ -27,12 +27,39 @@ from desktop_app.gui.groups.cards import (
     line_height,
     paint_card,
 )
-from desktop_app.gui.groups.models import GroupRole, PlanRole, ThumbnailsRole
-
-if TYPE_CHECKING:
-    from desktop_app.gui.groups.cluster_view import ClusterView
+from desktop_app.gui.groups.models import GroupModel, GroupRole, PlanRole, ThumbnailsRole
 
 log = logging.getLogger(__name__)
+
+
+class CardLayout(Protocol):
+    """What the delegate asks of the view it paints for (``ClusterView``)."""
+
+    roots: tuple[str, ...]
+
+    def layout_cards(self, count: int) -> tuple[int, int]:
+        """(cards shown, photos hidden behind the "+N more" tile) for ``count`` photos."""
+        ...
+
+    def card_rect(self, row_rect: QRect, slot: int, font: QFont | None = None) -> QRect:
+        """Where card ``slot`` of a row goes."""
+        ...
+
+    def tile_rect(self, row_rect: QRect, shown: int, font: QFont | None = None) -> QRect:
+        """Where the "+N more" tile goes after ``shown`` cards."""
+        ...
+
+    def group_model(self) -> GroupModel:
+        """The model of groups the view shows (its display order of each row)."""
+        ...
+
+    def is_selected(self, image_id: int) -> bool:
+        """Whether that photo is selected."""
+        ...
+
+    def current_card(self) -> tuple[int, int] | None:
+        """The (row, slot) of the current card."""
+        ...
 
 
 def header_height(font: QFont) -> int:
@@ -99,8 +126,8 @@ def header_texts(font: QFont, width: int, title: str, detail: str, marked: str) 
 class GroupDelegate(QStyledItemDelegate):
     """Paints one group: a header line, then a card per photo that fits."""
 
-    def __init__(self, view: ClusterView) -> None:
-        super().__init__(view)
+    def __init__(self, view: CardLayout, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._view = view
 
     def sizeHint(

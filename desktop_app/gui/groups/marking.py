@@ -34,11 +34,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_app.engine.cleanup import GroupPlan, KeepRules, MarkingError, Plan, unmarked
 from desktop_app.engine.library import resolve_group
-from desktop_app.engine.selection.keeprules import KeepRules
-from desktop_app.engine.selection.plans import GroupPlan, MarkingError, Plan, unmarked
 from desktop_app.engine.types import Group, Grouping, SavedMarks
-from desktop_app.gui.app.workers import TaskRunner
+from desktop_app.gui.common.workers import TaskRunner
 from desktop_app.gui.groups.plan_jobs import (
     Records,
     all_plans,

@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QPixmap
 
-from desktop_app.engine.selection.plans import GroupPlan
+from desktop_app.engine.cleanup import GroupPlan
 from desktop_app.engine.types import FileFailure, Group, Grouping, Match, Member
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import Index, RowTableModel, row_flags
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import Index, RowTableModel, row_flags
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)

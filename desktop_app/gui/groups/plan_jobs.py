@@ -11,11 +11,10 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from desktop_app.engine.cleanup import GroupPlan, KeepRules, Plan, select, unmarked
 from desktop_app.engine.library import resolve_group
-from desktop_app.engine.selection.keeprules import KeepRules
-from desktop_app.engine.selection.plans import GroupPlan, Plan, select, unmarked
 from desktop_app.engine.types import Grouping, ImageRecord
-from desktop_app.gui.app import text
+from desktop_app.gui.common import text
 
 Records = Mapping[int, ImageRecord]
 

@@ -12,7 +12,7 @@ within it, which the distance histogram tells in advance. :class:`Regrouper` use
   the other thresholds are computed in the background, cheapest first, so that the
   slider finds them ready (on 100,000 photos the last ones take seconds; see
   docs/benchmarks.md). A request the user makes jumps ahead of that warm-up;
-* the groupings a scan stored in the catalog (``engine/groupcache.py``) are handed in
+* the groupings a scan stored in the catalog (``engine/catalog/groupcache.py``) are handed in
   with the pairs, so that normally every position is ready from the start; when they
   were missing, ``complete`` hands the warmed-up set back for the session to store.
 
@@ -30,9 +30,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search.grouping import group_pairs
+from desktop_app.engine.library import group_pairs
 from desktop_app.engine.types import Grouping, IdArray, PairSet
-from desktop_app.gui.app.workers import TaskRunner, describe_error
+from desktop_app.gui.common.workers import TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
 

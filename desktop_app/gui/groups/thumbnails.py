@@ -22,8 +22,8 @@ from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.imaging.loading import open_oriented
-from desktop_app.gui.app.workers import emit_safely, make_pool, stop_pool
+from desktop_app.engine.library import open_oriented
+from desktop_app.gui.common.workers import emit_safely, make_pool, stop_pool
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.cli.progress import describe
-from desktop_app.engine.types import FileFailure, Phase, Progress, ScanSummary
-from desktop_app.gui.app import desktop
-from desktop_app.gui.app.tables import row_table
+from desktop_app.engine.types import FileFailure, Phase, Progress, ScanSummary, describe_progress
+from desktop_app.gui.common import desktop
+from desktop_app.gui.common.tables import row_table
 from desktop_app.gui.groups.models import FailureModel, PathRole
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ class ScanProgress(QWidget):
 
     def update_progress(self, report: Progress) -> None:
         """Show a progress report."""
-        self.label.setText(describe(report))
+        self.label.setText(describe_progress(report))
         if report.total is None or report.total == 0:
             self.bar.setRange(0, 0)
         else:

@@ -27,11 +27,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.engine.catalog.store import default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
-from desktop_app.engine.library import Library
+from desktop_app.engine.library import Library, default_catalog_path
 from desktop_app.engine.types import FileFailure, Group, Grouping, PairSet, QueryResult, ScanSummary
-from desktop_app.gui.app.workers import IndexController, TaskRunner, describe_error
+from desktop_app.gui.common.workers import IndexController, TaskRunner, describe_error
 from desktop_app.gui.groups.regroup import Regrouper
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.config import DEFAULT_THRESHOLD
 from desktop_app.engine.types import ImageRecord, Match, QueryResult
-from desktop_app.gui.app import desktop, text
+from desktop_app.gui.common import desktop, text
 from desktop_app.gui.groups.cards import CardInfo, card_grid
 from desktop_app.gui.groups.histogram import ThresholdControl
 from desktop_app.gui.groups.models import MatchModel, MatchRole, ThumbnailsRole

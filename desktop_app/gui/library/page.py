@@ -1,4 +1,4 @@
-"""The groups page: the summary line, the threshold slider with its histogram, the groups.
+"""The page of the open library: the summary line, the threshold slider and histogram, the groups.
 
 It shows what a :class:`~desktop_app.gui.library.session.LibrarySession` reports (groupings,
 summaries, pair histograms) and the marks line the cleanup keeps up to date, and tells
@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop_app.engine.types import Grouping
-from desktop_app.gui.app import text
+from desktop_app.gui.common import text
 from desktop_app.gui.groups.cluster_view import ClusterView
 from desktop_app.gui.groups.histogram import ThresholdControl
 from desktop_app.gui.groups.models import GroupModel

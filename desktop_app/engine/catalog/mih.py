@@ -21,29 +21,21 @@ sum) is allowed, which is how a small threshold skips the most crowded segment.
 
 The layout we store. m = 4 segments of 16 bits; segment 0 holds bits 63..48, the first
 bits of imagehash's bit string. Each (segment, value) is one posting list in SQLite (see
-``store.py``), so a probe is one B-tree lookup. For a threshold D we spread the D + 1
+``segment_index.py``), so a probe is one B-tree lookup. For a threshold D we spread the D + 1
 units of radius as evenly as the four segments allow; because the number of probes
-V(16, r) = sum_{k<=r} C(16, k) grows steeply with r, an even spread minimises them:
+V(16, r) = sum_{k<=r} C(16, k) grows steeply with r, an even spread minimises them
+(radii 1,1,1,1 at D = 7: 68 probes; 3,4,3,3 at D = 16: 4,608).
 
-    D     radii          probes   share of a uniform catalog read as candidates
-    0-3   0 on D+1 segs    1-4     up to 0.006 %
-    7     1,1,1,1           68     0.10 %
-    10    1,2,2,2          428     0.65 %
-    11    2,2,2,2          548     0.84 %
-    12    2,3,2,2         1108     1.7 %
-    16    3,4,3,3         4608     7.0 %
-
-Real pHashes are not uniform (bit 0, the DC term against the median, is always set, and
-16-bit segments of real photos fall into buckets about 6x more crowded than uniform
-bits), so the candidate share at D = 16 approaches a fifth of the catalog. Verification is
-what makes that affordable: postings hold each image's id *and* its full hash, a probe
+Real pHashes are not uniform: bit 63 of the integer (the DC term, the first bit of
+imagehash's bit string, in segment 0) is always set, and real photos crowd their
+buckets, so a query reads many candidates at high thresholds. Verification is what
+makes that affordable: postings hold each image's id *and* its full hash, a probe
 returns them as two packed arrays, and one numpy XOR + popcount over the concatenation
-checks every candidate (about 2 ns each), so a query at D = 16 over a million photos
-costs a few thousand B-tree lookups and a few milliseconds of arithmetic. Below D = 8 the
-index reads well under 1 % of the catalog.
+checks every candidate. The probes and candidate shares per threshold, and the query
+latency they give, are in docs/benchmarks.md ("Query latency").
 
-The bulk all-pairs pass (``search.py``) uses the same theorem with wider segments held in
-numpy, where a probe is an array index rather than a B-tree lookup.
+The bulk all-pairs pass (``search/all_pairs.py``) uses the same theorem with wider
+segments held in numpy, where a probe is an array index rather than a B-tree lookup.
 """
 
 from __future__ import annotations
@@ -111,11 +103,6 @@ def radii(threshold: int, segments: int = SEGMENTS) -> tuple[int | None, ...]:
     return tuple(s - 1 if s > 0 else None for s in share)
 
 
-def is_exact(plan: tuple[int | None, ...], threshold: int) -> bool:
-    """Whether probing with ``plan`` finds every pair within ``threshold``."""
-    return sum(r + 1 for r in plan if r is not None) >= threshold + 1
-
-
 @functools.cache
 def flip_masks(bits: int, radius: int) -> npt.NDArray[np.int64]:
     """Every ``bits``-wide mask with at most ``radius`` bits set, 0 first.
@@ -150,13 +137,3 @@ def probe_keys(value: int, threshold: int) -> npt.NDArray[np.int64]:
 def hamming(a: HashArray, b: HashArray | np.uint64) -> npt.NDArray[np.uint8]:
     """Element-wise Hamming distance between hash arrays (or an array and one hash)."""
     return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.uint8, copy=False)
-
-
-def as_signed(value: int) -> int:
-    """A 64-bit unsigned hash as the signed integer SQLite stores."""
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def as_unsigned(value: int) -> int:
-    """Inverse of :func:`as_signed`."""
-    return value + (1 << 64) if value < 0 else value

@@ -3,11 +3,11 @@
 * :class:`FoldersDialog` lists the library's folders, and the folders inside them made
   reference folders, with a "Reference" check box each. A reference folder's photos are
   never marked and are the keepers of their groups; the choice is kept in the catalog
-  (``Catalog.set_reference``). "Add…" makes a folder inside the library one (an archive
+  (``Cleanup.set_reference``). "Add…" makes a folder inside the library one (an archive
   folder next to the exports and phone backups).
 * :class:`IgnoreListDialog` lists the pairs of photos remembered as not copies
-  (``not_copies.ignored``), by the paths they had when the user said so, and forgets the
-  selected ones (``not_copies.unignore``); their groups then come back.
+  (``Cleanup.ignored``), by the paths they had when the user said so, and forgets the
+  selected ones (``Cleanup.unignore``); their groups then come back.
 
 Both read and write through the engine on the catalog the session has open, and say
 what changed through a signal so that the window plans or groups again.
@@ -32,18 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.cleanup import Cleanup
 from desktop_app.engine.errors import UsageError
+from desktop_app.engine.library import normalise_root
 from desktop_app.engine.paths import within_any
-from desktop_app.engine.scan import scanner
-from desktop_app.engine.selection import not_copies
-from desktop_app.gui.app import text
-from desktop_app.gui.app.tables import row_table
 from desktop_app.gui.cleanup.row_models import FolderModel, IgnoredPairModel
+from desktop_app.gui.common import text
+from desktop_app.gui.common.tables import row_table
 
 log = logging.getLogger(__name__)
 
-CatalogSource = Callable[[], Catalog | None]
+CleanupSource = Callable[[], Cleanup | None]
 
 
 def _table(model: QAbstractTableModel, *, multi: bool) -> QTableView:
@@ -58,7 +57,7 @@ class FoldersDialog(QDialog):
     """The library folders, and which of them are reference folders.
 
     Args:
-        catalog: Returns the open catalog.
+        cleanup: Returns the open library's cleanup front door (None: no library).
         roots: The library folders.
         parent: Owner window.
 
@@ -69,11 +68,11 @@ class FoldersDialog(QDialog):
     references_changed = Signal(tuple)
 
     def __init__(
-        self, catalog: CatalogSource, roots: Sequence[str], parent: QWidget | None = None
+        self, cleanup: CleanupSource, roots: Sequence[str], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Library Folders")
-        self._catalog = catalog
+        self._cleanup = cleanup
         self.roots = tuple(roots)
         self.model = FolderModel(self)
         self.model.reference_toggled.connect(self._on_model_reference_toggled)
@@ -103,25 +102,25 @@ class FoldersDialog(QDialog):
 
     def refresh(self) -> None:
         """Read the folders and their reference flags from the catalog."""
-        catalog = self._catalog()
-        known = {r.path: r.reference for r in catalog.roots()} if catalog is not None else {}
+        cleanup = self._cleanup()
+        known = cleanup.folders() if cleanup is not None else {}
         inner = sorted(p for p in known if p not in self.roots and within_any(p, self.roots))
         rows = [(p, known.get(p, False)) for p in self.roots]
         self.model.set_folders(rows + [(p, known[p]) for p in inner])
 
     def references(self) -> tuple[str, ...]:
         """The catalog's reference folders (of every library it holds)."""
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             return ()
-        return tuple(r.path for r in catalog.roots() if r.reference)
+        return cleanup.references()
 
     def set_reference(self, folder: str, reference: bool) -> None:
         """Make ``folder`` a reference folder, or an ordinary one."""
-        catalog = self._catalog()
-        if catalog is None:
+        cleanup = self._cleanup()
+        if cleanup is None:
             return
-        catalog.set_reference(folder, reference)
+        cleanup.set_reference(folder, reference)
         log.info("Reference folder %s: %s", folder, reference)
         self.refresh()
         self.references_changed.emit(self.references())
@@ -129,7 +128,7 @@ class FoldersDialog(QDialog):
     def add_reference(self, folder: str) -> bool:
         """Make ``folder``, which must be inside the library, a reference folder."""
         try:
-            path = scanner.normalise_root(folder)
+            path = normalise_root(folder)
         except UsageError as error:
             self.status.setText(str(error))
             return False
@@ -157,7 +156,7 @@ class IgnoreListDialog(QDialog):
     """Pairs remembered as not copies; select some and forget them.
 
     Args:
-        catalog: Returns the open catalog.
+        cleanup: Returns the open library's cleanup front door (None: no library).
         parent: Owner window.
 
     Signals:
@@ -166,10 +165,10 @@ class IgnoreListDialog(QDialog):
 
     forgotten = Signal(int)
 
-    def __init__(self, catalog: CatalogSource, parent: QWidget | None = None) -> None:
+    def __init__(self, cleanup: CleanupSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Not Copies")
-        self._catalog = catalog
+        self._cleanup = cleanup
         self.model = IgnoredPairModel(self)
         self.table = _table(self.model, multi=True)
         self.count = QLabel("")
@@ -198,8 +197,8 @@ class IgnoreListDialog(QDialog):
 
     def refresh(self) -> None:
         """Read the list again."""
-        catalog = self._catalog()
-        pairs = not_copies.ignored(catalog) if catalog is not None else []
+        cleanup = self._cleanup()
+        pairs = cleanup.ignored() if cleanup is not None else []
         self.model.set_pairs(pairs)
         self.count.setText(
             f"{text.plural(len(pairs), 'pair')} remembered."
@@ -209,11 +208,11 @@ class IgnoreListDialog(QDialog):
 
     def forget_rows(self, rows: Sequence[int]) -> int:
         """Forget the pairs shown at ``rows``; returns how many were forgotten."""
-        catalog = self._catalog()
-        if catalog is None or not rows:
+        cleanup = self._cleanup()
+        if cleanup is None or not rows:
             return 0
         keys = [(self.model.row_at(r).a, self.model.row_at(r).b) for r in rows]
-        removed = not_copies.unignore(catalog, keys)
+        removed = cleanup.unignore(keys)
         self.refresh()
         self.forgotten.emit(removed)
         return removed

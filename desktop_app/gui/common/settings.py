@@ -15,8 +15,8 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from desktop_app.engine.cleanup import FreedesktopTrash, Trash, default_trash
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD, EngineConfig
-from desktop_app.engine.fileops.trash import FreedesktopTrash, Trash, default_trash
 
 log = logging.getLogger(__name__)
 

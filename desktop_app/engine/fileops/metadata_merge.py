@@ -14,8 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from desktop_app.engine.fileops import sidecars
-from desktop_app.engine.imaging import xmp_sidecar
+from desktop_app.engine.imaging import sidecar_files, xmp_sidecar
 from desktop_app.engine.imaging.formats import IMAGE_EXTENSIONS, is_raw_name
 from desktop_app.engine.imaging.xmp_sidecar import PhotoMetadata
 
@@ -97,7 +96,7 @@ def keeper_sidecar(keeper: str) -> tuple[str, bool]:
     Raw, Capture One), ``photo.jpg.xmp`` beside anything else (darktable, digiKam), and
     always the full-name form when another image shares the stem.
     """
-    found = [s for s in sidecars.find(keeper) if s.lower().endswith(".xmp")]
+    found = [s for s in sidecar_files.find(keeper) if s.lower().endswith(".xmp")]
     full = [s for s in found if os.path.basename(s).startswith(os.path.basename(keeper))]
     if full or found:
         return (full or found)[0], True
@@ -136,7 +135,7 @@ def plan(removals: Sequence[tuple[str, str]]) -> list[MergePlan]:
         if copy != keeper:
             by_keeper.setdefault(keeper, []).append(copy)
     out = []
-    beside = sidecars.find_many([*by_keeper, *(c for cs in by_keeper.values() for c in cs)])
+    beside = sidecar_files.find_many([*by_keeper, *(c for cs in by_keeper.values() for c in cs)])
     for keeper, copies in by_keeper.items():
         if not os.path.isfile(keeper):
             continue
