@@ -114,6 +114,7 @@ class LibrarySession(QObject):
         self.threshold = self.config.threshold
         self.last_regroup_seconds = 0.0
         self._sizes = np.zeros(1, np.int64)
+        self._frozen = False  # gc.freeze() was called for our records
         self.index = IndexController(self)
         self.index.finished.connect(self._on_scan_finished)
         self.index.failed.connect(self._on_scan_failed)
@@ -172,6 +173,7 @@ class LibrarySession(QObject):
         self.library = None
         self.pairs = None
         self.grouping = None
+        self._unfreeze()
         self.grouping_changed.emit(None)
         self.histogram_changed.emit([0] * (MAX_THRESHOLD + 1), MAX_THRESHOLD)
 
@@ -185,6 +187,7 @@ class LibrarySession(QObject):
         if self.library is not None:
             self.library.close()
             self.library = None
+        self._unfreeze()
 
     def _worker_factory(self) -> Callable[[], Library]:
         """Opens a Library like ours; called in a worker thread, which then owns it."""
@@ -199,6 +202,10 @@ class LibrarySession(QObject):
         # (80 ms each at 100,000 photos), and so does every later one, a dropped frame
         # while scrolling. They hold no reference cycles, so the collector is paused
         # while they are made and then told to ignore them: refcounting still frees them.
+        # The previous records (and anything frozen with them) go back to the collector
+        # first: without this every reload would add one more library's worth of
+        # objects that no collection ever looks at again.
+        self._unfreeze()
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -213,6 +220,12 @@ class LibrarySession(QObject):
             sizes[ids] = np.fromiter((r.size for r in records.values()), np.int64, len(records))
         self._sizes = sizes
         gc.freeze()
+        self._frozen = True
+
+    def _unfreeze(self) -> None:
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     # ----------------------------------------------------------------- scanning
 
