@@ -127,8 +127,16 @@ class Library:
 
         Returns:
             What changed.
+
+        Raises:
+            CatalogLocked: Another scan is writing into the same catalog.
         """
         cancel = cancel or threading.Event()
+        with self.catalog.scan_lock():  # one scan at a time writes into a catalog
+            summary = yield from self._scan_locked(cancel)
+        return summary
+
+    def _scan_locked(self, cancel: threading.Event) -> Generator[Progress, None, ScanSummary]:
         summary = yield from scanner.scan(self.catalog, self.roots, self.config, cancel)
         self._records = None
         self._rank = None

@@ -238,7 +238,12 @@ class MainWindow(QMainWindow):
         log.warning("Catalog problem: %s", error)
         choice = dialogs.ask_catalog_action(self, error)
         if choice == "rebuild":
-            aside = rebuild.rebuild_catalog(error.path)
+            try:
+                aside = rebuild.rebuild_catalog(error.path)
+            except CatalogError as refused:  # open in another Doppel process
+                log.warning("Catalog not rebuilt: %s", refused)
+                self.statusBar().showMessage(str(refused), 10000)
+                return False
             self.statusBar().showMessage(f"Catalog rebuilt; the old file is kept as {aside}", 10000)
             return retry()
         if choice == "retry":
