@@ -99,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="treat a RAW file and the JPEG beside it with the same name as one photo "
         "(the JPEG is not listed as a copy)",
     )
+    common.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out folders and files whose name matches GLOB (or whose path ends "
+        "like it, when it holds a /); repeatable. Other applications' libraries and "
+        "caches (*.lrdata, *.photoslibrary, ...) are always left out",
+    )
     threshold = _Parser(add_help=False)
     threshold.add_argument(
         "--threshold",
@@ -125,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", parents=[common], help="index library folders")
     scan.add_argument("folders", nargs="+", metavar="FOLDER")
+    scan.add_argument(
+        "--forget-missing",
+        action="store_true",
+        help="forget the photos of a library folder that is missing or empty (by "
+        "default they are kept as offline: the drive may just be unplugged)",
+    )
 
     for name, text in (
         ("groups", "groups of copies, largest first"),
@@ -163,6 +178,8 @@ def _config(args: argparse.Namespace) -> EngineConfig:
         "rotations": args.rotations,
         "skip_hidden": not args.include_hidden,
         "fold_raw_jpeg": args.fold_raw_jpeg,
+        "exclude": tuple(args.exclude),
+        "forget_missing": getattr(args, "forget_missing", False),
     }
     if args.workers is not None:
         if args.workers < 0:
@@ -217,6 +234,8 @@ def _open(args: argparse.Namespace, printer: ProgressPrinter, *, scan: bool) -> 
         cancel = threading.Event()
         summary = _run_steps(library.scan(cancel), printer, cancel)
         _report_scan(summary, printer.stream, brief=True)
+    else:
+        _report_offline(library.offline(), printer.stream)
     return library
 
 
@@ -232,6 +251,31 @@ def _report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> N
         print("Could not read:", file=out)
         for failure in summary.failures:
             print(f"  {failure.path}: {failure.reason}", file=out)
+    _report_offline(summary.offline, out)
+    if summary.skipped:
+        print(
+            f"Left out {len(summary.skipped)} folders and files (other applications' "
+            "libraries and caches, and --exclude patterns):",
+            file=out,
+        )
+        shown = summary.skipped if not brief else summary.skipped[:_SKIPPED_SHOWN]
+        for path in shown:
+            print(f"  {path}", file=out)
+        if len(shown) < len(summary.skipped):
+            print(f"  ... and {len(summary.skipped) - len(shown)} more", file=out)
+
+
+#: Left-out paths listed after the brief scan report of groups, pairs...
+_SKIPPED_SHOWN = 10
+
+
+def _report_offline(offline: Sequence[str], out: TextIO) -> None:
+    for root in offline:
+        print(
+            f"Offline: {root} is missing or empty (a drive not plugged in?); its photos "
+            "are kept. To forget them: doppel scan --forget-missing FOLDER...",
+            file=out,
+        )
 
 
 def _record_json(record: ImageRecord) -> dict[str, Any]:

@@ -67,6 +67,15 @@ def extra_bytes(grouping: Grouping, sizes: np.ndarray) -> int:
     return int((total - largest).sum())
 
 
+def offline_text(folders: Sequence[str]) -> str:
+    """The status bar's line about library folders that are missing or empty."""
+    names = ", ".join(folders)
+    return (
+        f"Offline (missing or empty; a drive not plugged in?): {names}. Their photos are "
+        "kept; View › Forget Photos of Offline Folders forgets them."
+    )
+
+
 class LibrarySession(QObject):
     """The library open in the window, and the work running on it.
 
@@ -157,6 +166,9 @@ class LibrarySession(QObject):
         self._reload_records()
         self.opened.emit(library.roots)
         self.failures_changed.emit(library.failures())
+        offline = library.offline()
+        if offline:
+            self.status.emit(offline_text(offline))
         if needs_scan or rescan:
             self.scan()
 
@@ -238,6 +250,18 @@ class LibrarySession(QObject):
         if self.library is None:
             return False
         return self.index.start(self._worker_factory())
+
+    def forget_offline(self) -> bool:
+        """Scan, forgetting the photos of folders that are missing or empty.
+
+        Returns:
+            False if no library is open or a scan is already running.
+        """
+        if self.library is None:
+            return False
+        roots, catalog = self.roots, self.catalog_path
+        config = dataclasses.replace(self.config, threshold=self.threshold, forget_missing=True)
+        return self.index.start(lambda: Library(roots, catalog=catalog, config=config))
 
     def cancel_scan(self) -> None:
         """Stop the running scan; what was hashed is kept."""
