@@ -243,7 +243,7 @@ def scan(
     config: EngineConfig,
     cancel: threading.Event | None = None,
     *,
-    hasher: Hasher = hashing.hash_file,
+    hasher: Hasher | None = None,
 ) -> Generator[Progress, None, ScanSummary]:
     """Bring the catalog up to date with the photos in ``roots``.
 
@@ -253,6 +253,8 @@ def scan(
         config: Scan and hashing settings.
         cancel: Set it (from any thread) to stop after the files in progress.
         hasher: Hashes one file; a top-level function, as it runs in worker processes.
+            :func:`hashing.hash_file` when None, looked up at each call (so that a test
+            replacing it sees every file the scan reads).
 
     Yields:
         Progress reports, a few per second at most while walking and one per file
@@ -262,6 +264,7 @@ def scan(
         What changed in the catalog, and the files that could not be read.
     """
     cancel = cancel or threading.Event()
+    hasher = hashing.hash_file if hasher is None else hasher
     started = time.monotonic()
     failures: list[FileFailure] = []
     found: list[FoundFile] = []
