@@ -44,7 +44,7 @@ def scan_finished_text(summary: ScanSummary) -> str:
     if summary.failures:
         message += f"; {len(summary.failures)} unreadable (View › Unreadable Files)"
     if summary.offline:
-        message += f"; offline, photos kept: {', '.join(summary.offline)}"
+        message += f"; offline (missing or empty), photos kept: {', '.join(summary.offline)}"
     if summary.skipped:
         names = ", ".join(os.path.basename(p) for p in summary.skipped[:3])
         more = f" and {len(summary.skipped) - 3} more" if len(summary.skipped) > 3 else ""
