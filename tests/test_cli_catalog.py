@@ -125,7 +125,9 @@ def test_a_catalog_locked_by_another_program(
     path = tmp_path / "catalog.sqlite"
     scanned_catalog(photos, path, capsys)
     before = snapshot(photos)
-    monkeypatch.setattr(Catalog.__init__, "__kwdefaults__", {"timeout": 0.2})
+    monkeypatch.setattr(
+        Catalog.__init__, "__kwdefaults__", {"timeout": 0.2, "hold_open_lock": True}
+    )
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -151,4 +153,5 @@ def test_rebuild_without_a_catalog_creates_one(
     monkeypatch.setenv("DOPPEL_CATALOG", str(path))
     code, out, _ = run(capsys, "rebuild-catalog")
     assert code == 0 and "no catalog" in out
-    assert path.exists() and os.listdir(path.parent) == ["catalog.sqlite"]
+    listed = [n for n in os.listdir(path.parent) if not n.endswith("-lock")]  # lockfile.py
+    assert path.exists() and listed == ["catalog.sqlite"]

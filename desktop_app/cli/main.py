@@ -107,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="treat a RAW file and the JPEG beside it with the same name as one photo "
         "(the JPEG is not listed as a copy)",
     )
+    common.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out folders and files whose name matches GLOB (or whose path ends "
+        "like it, when it holds a /); repeatable. Other applications' libraries and "
+        "caches (*.lrdata, *.photoslibrary, ...) are always left out",
+    )
     threshold = _Parser(add_help=False)
     threshold.add_argument(
         "--threshold",
@@ -133,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", parents=[common], help="index library folders")
     scan.add_argument("folders", nargs="+", metavar="FOLDER")
+    scan.add_argument(
+        "--forget-missing",
+        action="store_true",
+        help="forget the photos of a library folder that is missing or empty (by "
+        "default they are kept as offline: the drive may just be unplugged)",
+    )
 
     for name, text in (
         ("groups", "groups of copies, largest first"),

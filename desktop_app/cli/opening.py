@@ -26,6 +26,8 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         "rotations": args.rotations,
         "skip_hidden": not args.include_hidden,
         "fold_raw_jpeg": args.fold_raw_jpeg,
+        "exclude": tuple(args.exclude),
+        "forget_missing": getattr(args, "forget_missing", False),
     }
     if args.workers is not None:
         if args.workers < 0:
@@ -60,11 +62,14 @@ def open_library(args: argparse.Namespace, printer: ProgressPrinter, *, scan: bo
         cancel = threading.Event()
         summary = run_steps(library.scan(cancel), printer, cancel)
         report_scan(summary, printer.stream, brief=True)
+    else:
+        report_offline(library.offline(), printer.stream)
     return library
 
 
 def report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> None:
-    """A scan's counts on ``out``, and its unreadable files unless ``brief``."""
+    """A scan's counts on ``out``, its unreadable files unless ``brief``, the offline
+    folders and what was left out (the first few when ``brief``)."""
     state = "cancelled" if summary.cancelled else "done"
     print(
         f"Scan {state} in {summary.seconds:.1f} s: {summary.added} new, {summary.updated} "
@@ -76,6 +81,32 @@ def report_scan(summary: ScanSummary, out: TextIO, *, brief: bool = False) -> No
         print("Could not read:", file=out)
         for failure in summary.failures:
             print(f"  {failure.path}: {failure.reason}", file=out)
+    report_offline(summary.offline, out)
+    if summary.skipped:
+        print(
+            f"Left out {len(summary.skipped)} folders and files (other applications' "
+            "libraries and caches, and --exclude patterns):",
+            file=out,
+        )
+        shown = summary.skipped if not brief else summary.skipped[:_SKIPPED_SHOWN]
+        for path in shown:
+            print(f"  {path}", file=out)
+        if len(shown) < len(summary.skipped):
+            print(f"  ... and {len(summary.skipped) - len(shown)} more", file=out)
+
+
+#: Left-out paths listed after the brief scan report of groups, pairs...
+_SKIPPED_SHOWN = 10
+
+
+def report_offline(offline: Sequence[str], out: TextIO) -> None:
+    """One line for each library folder that is missing or empty, whose photos are kept."""
+    for root in offline:
+        print(
+            f"Offline: {root} is missing or empty (a drive not plugged in?); its photos "
+            "are kept. To forget them: doppel scan --forget-missing FOLDER...",
+            file=out,
+        )
 
 
 def check_display() -> None:

@@ -31,6 +31,32 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Folders and files never scanned, as patterns matched against names (case-insensitive
+#: shell wildcards; a pattern with a "/" is matched against the end of the path): other
+#: applications' libraries and caches, whose images are derivatives those applications
+#: manage (trashing them damages their libraries), and system and NAS folders.
+KNOWN_BUNDLES: tuple[str, ...] = (
+    "*.lrdata",  # Lightroom previews and smart previews (DNGs)
+    "*.lrcat-data",  # Lightroom catalog data
+    "*.photoslibrary",  # Apple Photos
+    "*.migratedphotolibrary",
+    "*.aplibrary",  # Aperture
+    "CaptureOne",  # Capture One session caches and settings
+    "*.cocatalog/Cache",  # Capture One catalog previews
+    "mipmaps-*.d",  # darktable thumbnail cache
+    ".dtrash",  # digiKam's trash
+    ".thumbnails",  # freedesktop and digiKam thumbnails
+    "._*",  # AppleDouble files macOS writes on foreign disks
+    "#recycle",  # Synology and QNAP recycle bins
+    "#snapshot",
+    "@eaDir",  # Synology thumbnails
+    ".Trash-*",  # freedesktop trash on removable drives
+    ".Trashes",
+    "$RECYCLE.BIN",
+    "System Volume Information",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Everything the engine needs to know about the user's preferences.
@@ -52,6 +78,10 @@ class EngineConfig:
             default: the pair is then found like any other copy.
         batch_size: Files written to the catalog per transaction during a scan.
         excluded: Folder names never descended into (besides hidden ones).
+        exclude: The user's own patterns of folders and files to leave out, like
+            :data:`KNOWN_BUNDLES` (which always apply).
+        forget_missing: Let a scan forget the photos of a library folder that is
+            missing or empty; otherwise they are kept as offline (an unplugged drive).
     """
 
     threshold: int = DEFAULT_THRESHOLD
@@ -64,6 +94,8 @@ class EngineConfig:
     fold_raw_jpeg: bool = False
     batch_size: int = 256
     excluded: tuple[str, ...] = ("@eaDir", "$RECYCLE.BIN", "System Volume Information")
+    exclude: tuple[str, ...] = ()
+    forget_missing: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= MAX_THRESHOLD:

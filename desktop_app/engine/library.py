@@ -13,6 +13,7 @@ goes through ``cleanup.py``, the other front door (docs/architecture.md).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -79,7 +80,8 @@ class Library:
         config: Engine settings; defaults when None.
 
     Raises:
-        UsageError: A folder does not exist.
+        UsageError: A folder does not exist (and is not a known library folder, whose
+            drive may be unplugged: see :meth:`offline`).
         CatalogError: The catalog cannot be opened (locked, damaged, too new).
     """
 
@@ -90,17 +92,31 @@ class Library:
         catalog: Catalog | str | os.PathLike[str] | None = None,
         config: EngineConfig | None = None,
     ) -> None:
-        normalised = sorted({scanner.normalise_root(r) for r in roots})
-        # A folder inside another one is already covered by it.
-        self.roots: tuple[str, ...] = tuple(
-            r for r in normalised if not within_any(r, (o for o in normalised if o != r))
-        )
+        found: set[str] = set()
+        missing: list[tuple[str, UsageError]] = []
+        for r in roots:
+            try:
+                found.add(scanner.normalise_root(r))
+            except UsageError as error:
+                missing.append((os.path.realpath(os.path.expanduser(os.fspath(r))), error))
         self.config = config or EngineConfig()
         if isinstance(catalog, Catalog):
             self.catalog, self._owns_catalog = catalog, False
         else:
             path = default_catalog_path() if catalog is None else catalog
             self.catalog, self._owns_catalog = Catalog(path), True
+        for where, refusal in missing:
+            # A library folder on an unplugged drive is offline, not an error: its photos
+            # stay catalogued. An unknown folder that does not exist is a typo.
+            if os.path.lexists(where) or self.catalog.root(where) is None:
+                self.close()
+                raise refusal
+            found.add(where)
+        normalised = sorted(found)
+        # A folder inside another one is already covered by it.
+        self.roots: tuple[str, ...] = tuple(
+            r for r in normalised if not within_any(r, (o for o in normalised if o != r))
+        )
         self._records: dict[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
         self._camera_jpegs: set[int] | None = None
@@ -139,8 +155,16 @@ class Library:
 
         Returns:
             What changed.
+
+        Raises:
+            CatalogLocked: Another scan is writing into the same catalog.
         """
         cancel = cancel or threading.Event()
+        with self.catalog.scan_lock():  # one scan at a time writes into a catalog
+            summary = yield from self._scan_locked(cancel)
+        return summary
+
+    def _scan_locked(self, cancel: threading.Event) -> Generator[Progress, None, ScanSummary]:
         summary = yield from scanner.scan(self.catalog, self.roots, self.config, cancel)
         self._records = None
         self._rank = None
@@ -157,6 +181,14 @@ class Library:
         if cancel.is_set():
             summary = _cancelled(summary)
         return summary
+
+    def offline(self) -> tuple[str, ...]:
+        """Library folders that are missing or empty while the catalog holds photos from
+        them (an unplugged drive, an unmounted share): their photos are kept, offline,
+        until a scan with ``forget_missing`` forgets them."""
+        return tuple(
+            r for r in self.roots if scanner.is_offline(r) and sum(self.catalog.count([r])) > 0
+        )
 
     def failures(self) -> list[FileFailure]:
         """Files in the library that could not be read, with the reason."""
@@ -391,16 +423,7 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
 
 
 def _cancelled(summary: ScanSummary) -> ScanSummary:
-    return ScanSummary(
-        summary.roots,
-        summary.added,
-        summary.updated,
-        summary.removed,
-        summary.unchanged,
-        summary.failures,
-        True,
-        summary.seconds,
-    )
+    return dataclasses.replace(summary, cancelled=True)
 
 
 def open_library(

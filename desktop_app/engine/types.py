@@ -227,6 +227,10 @@ class ScanSummary:
     failures: tuple[FileFailure, ...]
     cancelled: bool
     seconds: float
+    #: Folders and files left out: other applications' libraries, the user's exclusions.
+    skipped: tuple[str, ...] = ()
+    #: Library folders missing or empty (an unplugged drive) whose photos were kept.
+    offline: tuple[str, ...] = ()
 
     @property
     def hashed(self) -> int:

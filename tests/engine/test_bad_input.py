@@ -4,7 +4,8 @@
 here a real library holds every kind of bad file of issue 4 at once beside good photos,
 and is scanned through :class:`Library` (and the command line) as a user would. Tests run
 as root here, where ``chmod 000`` stops nothing: unreadable files and folders are
-simulated with monkeypatching, and tested for real when not root. The catalog cases
+simulated with monkeypatching, and tested for real as an ordinary user in a forked child
+(``tests/unprivileged.py``). The catalog cases
 (locked, damaged, too new) are in ``tests/test_cli_catalog.py``.
 """
 
@@ -33,6 +34,7 @@ from desktop_app.engine.imaging import hashing
 from desktop_app.engine.library import Library
 from desktop_app.engine.scan import scanner
 from desktop_app.engine.types import FileFailure, ImageFeatures, Phase, ScanSummary, drain
+from tests import unprivileged
 
 CONFIG = EngineConfig(workers=0)
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,20 +218,24 @@ def test_files_deleted_or_rewritten_during_the_scan(tmp_path: Path) -> None:
         assert drain(library.scan()).hashed == 0  # and it was recorded as read
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_real_permissions(tmp_path: Path) -> None:
-    root = tmp_path / "library"
-    (root / "sealed").mkdir(parents=True)
-    synthetic_photo(32, (64, 48)).save(root / "locked.jpg")
-    synthetic_photo(33, (64, 48)).save(root / "sealed" / "inside.jpg")
-    (root / "locked.jpg").chmod(0)
-    (root / "sealed").chmod(0)
-    try:
-        with Library([root], catalog=tmp_path / "c.sqlite", config=CONFIG) as library:
-            failures = by_name(root, drain(library.scan()))
-    finally:
-        (root / "sealed").chmod(0o755)
-        (root / "locked.jpg").chmod(0o644)
+@pytest.mark.skipif(not unprivileged.SUPPORTED, reason="needs fork and POSIX permissions")
+def test_real_permissions() -> None:
+    def scan() -> dict[str, str]:  # runs as an ordinary user, even when the tests run as root
+        root = folder / "library"
+        (root / "sealed").mkdir(parents=True)
+        synthetic_photo(32, (64, 48)).save(root / "locked.jpg")
+        synthetic_photo(33, (64, 48)).save(root / "sealed" / "inside.jpg")
+        (root / "locked.jpg").chmod(0)
+        (root / "sealed").chmod(0)
+        try:
+            with Library([root], catalog=folder / "c.sqlite", config=CONFIG) as library:
+                return by_name(root, drain(library.scan()))
+        finally:
+            (root / "sealed").chmod(0o755)
+            (root / "locked.jpg").chmod(0o644)
+
+    with unprivileged.shared_folder() as folder:
+        failures = unprivileged.run_as_user(scan)
     assert failures == {
         "locked.jpg": "permission denied",
         "sealed": "folder cannot be read: Permission denied",

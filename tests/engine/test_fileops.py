@@ -22,6 +22,7 @@ from desktop_app.engine.fileops.journal import Action, OperationRunning, State
 from desktop_app.engine.fileops.operations import DeleteConfirmation, Removal, Request
 from desktop_app.engine.fileops.trash import FreedesktopTrash, SystemTrash
 from desktop_app.engine.types import drain
+from tests import unprivileged
 from tests.engine.cleanup_support import (
     add_to_catalog,
     digest,
@@ -357,20 +358,29 @@ def test_a_read_only_destination_leaves_files_in_place(monkeypatch, tmp_path, ca
     accounted(catalog, report.operation)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
-def test_a_really_read_only_destination(tmp_path, catalog, library):
-    _, records = library
-    target = tmp_path / "readonly"
-    target.mkdir()
-    target.chmod(0o500)
-    try:
-        report = drain(
-            operations.apply(catalog, request(records, action=Action.MOVE, destination=str(target)))
-        )
-    finally:
-        target.chmod(0o700)
-    assert len(report.failed) == 6
-    assert all(os.path.exists(r.path) for r in records)
+@pytest.mark.skipif(not unprivileged.SUPPORTED, reason="needs fork and POSIX permissions")
+def test_a_really_read_only_destination():
+    def move() -> tuple[int, bool]:  # as an ordinary user, even when the tests run as root
+        root = folder / "lib"
+        paths = [write_file(root / f"a{i}.jpg", f"photo {i} ".encode() * 100) for i in range(3)]
+        target = folder / "readonly"
+        target.mkdir()
+        target.chmod(0o500)
+        try:
+            with Catalog(folder / "catalog.sqlite") as catalog:
+                catalog.add_root(str(root))
+                records = [add_to_catalog(catalog, p) for p in paths]
+                report = drain(
+                    operations.apply(
+                        catalog, request(records, action=Action.MOVE, destination=str(target))
+                    )
+                )
+        finally:
+            target.chmod(0o700)
+        return len(report.failed), all(os.path.exists(r.path) for r in records)
+
+    with unprivileged.shared_folder() as folder:
+        assert unprivileged.run_as_user(move) == (3, True)
 
 
 def test_a_file_that_vanishes_between_reservation_and_move(monkeypatch, catalog, library, trash):

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desktop_app.demo.hashes import synthetic_hashes
 from desktop_app.engine.search.all_pairs import all_pairs, brute_force_pairs
 from desktop_app.engine.search.grouping import group_pairs
 from desktop_app.engine.types import Grouping, PairSet, Transform
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.synthetic import synthetic_hashes
 
 
 def pair_set(rows: list[tuple[int, int, int]], threshold: int, transforms=None) -> PairSet:

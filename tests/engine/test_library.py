@@ -65,18 +65,34 @@ def test_byte_identical_copies_are_marked(library):
 def test_pairs_reach_the_whole_slider_after_a_scan(library):
     pairs = library.pairs(4)
     assert pairs.threshold == MAX_THRESHOLD
-    assert len(pairs.within(4)) <= len(pairs)
+    # Every pair of the library up to the slider's end, checked against all of them.
+    ids, hashes, _ = library.catalog.hashes()
+    want = sorted(
+        (int(ids[i]), int(ids[j]), bin(int(hashes[i]) ^ int(hashes[j])).count("1"))
+        for i in range(ids.size)
+        for j in range(i + 1, ids.size)
+        if bin(int(hashes[i]) ^ int(hashes[j])).count("1") <= MAX_THRESHOLD
+    )
+    got = sorted(zip(pairs.a.tolist(), pairs.b.tolist(), pairs.distance.tolist(), strict=True))
+    assert got == want and len(got) >= len(REQUIRED)
     state = library.catalog.pairs.state()
-    assert state.upto == MAX_THRESHOLD and state.watermark == library.catalog.max_id()
+    assert state.upto == MAX_THRESHOLD and state.watermark == int(ids.max())
 
 
-def test_groups_change_with_the_threshold_without_touching_files(library, monkeypatch):
+def test_groups_change_with_the_threshold_without_touching_files(
+    library, library_folder, monkeypatch
+):
     from desktop_app.engine.imaging import hashing
 
     def refuse(*args, **kwargs):
         raise AssertionError("regrouping must not read photos")
 
     monkeypatch.setattr(hashing, "hash_file", refuse)
+    # The guard can fire: a scan that has a file to read goes through it.
+    root, _ = library_folder
+    fresh = Library([root], catalog=":memory:", config=EngineConfig(workers=0))
+    with fresh, pytest.raises(AssertionError, match="must not read photos"):
+        drain(fresh.scan())
     pairs = library.pairs(MAX_THRESHOLD)
     sizes = [sum(len(g) for g in [library.group(pairs, t)]) for t in range(MAX_THRESHOLD + 1)]
     assert sizes[0] >= 1  # the byte-identical pair

@@ -67,7 +67,8 @@ def test_hidden_and_system_folders_are_skipped_unless_asked(tmp_path):
     _photo(tmp_path / ".hidden.jpg")
     assert _found(tmp_path) == ["a.jpg"]
     everything = EngineConfig(workers=0, skip_hidden=False)
-    assert _found(tmp_path, everything) == [".hidden.jpg", ".thumbnails/t.jpg", "a.jpg"]
+    # Thumbnail caches stay out even then (config.KNOWN_BUNDLES).
+    assert _found(tmp_path, everything) == [".hidden.jpg", "a.jpg"]
 
 
 def test_symlink_loops_end_and_each_file_counts_once(tmp_path):

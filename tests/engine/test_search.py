@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop_app.demo.hashes import synthetic_hashes
 from desktop_app.engine.config import MAX_THRESHOLD
 from desktop_app.engine.search.all_pairs import (
     Cancelled,
@@ -22,9 +21,6 @@ from desktop_app.engine.search.all_pairs import (
 )
 from desktop_app.engine.search.segment_join import Segment
 from desktop_app.engine.types import INVERSE_TRANSFORM, PairSet, Transform
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.synthetic import synthetic_hashes
 
 THRESHOLDS = range(MAX_THRESHOLD + 1)
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from desktop_app.engine.catalog.schema import CACHE_META_KEYS, DATA_TABLES
-from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.catalog.store import Catalog, exclusive_open_lock
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,23 @@ def rebuild_catalog(path: str | os.PathLike[str]) -> Path | None:
     Returns:
         Where the old file was set aside (``NAME.damaged-YYYYmmdd-HHMMSS``), or None if
         there was no file to set aside.
+
+    Raises:
+        CatalogLocked: Another Doppel process (a window, a command) has it open.
     """
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = exclusive_open_lock(str(target))  # refuses while a window has it open
+    try:
+        return _rebuild(target)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _rebuild(target: Path) -> Path | None:
     if not target.exists():
-        Catalog(target).close()
+        Catalog(target, hold_open_lock=False).close()
         return None
     salvaged = _salvage(target)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -50,7 +63,7 @@ def rebuild_catalog(path: str | os.PathLike[str]) -> Path | None:
         side = target.with_name(target.name + suffix)
         if side.exists():
             side.rename(aside.with_name(aside.name + suffix))
-    with Catalog(target) as fresh, fresh.transaction() as db:
+    with Catalog(target, hold_open_lock=False) as fresh, fresh.transaction() as db:
         for table, (columns, rows) in salvaged.items():
             known = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
             keep = [i for i, c in enumerate(columns) if c in known]

@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from desktop_app.engine.catalog import schema
 from desktop_app.engine.catalog.groupcache import GroupingCache
+from desktop_app.engine.catalog.lockfile import OPEN_SUFFIX, SCAN_SUFFIX, FileLock
 from desktop_app.engine.catalog.paircache import PairCache
 from desktop_app.engine.catalog.rows import as_signed, as_unsigned, chunks, id_hash_arrays
 from desktop_app.engine.catalog.segment_index import SegmentIndex
@@ -130,12 +131,55 @@ def _translate(path: str, error: sqlite3.Error) -> CatalogError:
     return CatalogError(path, f"The catalog {path} could not be used: {error}")
 
 
+def _hold_open(path: str, timeout: float) -> FileLock | None:
+    """The shared lock every open catalog holds (``lockfile.py``), or None if the
+    folder has no room for a lock file."""
+    lock = FileLock(path + OPEN_SUFFIX)
+    try:
+        taken = lock.acquire(exclusive=False, timeout=timeout)
+    except OSError as error:
+        log.debug("Cannot lock %s: %s", lock.path, error)
+        return None
+    if not taken:
+        raise CatalogLocked(
+            path, f"The catalog {path} is being rebuilt by another Doppel process; try again."
+        )
+    return lock
+
+
+def exclusive_open_lock(path: str) -> FileLock | None:
+    """The open lock of the catalog at ``path``, taken exclusively (for a rebuild).
+
+    Returns:
+        The lock (release it when done), or None if no lock file can be made there.
+
+    Raises:
+        CatalogLocked: The catalog is open in a window or another command.
+    """
+    lock = FileLock(path + OPEN_SUFFIX)
+    try:
+        taken = lock.acquire(exclusive=True)
+    except OSError as error:
+        log.debug("Cannot lock %s: %s", lock.path, error)
+        return None
+    if not taken:
+        raise CatalogLocked(
+            path,
+            f"The catalog {path} is open in another Doppel process (a window or a "
+            "command); close it and try again.",
+        )
+    return lock
+
+
 class Catalog:
     """One open connection to the catalog file.
 
     Args:
         path: The SQLite file, created with its folder if missing, or ``":memory:"``.
         timeout: Seconds to wait for another process's lock before giving up.
+        hold_open_lock: Hold the shared lock that tells a rebuild the catalog is open
+            (``lockfile.py``); only the rebuild itself, holding it exclusively, opens
+            without.
 
     Raises:
         CatalogLocked: Another process kept the file locked for ``timeout`` seconds.
@@ -144,8 +188,15 @@ class Catalog:
         CatalogError: The file cannot be created or opened at all.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 5.0,
+        hold_open_lock: bool = True,
+    ) -> None:
         self.path = str(path)
+        self._open_lock: FileLock | None = None
         if self.path != ":memory:":
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -153,18 +204,23 @@ class Catalog:
                 raise CatalogError(
                     self.path, f"Cannot create the catalog folder for {self.path}: {error}"
                 ) from error
+            if hold_open_lock:  # False only for the rebuild, which holds it exclusively
+                self._open_lock = _hold_open(self.path, timeout)
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as error:
+            self._release_open_lock()
             raise _translate(self.path, error) from error
         try:
             self._configure()
             self._migrate()
         except sqlite3.Error as error:
             self._db.close()
+            self._release_open_lock()
             raise _translate(self.path, error) from error
         except CatalogError:
             self._db.close()
+            self._release_open_lock()
             raise
         self.index = SegmentIndex(self)
         self.pairs = PairCache(self)
@@ -214,6 +270,39 @@ class Catalog:
     def close(self) -> None:
         """Close the connection; the object is unusable afterwards."""
         self._db.close()
+        self._release_open_lock()
+
+    def _release_open_lock(self) -> None:
+        if self._open_lock is not None:
+            self._open_lock.release()
+            self._open_lock = None
+
+    @contextlib.contextmanager
+    def scan_lock(self) -> Iterator[None]:
+        """Held while a scan writes: a second scan of this catalog is refused.
+
+        Raises:
+            CatalogLocked: Another scan (in this or another process) holds it.
+        """
+        if self.path == ":memory:":
+            yield
+            return
+        lock = FileLock(self.path + SCAN_SUFFIX)
+        try:
+            taken = lock.acquire(exclusive=True)
+        except OSError as error:  # a read-only folder: the scan fails on writing anyway
+            log.debug("Cannot take the scan lock of %s: %s", self.path, error)
+            taken = True
+        if not taken:
+            raise CatalogLocked(
+                self.path,
+                f"Another Doppel scan is updating the catalog {self.path}; "
+                "scan again when it has finished.",
+            )
+        try:
+            yield
+        finally:
+            lock.release()
 
     def __enter__(self) -> Catalog:
         return self
@@ -237,14 +326,25 @@ class Catalog:
             raise _translate(self.path, error) from error
         try:
             yield self._db
+        except sqlite3.Error as error:  # inside the body: a constraint, a full disk...
+            self._rollback()
+            raise _translate(self.path, error) from error
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as error:
+                self._rollback()
                 raise _translate(self.path, error) from error
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error as error:  # SQLite may have rolled back on its own
+                log.debug("Rollback of %s failed: %s", self.path, error)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -252,11 +352,24 @@ class Catalog:
         if self._db.in_transaction:
             yield self._db
             return
-        self._db.execute("BEGIN")
+        try:
+            self._db.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise _translate(self.path, error) from error
         try:
             yield self._db
-        finally:
-            self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise _translate(self.path, error) from error
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._rollback()
+                raise _translate(self.path, error) from error
 
     def translate(self, error: sqlite3.Error) -> CatalogError:
         """The user-facing :class:`CatalogError` an sqlite3 exception stands for."""

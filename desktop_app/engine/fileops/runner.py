@@ -124,14 +124,53 @@ def transfer(source: str, placeholder: str, token: bytes, digest: bytes | None) 
     if fsutil.same_device(source, placeholder):
         fsutil.replace_placeholder(source, placeholder)
     else:
-        fsutil.copy_verified(source, placeholder, token, digest)
+        copied = fsutil.copy_verified(source, placeholder, token, digest)
         try:
             os.unlink(source)
-        except OSError:
-            # The original stays; take our copy back so the file is in one place.
-            os.unlink(placeholder)
-            raise
+        except OSError as error:
+            settle_failed_removal(source, placeholder, copied, error)
     fsutil.fsync_dir(os.path.dirname(source))
+
+
+class CopyKept(OSError):
+    """The source could not be removed nor confirmed intact: the verified copy stays."""
+
+
+def settle_failed_removal(source: str, copy: str, copied: bytes, error: OSError) -> None:
+    """Decide where the photo is after removing ``source`` failed behind a verified copy.
+
+    A network share may time out after the server did remove the file, or a sync tool may
+    take it at that moment: the copy at ``copy`` is then the only one left. So the copy is
+    taken back only when the source is confirmed present with the very bytes copied.
+
+    Returns normally when the source is gone (the move happened: the photo is at
+    ``copy``).
+
+    Raises:
+        OSError: The source is present and intact, the copy was removed: the photo is
+            where it was (``error`` itself).
+        CopyKept: The source is present but cannot be confirmed intact: both stay, and
+            the message names the copy.
+    """
+    if not os.path.lexists(source):
+        log.warning(
+            "Removing %s reported an error (%s) but it is gone: the photo is at %s",
+            source, describe(error), copy,
+        )  # fmt: skip
+        return
+    try:
+        same = os.path.isfile(source) and fsutil.digest_file(source) == copied
+    except OSError:
+        same = False
+    if same:  # the original stays; take our copy back so the file is in one place
+        os.unlink(copy)
+        raise error
+    raise CopyKept(
+        error.errno or errno.EIO,
+        f"{describe(error)}; the original could not be confirmed intact, "
+        f"so the verified copy was kept at {copy}",
+        source,
+    )
 
 
 def reserve(pending: Pending) -> None:
@@ -389,7 +428,9 @@ class Runner:
             for m in p.members:
                 self._move(m)
                 moved.append(m)
-        except (OSError, TrashUnavailable):
+        except (OSError, TrashUnavailable) as error:
+            if isinstance(error, CopyKept):  # its verified copy stays where it went
+                p.members[len(moved)].stuck = str(error)
             put_back(moved)
             raise
 
@@ -426,6 +467,25 @@ class Runner:
                         journal.update(db, m.entry, State.FAILED, error=note)
             self.catalog.remove_paths([p.new.source for p in moved])
             sidecar_table.forget(self.catalog, [p.new.source for p in moved])
+
+
+def stranger(path: str, e: Entry) -> str | None:
+    """Why the file at ``path`` is not the entry's photo (size, then digest), or None.
+
+    Undo checks this before every restore, on one device or across: once the trash is
+    emptied another file may take the name the photo was sent to.
+    """
+    try:
+        info = os.lstat(path)
+        if not os.path.isfile(path) or os.path.islink(path):
+            return f"{path} is no longer the photo (not a regular file)"
+        if info.st_size != e.size:
+            return f"{path} is no longer the photo (its size differs); nothing was moved"
+        if e.digest is not None and fsutil.digest_file(path) != e.digest:
+            return f"{path} is no longer the photo (its content differs); nothing was moved"
+    except OSError as error:
+        return f"{path} cannot be checked: {describe(error)}"
+    return None
 
 
 class Undoer:
@@ -549,7 +609,7 @@ class Undoer:
             return f"it is in the system trash: {SystemTrash.restore_hint()}"
         if not os.path.lexists(e.destination):
             return f"it is no longer at {e.destination}"
-        return None
+        return stranger(e.destination, e)
 
     @staticmethod
     def _restore(e: Entry, target: str) -> None:

@@ -24,6 +24,7 @@ milliseconds and never inherit the threads of a running GUI.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -40,6 +41,7 @@ from desktop_app.engine.catalog.store import Catalog, KnownFile
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.imaging import hashing, loading, sidecar_files
+from desktop_app.engine.scan.exclusions import Exclusions
 from desktop_app.engine.types import (
     FileFailure,
     ImageFeatures,
@@ -78,6 +80,7 @@ class _Walk:
     unreadable: list[str] = field(default_factory=list)
     seen_folders: set[tuple[int, int]] = field(default_factory=set)
     seen_files: set[tuple[int, int]] = field(default_factory=set)
+    skipped: list[str] = field(default_factory=list)
 
 
 def normalise_root(path: str | os.PathLike[str]) -> str:
@@ -106,6 +109,7 @@ def walk(root: str, config: EngineConfig, state: _Walk | None = None) -> Iterato
         The image files found, each once even if reachable through several links.
     """
     state = _Walk() if state is None else state
+    exclusions = Exclusions.of(config)
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -128,10 +132,14 @@ def walk(root: str, config: EngineConfig, state: _Walk | None = None) -> Iterato
         for entry in entries:
             if config.skip_hidden and entry.name.startswith("."):
                 continue
+            if exclusions.match(entry.path):  # another application's library, or the user's
+                log.debug("Skipping %s: excluded", entry.path)
+                state.skipped.append(entry.path)
+                continue
             found = _examine(entry, config, state)
             if isinstance(found, FoundFile):
                 yield found
-            elif found and entry.name not in config.excluded:
+            elif found:
                 subfolders.append(entry.path)
         stack.extend(reversed(subfolders))
 
@@ -215,7 +223,7 @@ def scan(
     config: EngineConfig,
     cancel: threading.Event | None = None,
     *,
-    hasher: Hasher = hashing.hash_file,
+    hasher: Hasher | None = None,
 ) -> Generator[Progress, None, ScanSummary]:
     """Bring the catalog up to date with the photos in ``roots``.
 
@@ -225,6 +233,8 @@ def scan(
         config: Scan and hashing settings.
         cancel: Set it (from any thread) to stop after the files in progress.
         hasher: Hashes one file; a top-level function, as it runs in worker processes.
+            :func:`hashing.hash_file` when None, looked up at each call (so that a test
+            replacing it sees every file the scan reads).
 
     Yields:
         Progress reports, a few per second at most while walking and one per file
@@ -234,16 +244,31 @@ def scan(
         What changed in the catalog, and the files that could not be read.
     """
     cancel = cancel or threading.Event()
+    hasher = hashing.hash_file if hasher is None else hasher
     started = time.monotonic()
     failures: list[FileFailure] = []
     found: list[FoundFile] = []
     known: dict[str, KnownFile] = {}
     unreadable: list[str] = []
     stale: set[str] = set()
+    skipped: list[str] = []
+    offline: list[str] = []
     last = 0.0
     for root in roots:
         catalog.add_root(root)
-        known.update(catalog.known_files(root))
+        known_here = catalog.known_files(root)
+        if known_here and is_offline(root):
+            if not config.forget_missing:  # an unplugged drive: keep what it had
+                log.warning(
+                    "%s is missing or empty: its %d catalogued files are kept as offline",
+                    root, len(known_here),
+                )  # fmt: skip
+                offline.append(root)
+                continue
+            log.info("%s is missing or empty: forgetting its %d files", root, len(known_here))
+            known.update(known_here)
+            continue
+        known.update(known_here)
         if config.rotations:  # hashed while the setting was off: hash again, with variants
             stale |= catalog.lacking_variants([root])
         state = _Walk()
@@ -257,10 +282,12 @@ def scan(
                 yield Progress(Phase.WALKING, len(found), None, file.path)
         failures += state.failures
         unreadable += state.unreadable
+        skipped += state.skipped
         if cancel.is_set():
             break
     if cancel.is_set():
-        return _summary(roots, _Plan(), failures, True, started)
+        summary = _summary(roots, _Plan(), failures, True, started)
+        return dataclasses.replace(summary, skipped=tuple(skipped), offline=tuple(offline))
     plan = _plan(found, known, unreadable, hashing.HASH_VERSION, stale)
     catalog.remove(plan.removed)
     _record_sidecars(catalog, found)
@@ -291,8 +318,23 @@ def scan(
     if not cancelled:
         finished = time.time_ns()
         for root in roots:
-            catalog.mark_scanned(root, finished)
-    return _summary(roots, plan, failures, cancelled, started, hashed=done)
+            if root not in offline:
+                catalog.mark_scanned(root, finished)
+    summary = _summary(roots, plan, failures, cancelled, started, hashed=done)
+    return dataclasses.replace(summary, skipped=tuple(skipped), offline=tuple(offline))
+
+
+def is_offline(root: str) -> bool:
+    """Whether the library folder ``root`` is missing, unreadable or empty.
+
+    An unplugged drive or an unmounted share leaves exactly that: no folder, or an
+    empty mount point. A folder that holds anything at all is online.
+    """
+    try:
+        with os.scandir(root) as listing:
+            return next(iter(listing), None) is None
+    except OSError:
+        return True
 
 
 def _record_sidecars(catalog: Catalog, found: Sequence[FoundFile]) -> None:

@@ -109,8 +109,10 @@ def update_pairs(
 def _full(
     catalog: Catalog, threshold: int, rotations: bool, cancel: threading.Event
 ) -> Generator[Progress, None, None]:
-    watermark = catalog.max_id()
     ids, hashes, variants = catalog.hashes(variants=rotations)
+    # The largest id actually searched: a photo another process commits meanwhile stays
+    # above the watermark, pending for the next call.
+    watermark = int(ids.max()) if ids.size else 0
     if rotations and variants is None and ids.size:
         log.warning("Some images have no rotation hashes; matching without rotations")
         rotations = False
@@ -173,7 +175,10 @@ def _incremental(
     assert state.upto is not None
     threshold = state.upto
     catalog.index.sync()
-    watermark = catalog.max_id()
+    # The largest id actually paired, not the catalog's: a photo another process
+    # committed after ``pending`` was read must stay pending. Neighbours above it are
+    # left for then, so that no pair is stored twice.
+    watermark = max(state.watermark, int(pending_ids.max()))
     variants = None
     all_ids: IdArray = np.empty(0, np.int64)
     if state.rotations:
@@ -187,9 +192,10 @@ def _incremental(
         if cancel.is_set():
             return
         ids, distances = catalog.index.query(int(value), threshold)
-        _collect(records, image_id, ids, distances, Transform.IDENTITY)
+        known = ids <= watermark
+        _collect(records, image_id, ids[known], distances[known], Transform.IDENTITY)
         if variants is not None:
-            _collect_rotations(records, image_id, all_ids, variants, threshold)
+            _collect_rotations(records, image_id, all_ids, variants, threshold, watermark)
         if done % 64 == 0:
             elapsed = time.monotonic() - started
             rate = done / elapsed if elapsed > 0 else 0.0
@@ -232,11 +238,17 @@ def _collect_rotations(
     all_ids: IdArray,
     variants: np.ndarray,
     threshold: int,
+    watermark: int,
 ) -> None:
-    """Pairs of ``image_id`` through a rotation or mirror, in both directions."""
+    """Pairs of ``image_id`` through a rotation or mirror, in both directions.
+
+    Only with images up to ``watermark`` (``all_ids`` is sorted).
+    """
     row = int(np.searchsorted(all_ids, image_id))
     if row >= all_ids.size or all_ids[row] != image_id:
         return
+    stop = int(np.searchsorted(all_ids, watermark, side="right"))
+    all_ids, variants = all_ids[:stop], variants[:stop]
     mine = variants[row]
     identity = variants[:, 0]
     for t in range(1, len(Transform)):

@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.rescan.triggered.connect(s.scan)
         a.stop_scan.triggered.connect(s.cancel_scan)
+        a.exclusions.triggered.connect(self.edit_exclusions)
+        a.forget_offline.triggered.connect(self.forget_offline)
         a.stricter.triggered.connect(lambda: self.groups.step_threshold(-1))
         a.looser.triggered.connect(lambda: self.groups.step_threshold(+1))
         a.preview.triggered.connect(lambda: self._with_photo(self.preview))
@@ -239,7 +241,12 @@ class MainWindow(QMainWindow):
         log.warning("Catalog problem: %s", error)
         choice = dialogs.ask_catalog_action(self, error)
         if choice == "rebuild":
-            aside = rebuild_catalog(error.path)
+            try:
+                aside = rebuild_catalog(error.path)
+            except CatalogError as refused:  # open in another Doppel process
+                log.warning("Catalog not rebuilt: %s", refused)
+                self.statusBar().showMessage(str(refused), 10000)
+                return False
             self.statusBar().showMessage(f"Catalog rebuilt; the old file is kept as {aside}", 10000)
             return retry()
         if choice == "retry":
@@ -400,6 +407,23 @@ class MainWindow(QMainWindow):
         running = self.session.index.is_running()
         self.window_actions.rescan.setEnabled(is_open and not running)
         self.window_actions.stop_scan.setEnabled(running)
+
+    def edit_exclusions(self) -> None:
+        """Ask for the user's patterns of folders and files that scans leave out."""
+        patterns = dialogs.ask_exclusions(self, self.settings.exclusions())
+        if patterns is None:
+            return
+        self.settings.set(keys.EXCLUDE, "\n".join(patterns))
+        self.session.config = self._engine_config()
+        if self.session.library is not None:
+            self.statusBar().showMessage("Exclusions saved: they apply from the next scan", 8000)
+
+    def forget_offline(self) -> None:
+        """Forget the photos of the library's missing or empty folders, once confirmed."""
+        if self.session.library is None:
+            return
+        if dialogs.confirm_forget_offline(self, self.session.library.offline()):
+            self.session.forget_offline()
 
     def _on_setting_toggled(self, key: keys.Key[bool], on: bool) -> None:
         self.settings.set(key, on)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QFileDialog,
+    QInputDialog,
     QMessageBox,
     QWidget,
 )
@@ -98,6 +99,57 @@ def confirm_delete(parent: QWidget | None, count: int, size: int) -> bool:
     box.setDefaultButton(cancel)
     box.exec()
     return box.clickedButton() is delete
+
+
+def ask_exclusions(parent: QWidget | None, current: Sequence[str]) -> list[str] | None:
+    """Ask for the user's patterns of folders and files to leave out of scans.
+
+    Returns:
+        The patterns (one a line, blanks dropped), or None when cancelled.
+    """
+    answer, ok = QInputDialog.getMultiLineText(
+        parent,
+        "Excluded Folders and Files",
+        "Folders and files the scan leaves out, one pattern a line: a name like "
+        "Exports, a wildcard like *.tmp, or the end of a path like Clients/*/Raw.\n"
+        "Other applications' libraries and caches (Lightroom previews, Apple Photos and "
+        "Capture One libraries, thumbnail caches) are always left out.",
+        "\n".join(current),
+    )
+    if not ok:
+        return None
+    return [line.strip() for line in answer.splitlines() if line.strip()]
+
+
+def confirm_forget_offline(parent: QWidget | None, folders: Sequence[str]) -> bool:
+    """Ask before forgetting the photos of library folders that are missing or empty.
+
+    Returns:
+        Whether the user confirmed (the default button is Cancel).
+    """
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Forget offline photos?")
+    if folders:
+        box.setText(
+            f"Forget the photos of {text.plural(len(folders), 'folder')} that "
+            "cannot be found or are empty?"
+        )
+        box.setInformativeText(
+            "If a drive is just unplugged, plug it in and rescan instead: forgotten "
+            "photos are hashed again when they come back. No file is touched."
+        )
+        box.setDetailedText("\n".join(folders))
+    else:
+        box.setText("Every folder of the library is online: there is nothing to forget.")
+        box.addButton(QMessageBox.StandardButton.Ok)
+        box.exec()
+        return False
+    forget = box.addButton("Forget Their Photos", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is forget
 
 
 def show_recovery(parent: QWidget | None, lines: Sequence[str]) -> None:

@@ -132,6 +132,16 @@ class Actions:
             tip="Look for changes every time a library is opened",
         )
 
+        self.exclusions = make(
+            "&Excluded Folders and Files…",
+            tip="Patterns of folders and files the scan leaves out",
+        )
+        self.forget_offline = make(
+            "&Forget Photos of Offline Folders…",
+            tip="Forget the photos of library folders that are missing or empty "
+            "(kept by default: the drive may be unplugged)",
+        )
+
         self.about = make("&About Doppel", tip="Version and how Doppel works")
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_qt = make("About &Qt")
@@ -163,7 +173,14 @@ class Actions:
 
     def library_actions(self) -> list[QAction]:
         """Actions that need an open library."""
-        return [self.add_folder, self.close_library, self.rescan, self.stricter, self.looser]
+        return [
+            self.add_folder,
+            self.close_library,
+            self.rescan,
+            self.stricter,
+            self.looser,
+            self.forget_offline,
+        ]
 
 
 def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> dict[str, QMenu]:
@@ -188,6 +205,7 @@ def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> 
     view = bar.addMenu("&View")
     view.addAction(actions.rescan)
     view.addAction(actions.stop_scan)
+    view.addAction(actions.forget_offline)
     view.addSeparator()
     view.addAction(actions.stricter)
     view.addAction(actions.looser)
@@ -209,6 +227,7 @@ def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> 
     settings.addAction(actions.rotations)
     settings.addAction(actions.skip_hidden)
     settings.addAction(actions.rescan_on_open)
+    settings.addAction(actions.exclusions)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(actions.about)

@@ -45,6 +45,7 @@ ROTATIONS = Key("scan/rotations", False)
 SKIP_HIDDEN = Key("scan/skip_hidden", True)
 WORKERS = Key("scan/workers", 0)  # 0: one per core
 RESCAN_ON_OPEN = Key("scan/rescan_on_open", True)
+EXCLUDE = Key("scan/exclude", "")  # the user's patterns of folders and files, one a line
 ALLOW_DELETE = Key("cleanup/allow_delete", False)  # permanent deletion, off by default
 TRASH_FOLDER = Key("cleanup/trash_folder", "")  # "": the system trash
 MOVE_FOLDER = Key("cleanup/move_folder", "")  # the last "Move to folder" destination
@@ -91,9 +92,14 @@ class Settings:
             threshold=self.threshold(),
             rotations=self.get(ROTATIONS),
             skip_hidden=self.get(SKIP_HIDDEN),
+            exclude=self.exclusions(),
         )
         workers = self.get(WORKERS)
         return replace(config, workers=workers) if workers > 0 else config
+
+    def exclusions(self) -> tuple[str, ...]:
+        """The user's patterns of folders and files a scan leaves out."""
+        return tuple(p.strip() for p in self.get(EXCLUDE).splitlines() if p.strip())
 
     def trash(self) -> Trash:
         """Where "Move to Trash" puts files: the user's trash folder, or the system trash."""

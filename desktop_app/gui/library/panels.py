@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QIcon
@@ -41,6 +42,12 @@ def scan_finished_text(summary: ScanSummary) -> str:
     message = f"{verb}: {', '.join(parts)}, {summary.unchanged} unchanged"
     if summary.failures:
         message += f"; {len(summary.failures)} unreadable (View › Unreadable Files)"
+    if summary.offline:
+        message += f"; offline (missing or empty), photos kept: {', '.join(summary.offline)}"
+    if summary.skipped:
+        names = ", ".join(os.path.basename(p) for p in summary.skipped[:3])
+        more = f" and {len(summary.skipped) - 3} more" if len(summary.skipped) > 3 else ""
+        message += f"; left out (other applications' files, exclusions): {names}{more}"
     if summary.cancelled:
         message += ". Rescan (F5) to resume."
     return message

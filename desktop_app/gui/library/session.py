@@ -66,6 +66,15 @@ def extra_bytes(grouping: Grouping, sizes: np.ndarray) -> int:
     return int((total - largest).sum())
 
 
+def offline_text(folders: Sequence[str]) -> str:
+    """The status bar's line about library folders that are missing or empty."""
+    names = ", ".join(folders)
+    return (
+        f"Offline (missing or empty; a drive not plugged in?): {names}. Their photos are "
+        "kept; View › Forget Photos of Offline Folders forgets them."
+    )
+
+
 class LibrarySession(QObject):
     """The library open in the window, and the work running on it.
 
@@ -116,6 +125,7 @@ class LibrarySession(QObject):
         self.threshold = self.config.threshold
         self.last_regroup_seconds = 0.0
         self._sizes = np.zeros(1, np.int64)
+        self._frozen = False  # gc.freeze() was called for our records
         self.index = IndexController(self)
         self.index.finished.connect(self._on_scan_finished)
         self.index.failed.connect(self._on_scan_failed)
@@ -158,6 +168,9 @@ class LibrarySession(QObject):
         self._reload_records()
         self.opened.emit(library.roots)
         self.failures_changed.emit(library.failures())
+        offline = library.offline()
+        if offline:
+            self.status.emit(offline_text(offline))
         if needs_scan or rescan:
             self.scan()
 
@@ -175,6 +188,7 @@ class LibrarySession(QObject):
         self.library = None
         self.pairs = None
         self.grouping = None
+        self._unfreeze()
         self.grouping_changed.emit(None)
         self.histogram_changed.emit([0] * (MAX_THRESHOLD + 1), MAX_THRESHOLD)
 
@@ -189,6 +203,7 @@ class LibrarySession(QObject):
             self.closing.emit()
             self.library.close()
             self.library = None
+        self._unfreeze()
 
     def _worker_factory(self) -> Callable[[], Library]:
         """Opens a Library like ours; called in a worker thread, which then owns it."""
@@ -203,6 +218,10 @@ class LibrarySession(QObject):
         # (80 ms each at 100,000 photos), and so does every later one, a dropped frame
         # while scrolling. They hold no reference cycles, so the collector is paused
         # while they are made and then told to ignore them: refcounting still frees them.
+        # The previous records (and anything frozen with them) go back to the collector
+        # first: without this every reload would add one more library's worth of
+        # objects that no collection ever looks at again.
+        self._unfreeze()
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -217,6 +236,12 @@ class LibrarySession(QObject):
             sizes[ids] = np.fromiter((r.size for r in records.values()), np.int64, len(records))
         self._sizes = sizes
         gc.freeze()
+        self._frozen = True
+
+    def _unfreeze(self) -> None:
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     # ----------------------------------------------------------------- scanning
 
@@ -229,6 +254,18 @@ class LibrarySession(QObject):
         if self.library is None:
             return False
         return self.index.start(self._worker_factory())
+
+    def forget_offline(self) -> bool:
+        """Scan, forgetting the photos of folders that are missing or empty.
+
+        Returns:
+            False if no library is open or a scan is already running.
+        """
+        if self.library is None:
+            return False
+        roots, catalog = self.roots, self.catalog_path
+        config = dataclasses.replace(self.config, threshold=self.threshold, forget_missing=True)
+        return self.index.start(lambda: Library(roots, catalog=catalog, config=config))
 
     def cancel_scan(self) -> None:
         """Stop the running scan; what was hashed is kept."""

@@ -1,0 +1,52 @@
+"""The window's session gives every reload's records back to the collector."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from desktop_app.engine.config import EngineConfig
+from desktop_app.engine.library import Library
+from desktop_app.gui.library.session import LibrarySession
+from tests.gui.factories import write_photo
+
+
+class _Node:
+    """An object in a reference cycle: only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_reloads_do_not_freeze_objects_for_ever(qtbot, tmp_path):
+    root = tmp_path / "lib"
+    for seed in range(3):
+        write_photo(root / f"p{seed}.jpg", seed, size=(64, 48))
+    catalog, config = tmp_path / "catalog.sqlite", EngineConfig(workers=0)
+    with Library([str(root)], catalog=catalog, config=config) as library:
+        for _ in library.scan():
+            pass
+    gc.unfreeze()  # start from nothing frozen, whatever ran before in this process
+    session = LibrarySession(catalog, config)
+    idle = lambda: session._pairs_token is None  # noqa: E731
+    try:
+        session.open([str(root)], rescan=False)
+        qtbot.waitUntil(idle, timeout=30_000)
+        collecting = gc.isenabled()
+        gc.disable()  # so that the cycle is still there when the reload freezes
+        try:
+            garbage = weakref.ref(_Node())
+            assert garbage() is not None
+            session.reload()
+        finally:
+            if collecting:
+                gc.enable()
+        qtbot.waitUntil(idle, timeout=30_000)
+        session.reload()
+        qtbot.waitUntil(idle, timeout=30_000)
+        session.close()
+        gc.collect()
+        assert garbage() is None, "a reload froze garbage for the life of the window"
+        assert gc.get_freeze_count() == 0
+    finally:
+        session.shutdown()
