@@ -52,6 +52,13 @@ class EngineConfig:
             default: the pair is then found like any other copy.
         batch_size: Files written to the catalog per transaction during a scan.
         excluded: Folder names never descended into (besides hidden ones).
+        index: Where the hash index lives: ``"sqlite"`` (the catalog's own segment index,
+            the default) or ``"milvus:URI"``, a Milvus server (``http://host:19530``) or a
+            local file run by the embedded Milvus Lite (``catalog/milvus_index.py``; needs
+            the ``scale`` extra).
+        dask: Address of a Dask scheduler (``tcp://host:8786``) whose workers hash the
+            files of a scan (``scan/dask_pool.py``; needs the ``scale`` extra); None
+            hashes on this machine.
     """
 
     threshold: int = DEFAULT_THRESHOLD
@@ -64,9 +71,15 @@ class EngineConfig:
     fold_raw_jpeg: bool = False
     batch_size: int = 256
     excluded: tuple[str, ...] = ("@eaDir", "$RECYCLE.BIN", "System Volume Information")
+    index: str = "sqlite"
+    dask: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= MAX_THRESHOLD:
             raise ValueError(f"threshold must be between 0 and {MAX_THRESHOLD}")
         if self.workers < 0:
             raise ValueError("workers must be 0 or more")
+        if self.index != "sqlite" and not (
+            self.index.startswith("milvus:") and len(self.index) > len("milvus:")
+        ):
+            raise ValueError('index must be "sqlite" or "milvus:URI"')

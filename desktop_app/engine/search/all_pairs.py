@@ -96,7 +96,7 @@ from desktop_app.engine.search.segment_join import (
 )
 from desktop_app.engine.types import INVERSE_TRANSFORM, HashArray, IdArray, PairSet
 
-__all__ = ["Cancelled", "Plan", "all_pairs", "brute_force_pairs", "plan_search"]
+__all__ = ["Cancelled", "Plan", "all_pairs", "assemble", "brute_force_pairs", "plan_search"]
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,16 @@ def _assemble(
         (key & 255).astype(np.uint8),
         threshold,
     )
+
+
+def assemble(ids: IdArray, records: Iterable[tuple[Hits, int]], threshold: int) -> PairSet:
+    """Pair records found by another search (``catalog/milvus_index.py``) as a PairSet.
+
+    ``records`` are ``((x, y, d), t)`` over positions in ``ids``, meaning x turned by t is
+    d from y, exactly as this module's jobs make them; duplicates and both orientations
+    are resolved as for :func:`all_pairs`.
+    """
+    return _assemble(ids, records, threshold)
 
 
 #: One job's output: verified hits with the transform that produced them.

@@ -24,6 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from desktop_app.engine.types import (
     Progress,
     Transform,
 )
+
+if TYPE_CHECKING:
+    from desktop_app.engine.catalog.milvus_index import MilvusIndex
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ def update_pairs(
     *,
     rotations: bool = False,
     cancel: threading.Event | None = None,
+    index: MilvusIndex | None = None,
 ) -> Generator[Progress, None, PairState]:
     """Make the pair cache complete up to at least ``threshold`` for every hashed image.
 
@@ -71,6 +76,8 @@ def update_pairs(
         threshold: The smallest reach the caller needs.
         rotations: Match rotated and mirrored copies (needs the images' variants).
         cancel: Stops the search; the cache is then left as it was.
+        index: Search this Milvus index instead of the catalog's own (SQLite segment
+            index and in-memory all-pairs search); the pair records are the same.
 
     Yields:
         Progress of the pairing phase.
@@ -97,9 +104,9 @@ def update_pairs(
             return catalog.pairs.state()
         small = pending_ids.size <= min(_INCREMENTAL_MAX, _INCREMENTAL_SHARE * hashed)
         if small:
-            yield from _incremental(catalog, pending_ids, pending_hashes, state, cancel)
+            yield from _incremental(catalog, pending_ids, pending_hashes, state, cancel, index)
             return catalog.pairs.state()
-    yield from _full(catalog, target, rotations, cancel)
+    yield from _full(catalog, target, rotations, cancel, index)
     return catalog.pairs.state()
 
 
@@ -112,7 +119,11 @@ def _lacks_variants(catalog: Catalog) -> bool:
 
 
 def _full(
-    catalog: Catalog, threshold: int, rotations: bool, cancel: threading.Event
+    catalog: Catalog,
+    threshold: int,
+    rotations: bool,
+    cancel: threading.Event,
+    index: MilvusIndex | None = None,
 ) -> Generator[Progress, None, None]:
     watermark = catalog.max_id()
     ids, hashes, variants = catalog.hashes(variants=rotations)
@@ -124,6 +135,16 @@ def _full(
 
     def work() -> None:
         try:
+            if index is not None:
+                outcome.append(
+                    index.all_pairs(
+                        threshold,
+                        rotations=rotations and index.rotations,
+                        cancel=cancel,
+                        progress=lambda done, total: reports.put((done, total)),
+                    )
+                )
+                return
             outcome.append(
                 all_pairs.all_pairs(
                     ids,
@@ -174,10 +195,15 @@ def _incremental(
     pending_hashes: HashArray,
     state: PairState,
     cancel: threading.Event,
+    index: MilvusIndex | None = None,
 ) -> Generator[Progress, None, None]:
     assert state.upto is not None
     threshold = state.upto
     catalog.index.sync()
+    search = catalog.index.query
+    if index is not None:
+        index.sync()
+        search = index.query_synced
     watermark = catalog.max_id()
     variants = None
     all_ids: IdArray = np.empty(0, np.int64)
@@ -191,7 +217,7 @@ def _incremental(
     ):
         if cancel.is_set():
             return
-        ids, distances = catalog.index.query(int(value), threshold)
+        ids, distances = search(int(value), threshold)
         _collect(found, image_id, ids, distances, None)
         if variants is not None:
             _collect_rotations(found, image_id, all_ids, variants, threshold)
