@@ -99,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="treat a RAW file and the JPEG beside it with the same name as one photo "
         "(the JPEG is not listed as a copy)",
     )
+    common.add_argument(
+        "--index",
+        default="sqlite",
+        metavar="sqlite|milvus:URI",
+        help="where the hash index lives: the catalog (default), or Milvus: a server "
+        "(milvus:http://host:19530) or a Milvus Lite file (milvus:PATH.db); "
+        "needs pip install 'doppel[scale]'",
+    )
+    common.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="hash on the workers of this Dask scheduler (tcp://host:8786); the files "
+        "must be at the same paths on the workers; needs pip install 'doppel[scale]'",
+    )
     threshold = _Parser(add_help=False)
     threshold.add_argument(
         "--threshold",
@@ -163,7 +177,11 @@ def _config(args: argparse.Namespace) -> EngineConfig:
         "rotations": args.rotations,
         "skip_hidden": not args.include_hidden,
         "fold_raw_jpeg": args.fold_raw_jpeg,
+        "index": args.index,
+        "dask": args.dask,
     }
+    if args.index != "sqlite" and not (args.index.startswith("milvus:") and args.index[7:]):
+        raise UsageError(f'--index must be "sqlite" or "milvus:URI", not {args.index!r}')
     if args.workers is not None:
         if args.workers < 0:
             raise UsageError("--workers must be 0 or more")

@@ -39,7 +39,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +61,9 @@ BATCH = 256
 #: Entities per insert request.
 INSERT_BATCH = 20_000
 _KINDS = 8
+
+#: What a crowded query is scanned against: ids and their hashes, kinds in columns.
+Everything = Callable[[], tuple[IdArray, npt.NDArray[np.uint64]]]
 
 
 def parse_uri(spec: str) -> str:
@@ -245,15 +248,25 @@ class MilvusIndex:
     # ----------------------------------------------------------------- searching
 
     def _search(
-        self, queries: HashArray, threshold: int, *, identity_only: bool
+        self, queries: HashArray, threshold: int, everything: Everything, identity_only: bool
     ) -> list[list[tuple[int, int, int]]]:
-        """``(photo, kind, distance)`` of every entity within ``threshold`` of each query."""
+        """``(photo, kind, distance)`` of every entity within ``threshold`` of each query.
+
+        ``everything`` gives the ids and the hashes (kinds in columns; one column: the
+        pHashes only) that a query too crowded for Milvus's top-k is scanned against.
+        """
         vectors = _vectors(queries)
         where = "kind == 0" if identity_only else ""
-        return self._bands(vectors, 0, threshold + 1, where, queries)
+        return self._bands(vectors, 0, threshold + 1, where, queries, everything)
 
     def _bands(
-        self, vectors: list[bytes], low: int, high: int, where: str, queries: HashArray
+        self,
+        vectors: list[bytes],
+        low: int,
+        high: int,
+        where: str,
+        queries: HashArray,
+        everything: Everything,
     ) -> list[list[tuple[int, int, int]]]:
         """Hits with ``low <= d < high``; a query that fills :data:`TOP_K` is split."""
         params: dict[str, Any] = {"radius": high}
@@ -277,22 +290,22 @@ class MilvusIndex:
                 continue
             if high - low > 1:  # crowded: search again in two narrower bands
                 mid = (low + high) // 2
+                one = queries[k : k + 1]
                 out[k] = [
-                    *self._bands([vectors[k]], low, mid, where, queries[k : k + 1])[0],
-                    *self._bands([vectors[k]], mid, high, where, queries[k : k + 1])[0],
+                    *self._bands([vectors[k]], low, mid, where, one, everything)[0],
+                    *self._bands([vectors[k]], mid, high, where, one, everything)[0],
                 ]
-            else:
-                out[k] = self._scan_catalog(int(queries[k]), low, where != "")
+            else:  # more than TOP_K at one distance: scan (exact, and very rare)
+                log.info("Milvus index: over %d hashes at distance %d; scanning", TOP_K, low)
+                ids, table = everything()
+                d = np.bitwise_count(table ^ queries[k])
+                rows, kinds = np.nonzero(d == low)
+                out[k] = [(int(ids[r]), int(t), low) for r, t in zip(rows, kinds, strict=True)]
         return out
 
-    def _scan_catalog(self, value: int, distance: int, identity_only: bool) -> list[tuple[int, int, int]]:
-        """Every entity exactly ``distance`` from ``value``, from the catalog's hashes."""
-        log.info("Milvus index: more than %d hashes at distance %d; scanning", TOP_K, distance)
-        ids, hashes, variants = self._catalog.hashes(variants=self.rotations)
-        table = hashes[:, None] if variants is None or identity_only else variants
-        d = np.bitwise_count(table ^ np.uint64(value))
-        rows, kinds = np.nonzero(d == distance)
-        return [(int(ids[r]), int(t), distance) for r, t in zip(rows, kinds, strict=True)]
+    def _identity_table(self) -> tuple[IdArray, npt.NDArray[np.uint64]]:
+        ids, hashes, _ = self._catalog.hashes()
+        return ids, hashes[:, None]
 
     def _known(self, photos: Sequence[int]) -> dict[int, npt.NDArray[np.uint64]]:
         """The catalog's hashes of ``photos`` (kinds in columns) for verification."""
@@ -323,7 +336,8 @@ class MilvusIndex:
 
     def query_synced(self, value: int, threshold: int) -> tuple[IdArray, npt.NDArray[np.uint8]]:
         """:meth:`query` without the sync first (a caller that just synced)."""
-        hits = self._search(np.array([value], dtype=np.uint64), threshold, identity_only=True)[0]
+        query = np.array([value], dtype=np.uint64)
+        hits = self._search(query, threshold, self._identity_table, True)[0]
         known = self._known([photo for photo, _, _ in hits])
         found: dict[int, int] = {}
         for photo, _, _ in hits:
@@ -341,53 +355,51 @@ class MilvusIndex:
 
     def all_pairs(
         self,
+        ids: IdArray,
+        hashes: HashArray,
         threshold: int,
         *,
-        rotations: bool = False,
+        variants: npt.NDArray[np.uint64] | None = None,
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> PairSet:
-        """Every pair of catalogued photos within ``threshold``, as ``all_pairs`` finds them.
+        """Every pair within ``threshold``, as :func:`all_pairs.all_pairs` finds it.
+
+        Call :meth:`sync` first; the arguments are the catalog's hashes (``Catalog.hashes``)
+        that the hits are verified against, so that this may run off the catalog's thread.
 
         Args:
+            ids: Every hashed photo's id, ascending.
+            hashes: Their pHashes.
             threshold: Largest distance.
-            rotations: Match rotations too (needs the collection built with them).
+            variants: ``(n, 8)`` rotation variants to match rotations (the collection must
+                hold them: built with ``rotations=True``).
             cancel: Checked between batches; :class:`all_pairs.Cancelled` is raised.
             progress: Called with (photos searched, photos).
 
         Raises:
             all_pairs.Cancelled: ``cancel`` was set.
         """
-        self.sync()
-        ids, hashes, variants = self._catalog.hashes(variants=rotations)
-        if rotations and (variants is None or not self.rotations):
+        if variants is not None and not self.rotations:
             raise ValueError("rotation pairs need an index built with rotations on")
         table = hashes[:, None] if variants is None else variants
         n = int(ids.shape[0])
-        records: list[tuple[tuple[IdArray, IdArray, npt.NDArray[np.uint8]], int]] = []
-        for start, hits in self._batches(hashes, threshold, not rotations, cancel, progress):
-            rec = _records(hits, start, ids, hashes, table, threshold)
-            records.extend(rec)
-        if progress is not None:
-            progress(n, n)
-        return all_pairs.assemble(ids, records, threshold)
 
-    def _batches(
-        self,
-        hashes: HashArray,
-        threshold: int,
-        identity_only: bool,
-        cancel: threading.Event | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> Iterator[tuple[int, list[list[tuple[int, int, int]]]]]:
-        n = int(hashes.shape[0])
+        def everything() -> tuple[IdArray, npt.NDArray[np.uint64]]:
+            return ids, table
+
+        records: list[tuple[tuple[IdArray, IdArray, npt.NDArray[np.uint8]], int]] = []
         for start in range(0, n, BATCH):
             if cancel is not None and cancel.is_set():
                 raise all_pairs.Cancelled
             if progress is not None:
                 progress(start, n)
             block = hashes[start : start + BATCH]
-            yield start, self._search(block, threshold, identity_only=identity_only)
+            hits = self._search(block, threshold, everything, variants is None)
+            records.extend(_records(hits, start, ids, hashes, table, threshold))
+        if progress is not None:
+            progress(n, n)
+        return all_pairs.assemble(ids, records, threshold)
 
 
 def _records(

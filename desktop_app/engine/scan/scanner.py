@@ -355,8 +355,15 @@ def _hash_all(
     A decoder that crashes its process (a native library meeting a malformed file) must
     cost that one file, not the scan: when the pool breaks, the files it had in hand are
     hashed again one per process, the one that crashes again is recorded as a failure,
-    and a fresh pool takes the rest.
+    and a fresh pool takes the rest. With ``config.dask`` set, the files are hashed on
+    that Dask cluster's workers instead (``dask_pool.py``).
     """
+    if config.dask:
+        from desktop_app.engine.scan import dask_pool
+
+        chunk = _chunk_size(files, 1)
+        yield from dask_pool.hash_files(files, config, cancel, hasher, chunk)
+        return
     if config.workers == 0 or len(files) < _POOL_MINIMUM:
         for file in files:
             if cancel.is_set():

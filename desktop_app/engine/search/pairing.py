@@ -132,14 +132,18 @@ def _full(
         rotations = False
     reports: queue.Queue[tuple[int, int]] = queue.Queue()
     outcome: list[PairSet | BaseException] = []
+    if index is not None:
+        index.sync()  # here: the search thread below must not touch the catalog
 
     def work() -> None:
         try:
             if index is not None:
                 outcome.append(
                     index.all_pairs(
+                        ids,
+                        hashes,
                         threshold,
-                        rotations=rotations and index.rotations,
+                        variants=variants if rotations and index.rotations else None,
                         cancel=cancel,
                         progress=lambda done, total: reports.put((done, total)),
                     )
