@@ -221,9 +221,7 @@ class MilvusIndex:
                                  "hash": vector})  # fmt: skip
             self._client.insert(self.collection, rows)
 
-    def _table(
-        self, wanted: IdArray
-    ) -> tuple[IdArray, HashArray, npt.NDArray[np.uint64] | None]:
+    def _table(self, wanted: IdArray) -> tuple[IdArray, HashArray, npt.NDArray[np.uint64] | None]:
         """Ids, hashes and (with rotations) variants of the ``wanted`` photos.
 
         A photo hashed without variants (while rotation matching was off) repeats its

@@ -57,7 +57,7 @@ def connect(address: str) -> Any:
             "pip install 'doppel[scale]'."
         ) from error
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as error:
         raise UsageError(f"Cannot reach the Dask scheduler at {address}: {error}") from error
 
