@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QVBoxLayout,
@@ -148,6 +149,32 @@ def ask_trash_location(parent: QWidget | None, current: str) -> str | None:
     if box.clickedButton() is choose:
         folder = QFileDialog.getExistingDirectory(parent, "Trash Folder", current or "")
         return folder or None
+    return None
+
+
+def ask_index_location(parent: QWidget | None, current: str) -> str | None:
+    """Ask where the hash index lives: "sqlite" (the catalog) or "milvus:URI".
+
+    Returns:
+        The setting, or None if the user cancelled or gave something else (then told so).
+    """
+    value, ok = QInputDialog.getText(
+        parent,
+        "Hash Index Location",
+        "sqlite: in the catalog (the default, right for up to a few million photos)\n"
+        "milvus:http://host:19530 — a Milvus server or cluster\n"
+        "milvus:/path/to/index.db — Milvus Lite on this computer\n"
+        "(Milvus needs pip install 'doppel[scale]'; see docs/scale-out.md)",
+        text=current,
+    )
+    value = value.strip()
+    if not ok:
+        return None
+    if value == "sqlite" or (value.startswith("milvus:") and value[7:]):
+        return value
+    QMessageBox.warning(
+        parent, "Hash Index Location", f'"{value}" is neither "sqlite" nor "milvus:URI".'
+    )
     return None
 
 
