@@ -128,7 +128,9 @@ def test_rotation_pairs_match_brute_force(uri):
 
 
 def test_a_crowded_query_is_searched_in_bands(uri, monkeypatch):
-    """More hits than Milvus's top-k: narrower bands, then the catalog, lose nothing."""
+    """More hits than the first limit, then Milvus's top-k: a larger limit, narrower
+    bands, then the catalog, lose nothing."""
+    monkeypatch.setattr(milvus_index, "FIRST_LIMIT", 4)
     monkeypatch.setattr(milvus_index, "TOP_K", 7)
     hashes = np.array([(1 << 63) | (k % 3) for k in range(40)], dtype=np.uint64)
     hashes = np.unique(np.concatenate([hashes, clustered_hashes(30, seed=2)]))
