@@ -162,3 +162,18 @@ def test_bad_index_settings_are_refused_clearly(tmp_path, spec):
         parse_uri(spec)
     with pytest.raises(UsageError, match=r"\.db"):
         parse_uri(f"milvus:{tmp_path / 'index.sqlite'}")
+
+
+def test_a_removal_alone_is_seen_by_the_next_sync(uri):
+    hashes = clustered_hashes(60, seed=6)
+    with Catalog(":memory:") as catalog:
+        ids = _fill(catalog, hashes)
+        index = MilvusIndex(catalog, uri)
+        assert index.sync() == 60
+        assert index.sync() == 0  # nothing new: two counts, no rows read
+        catalog.remove(ids[:5])  # the watermark stays where it was
+        index.sync()
+        assert index._count() == 55
+        found_ids, _ = index.query(int(hashes[0]), 0)
+        assert ids[0] not in found_ids.tolist()
+        index.close()

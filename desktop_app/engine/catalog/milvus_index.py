@@ -192,6 +192,12 @@ class MilvusIndex:
         if rotations != self.rotations or not self._client.has_collection(self.collection):
             self._create()
             watermark = 0
+        elif watermark == self._catalog.max_id():  # the usual case: two counts, no rows
+            (hashed,) = self._catalog.execute(
+                "SELECT count(*) FROM images WHERE phash IS NOT NULL"
+            ).fetchone()
+            if self._count() == hashed:
+                return 0
         ids, _, _ = self._catalog.hashes()
         below = ids[ids <= watermark]
         added: IdArray = ids[ids > watermark]
