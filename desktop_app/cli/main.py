@@ -116,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
         "like it, when it holds a /); repeatable. Other applications' libraries and "
         "caches (*.lrdata, *.photoslibrary, ...) are always left out",
     )
+    common.add_argument(
+        "--index",
+        default="sqlite",
+        metavar="sqlite|milvus:URI",
+        help="where the hash index lives: the catalog (default), or Milvus: a server "
+        "(milvus:http://host:19530) or a Milvus Lite file (milvus:PATH.db); "
+        "needs pip install 'doppel[scale]'",
+    )
+    common.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="hash on the workers of this Dask scheduler (tcp://host:8786); the files "
+        "must be at the same paths on the workers; needs pip install 'doppel[scale]'",
+    )
     threshold = _Parser(add_help=False)
     threshold.add_argument(
         "--threshold",

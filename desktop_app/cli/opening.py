@@ -28,7 +28,11 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         "fold_raw_jpeg": args.fold_raw_jpeg,
         "exclude": tuple(args.exclude),
         "forget_missing": getattr(args, "forget_missing", False),
+        "index": args.index,
+        "dask": args.dask,
     }
+    if args.index != "sqlite" and not (args.index.startswith("milvus:") and args.index[7:]):
+        raise UsageError(f'--index must be "sqlite" or "milvus:URI", not {args.index!r}')
     if args.workers is not None:
         if args.workers < 0:
             raise UsageError("--workers must be 0 or more")

@@ -82,6 +82,13 @@ class EngineConfig:
             :data:`KNOWN_BUNDLES` (which always apply).
         forget_missing: Let a scan forget the photos of a library folder that is
             missing or empty; otherwise they are kept as offline (an unplugged drive).
+        index: Where the hash index lives: ``"sqlite"`` (the catalog's own segment index,
+            the default) or ``"milvus:URI"``, a Milvus server (``http://host:19530``) or a
+            local file run by the embedded Milvus Lite (``search/milvus_index.py``; needs
+            the ``scale`` extra).
+        dask: Address of a Dask scheduler (``tcp://host:8786``) whose workers hash the
+            files of a scan (``scan/dask_pool.py``; needs the ``scale`` extra); None
+            hashes on this machine.
     """
 
     threshold: int = DEFAULT_THRESHOLD
@@ -96,9 +103,15 @@ class EngineConfig:
     excluded: tuple[str, ...] = ("@eaDir", "$RECYCLE.BIN", "System Volume Information")
     exclude: tuple[str, ...] = ()
     forget_missing: bool = False
+    index: str = "sqlite"
+    dask: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= MAX_THRESHOLD:
             raise ValueError(f"threshold must be between 0 and {MAX_THRESHOLD}")
         if self.workers < 0:
             raise ValueError("workers must be 0 or more")
+        if self.index != "sqlite" and not (
+            self.index.startswith("milvus:") and len(self.index) > len("milvus:")
+        ):
+            raise ValueError('index must be "sqlite" or "milvus:URI"')

@@ -18,8 +18,10 @@ import logging
 import os
 import threading
 from collections.abc import Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from desktop_app.engine.catalog import groupcache, sidecar_table
 from desktop_app.engine.catalog.rebuild import rebuild_catalog as rebuild_catalog
@@ -54,6 +56,9 @@ from desktop_app.engine.types import (
     Transform,
     drain,
 )
+
+if TYPE_CHECKING:
+    from desktop_app.engine.search.milvus_index import MilvusIndex
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,7 @@ class Library:
             except UsageError as error:
                 missing.append((os.path.realpath(os.path.expanduser(os.fspath(r))), error))
         self.config = config or EngineConfig()
+        self._milvus: MilvusIndex | None = None
         if isinstance(catalog, Catalog):
             self.catalog, self._owns_catalog = catalog, False
         else:
@@ -122,7 +128,10 @@ class Library:
         self._camera_jpegs: set[int] | None = None
 
     def close(self) -> None:
-        """Close the catalog if this Library opened it."""
+        """Close the catalog if this Library opened it, and the Milvus index if open."""
+        if self._milvus is not None:
+            self._milvus.close()
+            self._milvus = None
         if self._owns_catalog:
             self.catalog.close()
 
@@ -131,6 +140,38 @@ class Library:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ----------------------------------------------------------------- the index
+
+    def milvus_index(self) -> MilvusIndex | None:
+        """The Milvus index ``config.index`` names (opened on first use), or None for
+        the default SQLite segment index. pymilvus is imported only here.
+
+        Raises:
+            UsageError: The URI is malformed, the server cannot be reached or the
+                ``scale`` extra is not installed.
+        """
+        if self.config.index == "sqlite":
+            return None
+        if self._milvus is None:
+            from desktop_app.engine.search import milvus_index
+
+            uri = milvus_index.parse_uri(self.config.index)
+            self._milvus = milvus_index.MilvusIndex(
+                self.catalog, uri, rotations=self.config.rotations
+            )
+        return self._milvus
+
+    def _search(self, value: int, threshold: int) -> tuple[IdArray, npt.NDArray[np.uint8]]:
+        """Library photos within ``threshold`` of the hash ``value``, in the chosen index."""
+        index = self.milvus_index()
+        if index is None:
+            return self.catalog.query(value, threshold, self.roots)
+        ids, distances = index.query_synced(value, threshold)
+        if ids.size:
+            inside = np.isin(ids, self.catalog.hashed_ids(self.roots))
+            ids, distances = ids[inside], distances[inside]
+        return ids, distances
 
     # ----------------------------------------------------------------- scanning
 
@@ -175,6 +216,7 @@ class Library:
                 self.config.threshold,
                 rotations=self.config.rotations,
                 cancel=cancel,
+                index=self.milvus_index(),
             )
         if not cancel.is_set():
             yield from self.group_all(self.pairs(self.config.threshold), cancel)
@@ -233,7 +275,11 @@ class Library:
     ) -> Generator[Progress, None, object]:
         """The pair-cache update :meth:`pairs` runs, as a progress generator."""
         return pairing.update_pairs(
-            self.catalog, threshold, rotations=self.config.rotations, cancel=cancel
+            self.catalog,
+            threshold,
+            rotations=self.config.rotations,
+            cancel=cancel,
+            index=self.milvus_index(),
         )
 
     def group(self, pairs: PairSet, threshold: int) -> Grouping:
@@ -341,8 +387,10 @@ class Library:
         best: dict[int, tuple[int, int]] = {}
         hashes = list(features.variants) if self.config.rotations else []
         hashes = hashes or [features.phash]
+        if (index := self.milvus_index()) is not None:
+            index.sync()
         for transform, value in enumerate(hashes):
-            ids, distances = self.catalog.query(value, wanted, self.roots)
+            ids, distances = self._search(value, wanted)
             for image_id, distance in zip(ids.tolist(), distances.tolist(), strict=True):
                 old = best.get(image_id)
                 if old is None or distance < old[0]:

@@ -32,7 +32,7 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
@@ -42,9 +42,9 @@ from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.imaging import hashing, loading, sidecar_files
 from desktop_app.engine.scan.exclusions import Exclusions
+from desktop_app.engine.scan.files import FoundFile, Hasher, Result
 from desktop_app.engine.types import (
     FileFailure,
-    ImageFeatures,
     Phase,
     Progress,
     ScanSummary,
@@ -52,8 +52,6 @@ from desktop_app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-Hasher = Callable[[str, EngineConfig], ImageFeatures | FileFailure]
-Result = ImageFeatures | FileFailure
 
 #: Seconds between progress reports while walking (hashing reports every result).
 _WALK_REPORT_EVERY = 0.1
@@ -61,15 +59,6 @@ _WALK_REPORT_EVERY = 0.1
 _FLUSH_EVERY = 2.0
 #: Fewer files than this are hashed in-process: a pool costs more than it saves.
 _POOL_MINIMUM = 8
-
-
-@dataclass(frozen=True, slots=True)
-class FoundFile:
-    """A file the walk found, with the ``stat`` it was found with."""
-
-    path: str
-    size: int
-    mtime_ns: int
 
 
 @dataclass(slots=True)
@@ -384,8 +373,15 @@ def _hash_all(
     A decoder that crashes its process (a native library meeting a malformed file) must
     cost that one file, not the scan: when the pool breaks, the files it had in hand are
     hashed again one per process, the one that crashes again is recorded as a failure,
-    and a fresh pool takes the rest.
+    and a fresh pool takes the rest. With ``config.dask`` set, the files are hashed on
+    that Dask cluster's workers instead (``dask_pool.py``).
     """
+    if config.dask:
+        from desktop_app.engine.scan import dask_pool
+
+        chunk = _chunk_size(files, 1)
+        yield from dask_pool.hash_files(files, config, cancel, hasher, chunk)
+        return
     if config.workers == 0 or len(files) < _POOL_MINIMUM:
         for file in files:
             if cancel.is_set():

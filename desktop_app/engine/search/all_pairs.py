@@ -50,7 +50,7 @@ from desktop_app.engine.search.segment_join import (
 )
 from desktop_app.engine.types import INVERSE_TRANSFORM, HashArray, IdArray, PairSet
 
-__all__ = ["Cancelled", "Plan", "all_pairs", "brute_force_pairs", "plan_search"]
+__all__ = ["Cancelled", "Plan", "all_pairs", "assemble", "brute_force_pairs", "plan_search"]
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,6 +45,9 @@ from desktop_app.engine.types import (
     Progress,
     Transform,
 )
+
+if TYPE_CHECKING:
+    from desktop_app.engine.search.milvus_index import MilvusIndex
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ def update_pairs(
     *,
     rotations: bool = False,
     cancel: threading.Event | None = None,
+    index: MilvusIndex | None = None,
 ) -> Generator[Progress, None, PairState]:
     """Make the pair cache complete up to at least ``threshold`` for every hashed image.
 
@@ -74,6 +79,8 @@ def update_pairs(
         threshold: The smallest reach the caller needs.
         rotations: Match rotated and mirrored copies (needs the images' variants).
         cancel: Stops the search; the cache is then left as it was.
+        index: Search this Milvus index instead of the catalog's own (SQLite segment
+            index and in-memory all-pairs search); the pair records are the same.
 
     Yields:
         Progress of the pairing phase.
@@ -100,14 +107,18 @@ def update_pairs(
             return catalog.pairs.state()
         small = pending_ids.size <= min(_INCREMENTAL_MAX, _INCREMENTAL_SHARE * hashed)
         if small:
-            yield from _incremental(catalog, pending_ids, pending_hashes, state, cancel)
+            yield from _incremental(catalog, pending_ids, pending_hashes, state, cancel, index)
             return catalog.pairs.state()
-    yield from _full(catalog, target, rotations, cancel)
+    yield from _full(catalog, target, rotations, cancel, index)
     return catalog.pairs.state()
 
 
 def _full(
-    catalog: Catalog, threshold: int, rotations: bool, cancel: threading.Event
+    catalog: Catalog,
+    threshold: int,
+    rotations: bool,
+    cancel: threading.Event,
+    index: MilvusIndex | None = None,
 ) -> Generator[Progress, None, None]:
     ids, hashes, variants = catalog.hashes(variants=rotations)
     # The largest id actually searched: a photo another process commits meanwhile stays
@@ -118,9 +129,23 @@ def _full(
         rotations = False
     reports: queue.Queue[tuple[int, int]] = queue.Queue()
     outcome: list[PairSet | BaseException] = []
+    if index is not None:
+        index.sync()  # here: the search thread below must not touch the catalog
 
     def work() -> None:
         try:
+            if index is not None:
+                outcome.append(
+                    index.all_pairs(
+                        ids,
+                        hashes,
+                        threshold,
+                        variants=variants if rotations and index.rotations else None,
+                        cancel=cancel,
+                        progress=lambda done, total: reports.put((done, total)),
+                    )
+                )
+                return
             outcome.append(
                 all_pairs.all_pairs(
                     ids,
@@ -171,10 +196,15 @@ def _incremental(
     pending_hashes: HashArray,
     state: PairState,
     cancel: threading.Event,
+    index: MilvusIndex | None = None,
 ) -> Generator[Progress, None, None]:
     assert state.upto is not None
     threshold = state.upto
     catalog.index.sync()
+    search = catalog.index.query
+    if index is not None:
+        index.sync()
+        search = index.query_synced
     # The largest id actually paired, not the catalog's: a photo another process
     # committed after ``pending`` was read must stay pending. Neighbours above it are
     # left for then, so that no pair is stored twice.
@@ -191,7 +221,7 @@ def _incremental(
     ):
         if cancel.is_set():
             return
-        ids, distances = catalog.index.query(int(value), threshold)
+        ids, distances = search(int(value), threshold)
         known = ids <= watermark
         _collect(records, image_id, ids[known], distances[known], Transform.IDENTITY)
         if variants is not None:

@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         ):
             action.setChecked(self.settings.get(key))
             action.toggled.connect(lambda on, key=key: self._on_setting_toggled(key, on))
+        a.index_location.triggered.connect(self.choose_index_location)
         a.about.triggered.connect(lambda: dialogs.show_about(self, str(self.session.catalog_path)))
         a.about_qt.triggered.connect(QApplication.aboutQt)
 
@@ -428,6 +429,15 @@ class MainWindow(QMainWindow):
     def _on_setting_toggled(self, key: keys.Key[bool], on: bool) -> None:
         self.settings.set(key, on)
         self.session.config = self._engine_config()
+
+    def choose_index_location(self) -> None:
+        """Ask where the hash index lives; used from the next search on."""
+        chosen = dialogs.ask_index_location(self, self.settings.get(keys.INDEX))
+        if chosen is None:
+            return
+        self.settings.set(keys.INDEX, chosen)
+        self.session.config = self._engine_config()
+        self.statusBar().showMessage(f"Hash index: {chosen} (from the next search on)", 8000)
 
     def _engine_config(self) -> EngineConfig:
         return dataclasses.replace(self.settings.engine_config(), **self._overrides)

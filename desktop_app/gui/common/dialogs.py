@@ -192,6 +192,32 @@ def ask_trash_location(parent: QWidget | None, current: str) -> str | None:
     return None
 
 
+def ask_index_location(parent: QWidget | None, current: str) -> str | None:
+    """Ask where the hash index lives: "sqlite" (the catalog) or "milvus:URI".
+
+    Returns:
+        The setting, or None if the user cancelled or gave something else (then told so).
+    """
+    value, ok = QInputDialog.getText(
+        parent,
+        "Hash Index Location",
+        "sqlite: in the catalog (the default, right for up to a few million photos)\n"
+        "milvus:http://host:19530 — a Milvus server or cluster\n"
+        "milvus:/path/to/index.db — Milvus Lite on this computer\n"
+        "(Milvus needs pip install 'doppel[scale]'; see docs/scale-out.md)",
+        text=current,
+    )
+    value = value.strip()
+    if not ok:
+        return None
+    if value == "sqlite" or (value.startswith("milvus:") and value[7:]):
+        return value
+    QMessageBox.warning(
+        parent, "Hash Index Location", f'"{value}" is neither "sqlite" nor "milvus:URI".'
+    )
+    return None
+
+
 def show_crash(parent: QWidget | None, summary: str, details: str) -> None:
     """The dialog of the exception hook: something went wrong that we did not expect."""
     box = QMessageBox(parent)

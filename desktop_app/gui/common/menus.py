@@ -131,6 +131,11 @@ class Actions:
             checkable=True,
             tip="Look for changes every time a library is opened",
         )
+        self.index_location = make(
+            "Hash &Index Location…",
+            tip="Keep the hash index in the catalog (the default) or in Milvus, for archives "
+            "of millions of photos",
+        )
 
         self.exclusions = make(
             "&Excluded Folders and Files…",
@@ -228,6 +233,7 @@ def build_menus(window: QMainWindow, actions: Actions, docks: list[QAction]) -> 
     settings.addAction(actions.skip_hidden)
     settings.addAction(actions.rescan_on_open)
     settings.addAction(actions.exclusions)
+    settings.addAction(actions.index_location)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(actions.about)

@@ -51,6 +51,7 @@ TRASH_FOLDER = Key("cleanup/trash_folder", "")  # "": the system trash
 MOVE_FOLDER = Key("cleanup/move_folder", "")  # the last "Move to folder" destination
 KEEP_PRESET = Key("cleanup/preset", "default")  # the keep-the-best preset in use
 SELECT_WITHIN = Key("cleanup/select_within", False)  # select in groups without a reference
+INDEX = Key("scan/index", "sqlite")  # or "milvus:URI" (docs/scale-out.md)
 
 
 class Settings:
@@ -88,11 +89,16 @@ class Settings:
 
     def engine_config(self) -> EngineConfig:
         """The engine settings the user chose."""
+        index = self.get(INDEX).strip() or "sqlite"
+        if index != "sqlite" and not (index.startswith("milvus:") and index[7:]):
+            log.warning("Ignoring a bad index setting %r; using the catalog's index", index)
+            index = "sqlite"
         config = EngineConfig(
             threshold=self.threshold(),
             rotations=self.get(ROTATIONS),
             skip_hidden=self.get(SKIP_HIDDEN),
             exclude=self.exclusions(),
+            index=index,
         )
         workers = self.get(WORKERS)
         return replace(config, workers=workers) if workers > 0 else config
