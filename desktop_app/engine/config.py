@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from desktop_app.engine.imaging.reading import SimulatedDisk
+
 #: Largest Hamming distance the sliders and every search allow. The segment index
 #: (``engine/mih.py``) is exact for every threshold from 0 up to this value.
 MAX_THRESHOLD = 16
@@ -52,6 +54,12 @@ class EngineConfig:
             default: the pair is then found like any other copy.
         batch_size: Files written to the catalog per transaction during a scan.
         excluded: Folder names never descended into (besides hidden ones).
+        readers: Hashing processes that may read files at once; None decides by the
+            storage (one on a spinning disk or a network share, one per worker on an
+            SSD; ``imaging/reading.py``).
+        memory_budget: Bytes of decoded pictures the hashing processes may hold at once;
+            None for a quarter of the machine's memory (``imaging/budget.py``).
+        simulated_disk: Make every read wait as on this disk model (benchmarks only).
     """
 
     threshold: int = DEFAULT_THRESHOLD
@@ -64,9 +72,14 @@ class EngineConfig:
     fold_raw_jpeg: bool = False
     batch_size: int = 256
     excluded: tuple[str, ...] = ("@eaDir", "$RECYCLE.BIN", "System Volume Information")
+    readers: int | None = None
+    memory_budget: int | None = None
+    simulated_disk: SimulatedDisk | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= MAX_THRESHOLD:
             raise ValueError(f"threshold must be between 0 and {MAX_THRESHOLD}")
         if self.workers < 0:
             raise ValueError("workers must be 0 or more")
+        if self.readers is not None and self.readers < 1:
+            raise ValueError("readers must be 1 or more")

@@ -24,9 +24,11 @@ milliseconds and never inherit the threads of a running GUI.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import logging
 import multiprocessing
 import os
+import queue
 import stat
 import threading
 import time
@@ -35,10 +37,12 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+import xxhash
+
 from desktop_app.engine.catalog.store import Catalog, KnownFile, encode_path
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.imaging import hashing, loading
+from desktop_app.engine.imaging import budget, hashing, loading, reading
 from desktop_app.engine.types import (
     FileFailure,
     ImageFeatures,
@@ -199,34 +203,84 @@ def lacking_variants(catalog: Catalog, root: str, limit: int = -1) -> set[str]:
     return {os.fsdecode(row[0]) for row in rows}
 
 
-def _plan(
-    found: Sequence[FoundFile],
-    known: dict[str, KnownFile],
-    unreadable: Sequence[str],
-    hash_version: int,
-    stale: set[str] | None = None,
-) -> _Plan:
-    plan = _Plan()
-    stale = stale or set()
-    for file in found:
-        old = known.pop(file.path, None)
-        if old is None:
-            plan.todo.append(file)
-            plan.added += 1
-        elif (
-            old.size == file.size
-            and old.mtime_ns == file.mtime_ns
-            and old.hash_version == hash_version
-            and file.path not in stale
-        ):
-            plan.unchanged += 1
-        else:
-            plan.todo.append(file)
-            plan.replaces[file.path] = old.id
-    # What the walk did not find is gone, unless it sits in a folder we could not read.
-    prefixes = tuple(folder.rstrip("/") + "/" for folder in unreadable)
-    plan.removed = [k.id for path, k in known.items() if not path.startswith(prefixes)]
-    return plan
+class _Feed:
+    """The walk of all roots, in a thread of its own, sorted into the plan as it goes.
+
+    Hashing starts on the first new file while the walk goes on: :meth:`todo` yields
+    the files to hash as they are found, and None every :data:`_WALK_REPORT_EVERY`
+    seconds when it has nothing new (so that the caller can report the walk's progress).
+    """
+
+    def __init__(
+        self,
+        roots: Sequence[str],
+        config: EngineConfig,
+        cancel: threading.Event,
+        known: dict[str, KnownFile],
+        stale: set[str],
+    ) -> None:
+        self.plan = _Plan()
+        self.found = 0
+        self.current: str | None = None
+        self.walked = False  # every root walked to the end
+        self.failures: list[FileFailure] = []
+        self.unreadable: list[str] = []
+        self._roots, self._config, self._cancel = roots, config, cancel
+        self._known, self._stale = known, stale
+        self._queue: queue.SimpleQueue[FoundFile | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._walk, name="doppel-walk", daemon=True)
+        self._thread.start()
+
+    def _walk(self) -> None:
+        try:
+            for root in self._roots:
+                state = _Walk()
+                for file in walk(root, self._config, state):
+                    self._queue.put(file)
+                    if self._cancel.is_set():
+                        break
+                self.failures += state.failures
+                self.unreadable += state.unreadable
+                if self._cancel.is_set():
+                    return
+            self.walked = True
+        finally:
+            self._queue.put(None)
+
+    def todo(self) -> Iterator[FoundFile | None]:
+        """The files to hash, as found; None now and then while there are none."""
+        plan, known, stale = self.plan, self._known, self._stale
+        while True:
+            try:
+                file = self._queue.get(timeout=_WALK_REPORT_EVERY)
+            except queue.Empty:
+                yield None
+                continue
+            if file is None:
+                break
+            self.found += 1
+            self.current = file.path
+            old = known.pop(file.path, None)
+            if old is None:
+                plan.todo.append(file)
+                plan.added += 1
+            elif (
+                old.size == file.size
+                and old.mtime_ns == file.mtime_ns
+                and old.hash_version == hashing.HASH_VERSION
+                and file.path not in stale
+            ):
+                plan.unchanged += 1
+                continue
+            else:
+                plan.todo.append(file)
+                plan.replaces[file.path] = old.id
+            yield file
+        self._thread.join()
+        if self.walked:
+            # What the walk did not find is gone, unless it sits in a folder we could not read.
+            prefixes = tuple(folder.rstrip("/") + "/" for folder in self.unreadable)
+            plan.removed = [k.id for path, k in known.items() if not path.startswith(prefixes)]
 
 
 def scan(
@@ -239,6 +293,9 @@ def scan(
 ) -> Generator[Progress, None, ScanSummary]:
     """Bring the catalog up to date with the photos in ``roots``.
 
+    Hashing starts while the walk still runs. Cancelling keeps every file hashed so far,
+    and removes nothing from the catalog (the walk did not see everything).
+
     Args:
         catalog: An open catalog; this generator is its only writer while it runs.
         roots: Library folders (absolute, see :func:`normalise_root`).
@@ -247,71 +304,99 @@ def scan(
         hasher: Hashes one file; a top-level function, as it runs in worker processes.
 
     Yields:
-        Progress reports, a few per second at most while walking and one per file
-        while hashing.
+        Progress reports: while the walk runs, a few per second (WALKING) and one per
+        file hashed (HASHING, with no total until the walk ends); then one per file.
 
     Returns:
         What changed in the catalog, and the files that could not be read.
     """
     cancel = cancel or threading.Event()
     started = time.monotonic()
-    failures: list[FileFailure] = []
-    found: list[FoundFile] = []
     known: dict[str, KnownFile] = {}
-    unreadable: list[str] = []
     stale: set[str] = set()
-    last = 0.0
     for root in roots:
         catalog.add_root(root)
         known.update(catalog.known_files(root))
         if config.rotations:  # hashed while the setting was off: hash again, with variants
             stale |= lacking_variants(catalog, root)
-        state = _Walk()
-        for file in walk(root, config, state):
-            found.append(file)
-            if cancel.is_set():
-                break
-            now = time.monotonic()
-            if now - last >= _WALK_REPORT_EVERY:
-                last = now
-                yield Progress(Phase.WALKING, len(found), None, file.path)
-        failures += state.failures
-        unreadable += state.unreadable
-        if cancel.is_set():
-            break
-    if cancel.is_set():
-        return _summary(roots, _Plan(), failures, True, started)
-    plan = _plan(found, known, unreadable, hashing.HASH_VERSION, stale)
-    catalog.remove(plan.removed)
-    yield Progress(Phase.HASHING, 0, len(plan.todo), None, failed=len(failures))
+    feed = _Feed(roots, config, cancel, known, stale)
+    plan = feed.plan
+    failures: list[FileFailure] = []
+    readers = reading.readers_for(list(roots), config.workers, config.readers)
 
     done = 0
     pending: list[Result] = []
     flushed = time.monotonic()
     hash_started = time.monotonic()
-    for result in _hash_all(plan.todo, config, cancel, hasher):
+    for result in _hash_all(feed.todo(), config, cancel, hasher, readers):
+        now = time.monotonic()
+        if result is None:
+            if not done:
+                yield Progress(Phase.WALKING, feed.found, None, feed.current)
+            continue
         done += 1
         if isinstance(result, FileFailure) and not result.gone:
             failures.append(result)
             log.warning("%s: %s", result.path, result.reason)
         pending.append(result)
-        now = time.monotonic()
         if len(pending) >= config.batch_size or now - flushed >= _FLUSH_EVERY:
             _flush(catalog, pending, plan.replaces)
             flushed = now
+        total = len(plan.todo) if feed.walked else None
         rate = done / max(now - hash_started, 1e-6)
-        eta = (len(plan.todo) - done) / rate if rate > 0 else None
+        eta = (total - done) / rate if total is not None and rate > 0 else None
         yield Progress(
-            Phase.HASHING, done, len(plan.todo), result.path, rate, eta, failed=len(failures)
-        )
+            Phase.HASHING, done, total, result.path, rate, eta,
+            failed=len(failures) + len(feed.failures),
+        )  # fmt: skip
     _flush(catalog, pending, plan.replaces)
+    failures = feed.failures + failures
+    cancelled = cancel.is_set() or not feed.walked
+    if not cancelled:
+        catalog.remove(plan.removed)
+        yield from digest_same_sizes(catalog, config, cancel)
     catalog.index.sync()
-    cancelled = cancel.is_set()
+    cancelled = cancelled or cancel.is_set()
     if not cancelled:
         finished = time.time_ns()
         for root in roots:
             catalog.mark_scanned(root, finished)
     return _summary(roots, plan, failures, cancelled, started, hashed=done)
+
+
+def digest_same_sizes(
+    catalog: Catalog, config: EngineConfig, cancel: threading.Event
+) -> Generator[Progress, None, int]:
+    """Digest the files hashed without one (camera RAW files, see
+    :func:`hashing.reads_whole_file`) that share their size with another file.
+
+    Only these can be byte-identical to another photo; the rest keep no digest and are
+    never read whole. Reads one file at a time, the best order for any disk.
+
+    Returns:
+        How many files were digested.
+    """
+    wanted = catalog.undigested_same_size()
+    if not wanted:
+        return 0
+    reader = reading.Reader(disk=config.simulated_disk)
+    digests: list[tuple[int, int, bytes]] = []
+    for done, (image_id, path, size, mtime_ns) in enumerate(wanted, 1):
+        if cancel.is_set():
+            break
+        try:
+            with open(path, "rb", buffering=0) as file:
+                data = reader.read_all(file.fileno(), image_id)
+                after = os.fstat(file.fileno())
+        except OSError as error:
+            log.warning("%s: cannot be read for its digest: %s", path, error)
+            continue
+        if (after.st_size, after.st_mtime_ns) == (size, mtime_ns) == (len(data), mtime_ns):
+            digests.append((image_id, mtime_ns, xxhash.xxh3_128(data).digest()))
+        yield Progress(Phase.HASHING, done, len(wanted), path)
+    catalog.set_digests(digests)
+    log.info("Digested %d files that share their size with another", len(digests))
+    return len(digests)
 
 
 def _flush(catalog: Catalog, pending: list[Result], replaces: dict[str, int]) -> None:
@@ -348,75 +433,146 @@ def _summary(
 
 
 def _hash_all(
-    files: Sequence[FoundFile], config: EngineConfig, cancel: threading.Event, hasher: Hasher
-) -> Iterator[Result]:
-    """Hash ``files``, in a process pool when it pays, yielding results as they come.
+    files: Iterator[FoundFile | None],
+    config: EngineConfig,
+    cancel: threading.Event,
+    hasher: Hasher,
+    readers: int,
+) -> Iterator[Result | None]:
+    """Hash ``files``, in a process pool when it pays, yielding results as they come
+    (and the stream's None ticks, passed through, while it waits for the walk).
 
     A decoder that crashes its process (a native library meeting a malformed file) must
     cost that one file, not the scan: when the pool breaks, the files it had in hand are
     hashed again one per process, the one that crashes again is recorded as a failure,
     and a fresh pool takes the rest.
     """
-    if config.workers == 0 or len(files) < _POOL_MINIMUM:
-        for file in files:
-            if cancel.is_set():
-                return
-            yield hasher(file.path, config)
+    first: list[FoundFile] = []
+    for item in files:  # a pool costs more than it saves on a handful of files
+        if item is None:
+            yield None
+            continue
+        first.append(item)
+        if len(first) >= _POOL_MINIMUM:
+            break
+    if config.workers == 0 or len(first) < _POOL_MINIMUM:
+        previous = reading.current()
+        reading.use(reading.Reader(disk=config.simulated_disk))
+        try:
+            for file in itertools.chain(first, files):
+                if cancel.is_set():
+                    return
+                yield None if file is None else hasher(file.path, config)
+        finally:
+            reading.use(previous)
         return
-    start = 0
-    while start < len(files) and not cancel.is_set():
-        outcome = yield from _pooled(files[start:], config, cancel, hasher)
-        done, lost = outcome
+    stream: Iterator[FoundFile | None] = itertools.chain(first, files)
+    context = _context()
+    reader = reading.Reader.shared(readers, config.simulated_disk, context)
+    memory = budget.MemoryBudget.shared(config.memory_budget or budget.default_budget(), context)
+    resources = (reader.state(), memory.state())
+    while not cancel.is_set():
+        lost = yield from _pooled(stream, config, cancel, hasher, resources)
         if not lost:
             return
-        log.warning("A hashing process crashed; checking its %d files one at a time", lost)
-        for file in files[start + done : start + done + lost]:
+        log.warning("A hashing process crashed; checking its %d files one at a time", len(lost))
+        for file in lost:
             if cancel.is_set():
                 return
             yield _isolated(file, config, hasher)
-        start += done + lost
 
 
 def _pooled(
-    files: Sequence[FoundFile], config: EngineConfig, cancel: threading.Event, hasher: Hasher
-) -> Generator[Result, None, tuple[int, int]]:
-    """Hash ``files`` in a pool; return (files reported, files lost to a crashed worker).
+    files: Iterator[FoundFile | None],
+    config: EngineConfig,
+    cancel: threading.Event,
+    hasher: Hasher,
+    resources: tuple[object, object],
+) -> Generator[Result | None, None, list[FoundFile]]:
+    """Hash ``files`` in a pool; return the files lost to a crashed worker (none: done).
 
-    The files lost are the ones after those reported: they were in the pool's hands when
-    a worker died, and their results, if any, are not trusted.
+    The files lost are those submitted and not reported: they were in the pool's hands
+    when a worker died, and their results, if any, are not trusted.
     """
-    reported = 0
-    with cf.ProcessPoolExecutor(max_workers=config.workers, mp_context=_context()) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=config.workers,
+        mp_context=_context(),
+        initializer=_start_worker,
+        initargs=resources,
+    ) as pool:
         # A bounded window of tasks in flight: results stream back in submission order
         # within the window, cancelling drops only what was not started, and memory stays
         # flat however large the library.
-        window: deque[tuple[int, cf.Future[list[Result]]]] = deque()
-        chunk = _chunk_size(files, config.workers)
-        starts = iter(range(0, len(files), chunk))
-        in_hand = 0
+        window: deque[tuple[list[FoundFile], cf.Future[list[Result]]]] = deque()
+        sizes = _Sizes()
+        exhausted = False
         try:
             while True:
-                start = next(starts, None) if len(window) < 2 * config.workers else None
-                if start is not None:
-                    batch = files[start : start + chunk]
-                    in_hand += len(batch)  # counted before submit, which fails on a broken pool
-                    future = pool.submit(_hash_batch, [f.path for f in batch], config, hasher)
-                    window.append((len(batch), future))
-                    continue
+                if not exhausted and len(window) < 2 * config.workers:
+                    batch, exhausted, ticks = _take(files, sizes.chunk())
+                    if ticks:
+                        yield None
+                    if batch:
+                        sizes.add(batch)
+                        window.append((batch, pool.submit(
+                            _hash_batch, [f.path for f in batch], config, hasher
+                        )))  # fmt: skip
+                        continue
+                    if ticks and not (window and window[0][1].done()):
+                        continue
                 if not window:
                     break
-                size, oldest = window.popleft()
-                yield from oldest.result()
-                reported += size
-                in_hand -= size
+                batch, oldest = window[0]
+                results = oldest.result()
+                window.popleft()
+                yield from results
                 if cancel.is_set():
-                    return reported, 0
+                    return []
         except BrokenProcessPool:
-            return reported, in_hand
+            return [file for batch, _ in window for file in batch]
         finally:
             for _, pending in window:
                 pending.cancel()
-    return reported, 0
+    return []
+
+
+class _Sizes:
+    """Files per task from the sizes seen so far: about 4 MB of photos, at most 16."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0
+
+    def add(self, batch: list[FoundFile]) -> None:
+        self.count += len(batch)
+        self.total += sum(f.size for f in batch)
+
+    def chunk(self) -> int:
+        if not self.count:
+            return 1
+        mean = self.total / self.count
+        return max(1, min(16, int(4_000_000 // max(mean, 1))))
+
+
+def _take(files: Iterator[FoundFile | None], chunk: int) -> tuple[list[FoundFile], bool, int]:
+    """Up to ``chunk`` files from the stream: (files, stream ended, ticks met: 0 or 1).
+
+    Stops early at a tick, so that a slow walk never keeps found files from the workers
+    nor results from the caller.
+    """
+    batch: list[FoundFile] = []
+    for item in files:
+        if item is None:
+            return batch, False, 1
+        batch.append(item)
+        if len(batch) >= chunk:
+            return batch, False, 0
+    return batch, True, 0
+
+
+def _start_worker(reader_state: object, memory_state: object) -> None:
+    reading.install(reader_state)  # type: ignore[arg-type]
+    budget.install(memory_state)  # type: ignore[arg-type]
 
 
 def _isolated(file: FoundFile, config: EngineConfig, hasher: Hasher) -> Result:
@@ -428,13 +584,6 @@ def _isolated(file: FoundFile, config: EngineConfig, hasher: Hasher) -> Result:
             return FileFailure(
                 file.path, file.size, file.mtime_ns, "the image decoder crashed on this file"
             )
-
-
-def _chunk_size(files: Sequence[FoundFile], workers: int) -> int:
-    """Files per task: small enough to cancel quickly, large enough to amortise IPC."""
-    mean = sum(f.size for f in files) / max(len(files), 1)
-    chunk = max(1, int(4_000_000 // max(mean, 1)))  # about 4 MB of photos per task
-    return max(1, min(chunk, 16, len(files) // (4 * workers) or 1))
 
 
 def _hash_batch(paths: list[str], config: EngineConfig, hasher: Hasher) -> list[Result]:
