@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, metavar="N", help="hashing processes (default: one per core)"
     )
     common.add_argument(
+        "--readers",
+        type=int,
+        metavar="N",
+        help="processes reading files at once (default: 1 on a spinning disk or network "
+        "share, one per hashing process on an SSD)",
+    )
+    common.add_argument(
         "--rotations",
         action="store_true",
         help="also match copies rotated by quarter turns or mirrored",
@@ -168,6 +175,10 @@ def _config(args: argparse.Namespace) -> EngineConfig:
         if args.workers < 0:
             raise UsageError("--workers must be 0 or more")
         kwargs["workers"] = args.workers
+    if args.readers is not None:
+        if args.readers < 1:
+            raise UsageError("--readers must be 1 or more")
+        kwargs["readers"] = args.readers
     return EngineConfig(**kwargs)
 
 

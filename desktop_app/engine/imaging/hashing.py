@@ -52,6 +52,7 @@ from desktop_app.engine.imaging.loading import (
     OpenedImage,
     apply_orientation,
     failure_reason,
+    is_raw,
     is_raw_name,
     open_image,
     os_error_reason,
@@ -187,8 +188,7 @@ def reads_whole_file(head: bytes, name: str) -> bool:
         head: The file's first 32 bytes.
         name: Its name (TIFF-shaped RAW files are told by extension).
     """
-    fmt = sniff_format(head)
-    return not (fmt == "RAW" or (fmt == "TIFF" and is_raw_name(name)))
+    return not is_raw(head, name)
 
 
 def hash_bytes(data: bytes, name: str, config: EngineConfig) -> ImageFeatures:

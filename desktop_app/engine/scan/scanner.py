@@ -227,6 +227,7 @@ class _Feed:
         self.unreadable: list[str] = []
         self._roots, self._config, self._cancel = roots, config, cancel
         self._known, self._stale = known, stale
+        self._stop = threading.Event()
         self._queue: queue.SimpleQueue[FoundFile | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._walk, name="doppel-walk", daemon=True)
         self._thread.start()
@@ -236,20 +237,51 @@ class _Feed:
             for root in self._roots:
                 state = _Walk()
                 for file in walk(root, self._config, state):
-                    self._queue.put(file)
-                    if self._cancel.is_set():
+                    self.found += 1
+                    self.current = file.path
+                    if self._needs_hashing(file):
+                        self._queue.put(file)
+                    if self._cancel.is_set() or self._stop.is_set():
                         break
                 self.failures += state.failures
                 self.unreadable += state.unreadable
-                if self._cancel.is_set():
+                if self._cancel.is_set() or self._stop.is_set():
                     return
+            # What the walk did not find is gone, unless it sits in a folder we could not read.
+            prefixes = tuple(folder.rstrip("/") + "/" for folder in self.unreadable)
+            self.plan.removed = [
+                k.id for path, k in self._known.items() if not path.startswith(prefixes)
+            ]
             self.walked = True
         finally:
             self._queue.put(None)
 
+    def _needs_hashing(self, file: FoundFile) -> bool:
+        """Sort a found file into the plan (in the walk's thread): is it new or changed?"""
+        plan = self.plan
+        old = self._known.pop(file.path, None)
+        if old is None:
+            plan.added += 1
+        elif (
+            old.size == file.size
+            and old.mtime_ns == file.mtime_ns
+            and old.hash_version == hashing.HASH_VERSION
+            and file.path not in self._stale
+        ):
+            plan.unchanged += 1
+            return False
+        else:
+            plan.replaces[file.path] = old.id
+        plan.todo.append(file)
+        return True
+
+    def close(self) -> None:
+        """Stop the walk (if it still runs) and wait for its thread."""
+        self._stop.set()
+        self._thread.join()
+
     def todo(self) -> Iterator[FoundFile | None]:
         """The files to hash, as found; None now and then while there are none."""
-        plan, known, stale = self.plan, self._known, self._stale
         while True:
             try:
                 file = self._queue.get(timeout=_WALK_REPORT_EVERY)
@@ -258,29 +290,8 @@ class _Feed:
                 continue
             if file is None:
                 break
-            self.found += 1
-            self.current = file.path
-            old = known.pop(file.path, None)
-            if old is None:
-                plan.todo.append(file)
-                plan.added += 1
-            elif (
-                old.size == file.size
-                and old.mtime_ns == file.mtime_ns
-                and old.hash_version == hashing.HASH_VERSION
-                and file.path not in stale
-            ):
-                plan.unchanged += 1
-                continue
-            else:
-                plan.todo.append(file)
-                plan.replaces[file.path] = old.id
             yield file
         self._thread.join()
-        if self.walked:
-            # What the walk did not find is gone, unless it sits in a folder we could not read.
-            prefixes = tuple(folder.rstrip("/") + "/" for folder in self.unreadable)
-            plan.removed = [k.id for path, k in known.items() if not path.startswith(prefixes)]
 
 
 def scan(
@@ -320,10 +331,25 @@ def scan(
         if config.rotations:  # hashed while the setting was off: hash again, with variants
             stale |= lacking_variants(catalog, root)
     feed = _Feed(roots, config, cancel, known, stale)
+    try:
+        return (yield from _run(catalog, roots, config, cancel, hasher, feed, started))
+    finally:
+        feed.close()
+
+
+def _run(
+    catalog: Catalog,
+    roots: Sequence[str],
+    config: EngineConfig,
+    cancel: threading.Event,
+    hasher: Hasher,
+    feed: _Feed,
+    started: float,
+) -> Generator[Progress, None, ScanSummary]:
+    """The body of :func:`scan` once the walk has started."""
     plan = feed.plan
     failures: list[FileFailure] = []
     readers = reading.readers_for(list(roots), config.workers, config.readers)
-
     done = 0
     pending: list[Result] = []
     flushed = time.monotonic()

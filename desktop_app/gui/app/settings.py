@@ -45,6 +45,7 @@ QUERY_THRESHOLD = Key("threshold/query", DEFAULT_THRESHOLD)
 ROTATIONS = Key("scan/rotations", False)
 SKIP_HIDDEN = Key("scan/skip_hidden", True)
 WORKERS = Key("scan/workers", 0)  # 0: one per core
+READERS = Key("scan/readers", 0)  # 0: by the storage (1 on a spinning disk or a share)
 RESCAN_ON_OPEN = Key("scan/rescan_on_open", True)
 ALLOW_DELETE = Key("cleanup/allow_delete", False)  # permanent deletion, off by default
 TRASH_FOLDER = Key("cleanup/trash_folder", "")  # "": the system trash
@@ -98,7 +99,9 @@ class Settings:
             skip_hidden=self.get(SKIP_HIDDEN),
         )
         workers = self.get(WORKERS)
-        return replace(config, workers=workers) if workers > 0 else config
+        config = replace(config, workers=workers) if workers > 0 else config
+        readers = self.get(READERS)
+        return replace(config, readers=readers) if readers > 0 else config
 
     def trash(self) -> Trash:
         """Where "Move to Trash" puts files: the user's trash folder, or the system trash."""
