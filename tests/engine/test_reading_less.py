@@ -131,7 +131,7 @@ def test_the_gate_lets_one_reader_at_a_time(tmp_path):
 def test_the_simulated_disk_counts_a_seek_for_each_interleaved_read(tmp_path, monkeypatch):
     slept = []
     monkeypatch.setattr(reading.time, "sleep", slept.append)
-    disk = reading.SimulatedDisk(seek_ms=10.0, mb_per_s=1.0)
+    disk = reading.SimulatedDisk(seek_ms=10.0, mb_per_s=1.0, request_kb=reading.CHUNK // 1024)
     reader = reading.Reader(disk=disk)
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * (2 * reading.CHUNK))

@@ -32,8 +32,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: Bytes per read call. Small enough that two readers interleave on a shared disk as
-#: they would on a real one (a kernel read-ahead window is 128 KB to a few MB).
+#: Bytes per read call.
 CHUNK = 512 * 1024
 
 #: File-system types that are network shares (``/proc/mounts`` names).
@@ -54,10 +53,14 @@ class SimulatedDisk:
         seek_ms: Cost of a read that does not continue where the disk last read (another
             file, or another place in the file): a head seek or a network round trip.
         mb_per_s: Transfer rate, in MB (10^6 bytes) per second.
+        request_kb: Size of the requests a reader's reads reach the disk in, and so how
+            finely two readers interleave: Linux's default read-ahead window is 128 KB
+            (``/sys/block/*/queue/read_ahead_kb``), an NFS client's ``rsize`` 1 MB.
     """
 
     seek_ms: float = 8.0
     mb_per_s: float = 40.0
+    request_kb: int = 128
 
 
 def storage_kind(path: str) -> str:
@@ -210,14 +213,21 @@ class Reader:
             return
         used = max(0, after - before)
         self.bytes_read += used
-        offset = 0
-        while offset < used:  # charged chunk by chunk, as a real disk would serve them
-            self._charge(key, offset, min(CHUNK, used - offset))
-            offset += CHUNK
+        self._charge(key, 0, used)
 
     def _charge(self, key: int, offset: int, length: int) -> None:
+        """Wait as the simulated disk would to serve ``length`` bytes at ``offset`` of the
+        file ``key``, one request at a time (other readers may come in between)."""
         if self._disk is None:
             return
+        step = self._disk.request_kb * 1024
+        end = offset + length
+        while offset < end:
+            self._request(key, offset, min(step, end - offset))
+            offset += step
+
+    def _request(self, key: int, offset: int, length: int) -> None:
+        assert self._disk is not None
         here = hash((os.getpid(), key, offset)) & 0x7FFF_FFFF_FFFF_FFFF
         after = hash((os.getpid(), key, offset + length)) & 0x7FFF_FFFF_FFFF_FFFF
         wait = length / (self._disk.mb_per_s * 1e6)
