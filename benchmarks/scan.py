@@ -121,7 +121,7 @@ def timed_scan(root: Path, config: EngineConfig, hasher=hashing.hash_file) -> tu
     return seconds, (reading._io_read_bytes() or 0) - before
 
 
-def raw_and_slow_disk(work: Path, raw_files: int, slow_files: int) -> None:
+def raw_and_slow_disk(work: Path, raw_files: int, slow_files: int, workers: int) -> None:
     raw_root, jpeg_root = work / "raw", work / "large"
     started = time.perf_counter()
     write_raw_library(raw_root, raw_files, (2400, 1600))
@@ -135,7 +135,6 @@ def raw_and_slow_disk(work: Path, raw_files: int, slow_files: int) -> None:
     )
     preview = sum(_preview_bytes(p) for p in raw_root.iterdir()) / raw_files
     print(f"    embedded previews: {preview / 1e6:.3f} MB each on average")
-    workers = EngineConfig().workers
     # Warm up: imports and plugins in this process, page cache for both runs alike.
     timed_scan(raw_root, EngineConfig(workers=0))
     timed_scan(raw_root, EngineConfig(workers=0), whole_file_hasher)
@@ -147,7 +146,8 @@ def raw_and_slow_disk(work: Path, raw_files: int, slow_files: int) -> None:
         ("after (preview)", hashing.hash_file),
     ):
         _, read = timed_scan(raw_root, one, hasher)
-        seconds = min(timed_scan(raw_root, EngineConfig(), hasher)[0] for _ in range(2))
+        pooled = EngineConfig(workers=workers)
+        seconds = min(timed_scan(raw_root, pooled, hasher)[0] for _ in range(2))
         print(
             f"    {label:22s} {read / raw_files / 1e6:7.3f} MB read per photo "
             f"({read / raw_files / mean_raw:.1%} of the file, "
@@ -179,7 +179,7 @@ def raw_and_slow_disk(work: Path, raw_files: int, slow_files: int) -> None:
         )
         baseline: dict[str, float] = {}
         for what, root, count, hasher, readers, label in runs:
-            config = EngineConfig(readers=readers, simulated_disk=disk)
+            config = EngineConfig(workers=workers, readers=readers, simulated_disk=disk)
             seconds, _ = timed_scan(root, config, hasher)
             base = baseline.setdefault(what, seconds)
             print(
@@ -193,11 +193,14 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000, help="JPEGs (0: skip that part)")
     parser.add_argument("--raw", type=int, default=40, help="DNGs (0: skip RAW and slow disk)")
     parser.add_argument("--slow", type=int, default=24, help="24 MP JPEGs for the slow disk")
+    parser.add_argument(
+        "--workers", type=int, default=EngineConfig().workers, help="for the RAW and slow-disk runs"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="doppel-scan-"))
     try:
         if args.raw:
-            raw_and_slow_disk(work, args.raw, args.slow)
+            raw_and_slow_disk(work, args.raw, args.slow, args.workers)
         if not args.files:
             print(machine_notes())
             return
