@@ -175,6 +175,14 @@ def raw_and_slow_disk(work: Path, raw_files: int, slow_files: int, workers: int)
                 workers,
                 "before: whole files, one reader per worker",
             ),
+            (
+                "DNGs",
+                raw_root,
+                raw_files,
+                hashing.hash_file,
+                workers,
+                "previews, one reader per worker",
+            ),
             ("DNGs", raw_root, raw_files, hashing.hash_file, 1, "after: previews, one reader"),
         )
         baseline: dict[str, float] = {}
