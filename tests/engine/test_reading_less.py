@@ -283,3 +283,17 @@ def test_a_raw_file_that_changes_while_read_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(hashing, "open_raw_file", touch_then_open)
     result = hashing.hash_file(str(path), CONFIG)
     assert isinstance(result, FileFailure) and result.reason == "changed while being read"
+
+
+def test_raw_files_without_a_digest_can_still_be_marked_not_copies(tmp_path):
+    from desktop_app.engine.selection import not_copies
+
+    _dng(tmp_path / "DSC_0001.dng", 1)
+    _dng(tmp_path / "DSC_0002.dng", 2, size=(600, 400))
+    with Catalog(":memory:") as catalog:
+        drain(scanner.scan(catalog, [str(tmp_path)], CONFIG))
+        records = catalog.all_records()
+        assert all(r.digest is None for r in records)
+        assert not_copies.ignore(catalog, records) == 1
+        assert all(r.digest is not None for r in catalog.all_records())  # stored on the way
+        assert not_copies.unignore_records(catalog, catalog.all_records()) == 1
