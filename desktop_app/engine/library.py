@@ -19,6 +19,7 @@ from desktop_app.engine.catalog import groupcache
 from desktop_app.engine.catalog.store import Catalog, default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
+from desktop_app.engine.fileops import fsutil
 from desktop_app.engine.imaging import hashing
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
@@ -302,7 +303,7 @@ class Library:
                 Match(
                     image=record,
                     distance=best[record.id][0],
-                    identical=record.digest == features.digest,
+                    identical=_same_bytes(record, features),
                     transform=Transform(best[record.id][1]),
                 )
                 for record in found.values()
@@ -373,3 +374,17 @@ def open_library(
     if not folders:
         raise UsageError("Name at least one library folder.")
     return Library(folders, catalog=catalog, config=config)
+
+
+def _same_bytes(record: ImageRecord, features: ImageFeatures) -> bool:
+    """Whether a catalogued photo has exactly the bytes of a query image. A RAW file the
+    scan left without a digest (no other file had its size) is read for it when the
+    query image has its size."""
+    if record.size != features.size or features.digest is None:
+        return False
+    if record.digest is not None:
+        return record.digest == features.digest
+    try:
+        return fsutil.digest_file(record.path) == features.digest
+    except OSError:
+        return False

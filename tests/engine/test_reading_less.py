@@ -297,3 +297,15 @@ def test_raw_files_without_a_digest_can_still_be_marked_not_copies(tmp_path):
         assert not_copies.ignore(catalog, records) == 1
         assert all(r.digest is not None for r in catalog.all_records())  # stored on the way
         assert not_copies.unignore_records(catalog, catalog.all_records()) == 1
+
+
+def test_a_query_with_the_bytes_of_an_undigested_raw_file_finds_it_identical(tmp_path):
+    from desktop_app.engine.library import Library
+
+    root = tmp_path / "photos"
+    path = _dng(root / "DSC_0001.dng", 1)
+    with Library([root], catalog=tmp_path / "c.sqlite", config=CONFIG) as library:
+        drain(library.scan())
+        assert library.catalog.all_records()[0].digest is None
+        result = library.query(path.read_bytes())
+        assert [m.identical for m in result.matches] == [True]
