@@ -15,26 +15,23 @@ size or modification time changed, when the hashing algorithm did (``HASH_VERSIO
 when rotation matching is on and the file was hashed without its rotation variants
 (their ``variants`` column is NULL: it was scanned while the setting was off).
 
-Hashing runs in a pool of worker processes, one per core: decoding is CPU-bound and
-Pillow holds the GIL for much of it. The pool uses the ``forkserver`` method where the
-platform has it, preloaded with the hashing module, so that workers start in
-milliseconds and never inherit the threads of a running GUI.
+The walk runs in a thread of its own and hashing starts on the first new file it finds
+(``pool.py``: worker processes, one per core, of which one reads at a time on a spinning
+disk or a network share); a cancelled walk keeps what was hashed and removes nothing.
+Camera RAW files are read only as far as their preview; the files that share their size
+with another are digested at the end (:func:`digest_same_sizes`), as only they can be
+byte-identical.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import itertools
 import logging
-import multiprocessing
 import os
 import queue
 import stat
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import xxhash
@@ -42,10 +39,12 @@ import xxhash
 from desktop_app.engine.catalog.store import Catalog, KnownFile, encode_path
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.imaging import budget, hashing, loading, reading
+from desktop_app.engine.imaging import hashing, loading
+from desktop_app.engine.imaging.reading import Reader, readers_for
+from desktop_app.engine.scan.pool import Hasher, Result
+from desktop_app.engine.scan.pool import hash_all as _hash_all
 from desktop_app.engine.types import (
     FileFailure,
-    ImageFeatures,
     Phase,
     Progress,
     ScanSummary,
@@ -53,15 +52,10 @@ from desktop_app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-Hasher = Callable[[str, EngineConfig], ImageFeatures | FileFailure]
-Result = ImageFeatures | FileFailure
-
 #: Seconds between progress reports while walking (hashing reports every result).
 _WALK_REPORT_EVERY = 0.1
 #: Longest a batch of results waits before it is written to the catalog.
 _FLUSH_EVERY = 2.0
-#: Fewer files than this are hashed in-process: a pool costs more than it saves.
-_POOL_MINIMUM = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +343,7 @@ def _run(
     """The body of :func:`scan` once the walk has started."""
     plan = feed.plan
     failures: list[FileFailure] = []
-    readers = reading.readers_for(list(roots), config.workers, config.readers)
+    readers = readers_for(list(roots), config.workers, config.readers)
     done = 0
     pending: list[Result] = []
     flushed = time.monotonic()
@@ -405,7 +399,7 @@ def digest_same_sizes(
     wanted = catalog.undigested_same_size()
     if not wanted:
         return 0
-    reader = reading.Reader(disk=config.simulated_disk)
+    reader = Reader(disk=config.simulated_disk)
     digests: list[tuple[int, int, bytes]] = []
     for done, (image_id, path, size, mtime_ns) in enumerate(wanted, 1):
         if cancel.is_set():
@@ -456,176 +450,3 @@ def _summary(
         cancelled=cancelled,
         seconds=time.monotonic() - started,
     )
-
-
-def _hash_all(
-    files: Iterator[FoundFile | None],
-    config: EngineConfig,
-    cancel: threading.Event,
-    hasher: Hasher,
-    readers: int,
-) -> Iterator[Result | None]:
-    """Hash ``files``, in a process pool when it pays, yielding results as they come
-    (and the stream's None ticks, passed through, while it waits for the walk).
-
-    A decoder that crashes its process (a native library meeting a malformed file) must
-    cost that one file, not the scan: when the pool breaks, the files it had in hand are
-    hashed again one per process, the one that crashes again is recorded as a failure,
-    and a fresh pool takes the rest.
-    """
-    first: list[FoundFile] = []
-    for item in files:  # a pool costs more than it saves on a handful of files
-        if item is None:
-            yield None
-            continue
-        first.append(item)
-        if len(first) >= _POOL_MINIMUM:
-            break
-    if config.workers == 0 or len(first) < _POOL_MINIMUM:
-        previous = reading.current()
-        reading.use(reading.Reader(disk=config.simulated_disk))
-        try:
-            for file in itertools.chain(first, files):
-                if cancel.is_set():
-                    return
-                yield None if file is None else hasher(file.path, config)
-        finally:
-            reading.use(previous)
-        return
-    stream: Iterator[FoundFile | None] = itertools.chain(first, files)
-    context = _context()
-    reader = reading.Reader.shared(readers, config.simulated_disk, context)
-    memory = budget.MemoryBudget.shared(config.memory_budget or budget.default_budget(), context)
-    resources = (reader.state(), memory.state())
-    while not cancel.is_set():
-        lost = yield from _pooled(stream, config, cancel, hasher, resources)
-        if not lost:
-            return
-        log.warning("A hashing process crashed; checking its %d files one at a time", len(lost))
-        for file in lost:
-            if cancel.is_set():
-                return
-            yield _isolated(file, config, hasher)
-
-
-def _pooled(
-    files: Iterator[FoundFile | None],
-    config: EngineConfig,
-    cancel: threading.Event,
-    hasher: Hasher,
-    resources: tuple[object, object],
-) -> Generator[Result | None, None, list[FoundFile]]:
-    """Hash ``files`` in a pool; return the files lost to a crashed worker (none: done).
-
-    The files lost are those submitted and not reported: they were in the pool's hands
-    when a worker died, and their results, if any, are not trusted.
-    """
-    with cf.ProcessPoolExecutor(
-        max_workers=config.workers,
-        mp_context=_context(),
-        initializer=_start_worker,
-        initargs=resources,
-    ) as pool:
-        # A bounded window of tasks in flight: results stream back in submission order
-        # within the window, cancelling drops only what was not started, and memory stays
-        # flat however large the library.
-        window: deque[tuple[list[FoundFile], cf.Future[list[Result]]]] = deque()
-        sizes = _Sizes()
-        exhausted = False
-        try:
-            while True:
-                if not exhausted and len(window) < 2 * config.workers:
-                    batch, exhausted, ticks = _take(files, sizes.chunk())
-                    if ticks:
-                        yield None
-                    if batch:
-                        sizes.add(batch)
-                        window.append((batch, pool.submit(
-                            _hash_batch, [f.path for f in batch], config, hasher
-                        )))  # fmt: skip
-                        continue
-                    if ticks and not (window and window[0][1].done()):
-                        continue
-                if not window:
-                    break
-                batch, oldest = window[0]
-                results = oldest.result()
-                window.popleft()
-                yield from results
-                if cancel.is_set():
-                    return []
-        except BrokenProcessPool:
-            return [file for batch, _ in window for file in batch]
-        finally:
-            for _, pending in window:
-                pending.cancel()
-    return []
-
-
-class _Sizes:
-    """Files per task from the sizes seen so far: about 4 MB of photos, at most 16."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = 0
-
-    def add(self, batch: list[FoundFile]) -> None:
-        self.count += len(batch)
-        self.total += sum(f.size for f in batch)
-
-    def chunk(self) -> int:
-        if not self.count:
-            return 1
-        mean = self.total / self.count
-        return max(1, min(16, int(4_000_000 // max(mean, 1))))
-
-
-def _take(files: Iterator[FoundFile | None], chunk: int) -> tuple[list[FoundFile], bool, int]:
-    """Up to ``chunk`` files from the stream: (files, stream ended, ticks met: 0 or 1).
-
-    Stops early at a tick, so that a slow walk never keeps found files from the workers
-    nor results from the caller.
-    """
-    batch: list[FoundFile] = []
-    for item in files:
-        if item is None:
-            return batch, False, 1
-        batch.append(item)
-        if len(batch) >= chunk:
-            return batch, False, 0
-    return batch, True, 0
-
-
-def _start_worker(reader_state: object, memory_state: object) -> None:
-    reading.install(reader_state)  # type: ignore[arg-type]
-    budget.install(memory_state)  # type: ignore[arg-type]
-
-
-def _isolated(file: FoundFile, config: EngineConfig, hasher: Hasher) -> Result:
-    """Hash one file in a process of its own; a crash there is this file's failure."""
-    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
-        try:
-            return pool.submit(_hash_batch, [file.path], config, hasher).result()[0]
-        except BrokenProcessPool:
-            return FileFailure(
-                file.path, file.size, file.mtime_ns, "the image decoder crashed on this file"
-            )
-
-
-def _hash_batch(paths: list[str], config: EngineConfig, hasher: Hasher) -> list[Result]:
-    return [hasher(path, config) for path in paths]
-
-
-_CONTEXT: multiprocessing.context.BaseContext | None = None
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    global _CONTEXT
-    if _CONTEXT is None:
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["desktop_app.engine.imaging.hashing"])
-            _CONTEXT = context
-        else:
-            _CONTEXT = multiprocessing.get_context("spawn")
-    return _CONTEXT
