@@ -92,11 +92,11 @@ def test_raw_thumbnails_come_from_the_preview(tmp_path):
 
 
 def test_network_and_rotational_storage_get_one_reader(monkeypatch, tmp_path):
-    monkeypatch.setattr(reading, "_mount_of", lambda path: ("/mnt/nas", "nfs4"))
+    monkeypatch.setattr(reading, "_mount_of", lambda path: ("/mnt/nas", "nfs4", "nas:/photos"))
     assert reading.storage_kind(str(tmp_path)) == "network"
     assert reading.readers_for([str(tmp_path)], 8, None) == 1
     assert reading.readers_for([str(tmp_path)], 8, 3) == 3  # the setting wins
-    monkeypatch.setattr(reading, "_mount_of", lambda path: ("/", "ext4"))
+    monkeypatch.setattr(reading, "_mount_of", lambda path: ("/", "ext4", "/dev/sda1"))
     monkeypatch.setattr(reading, "_is_rotational", lambda major, minor: True)
     assert reading.storage_kind(str(tmp_path)) == "rotational"
     monkeypatch.setattr(reading, "_is_rotational", lambda major, minor: False)

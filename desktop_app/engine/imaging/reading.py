@@ -82,7 +82,11 @@ def storage_kind(path: str) -> str:
         return "network"
     try:
         device = os.stat(path).st_dev
-        return "rotational" if _is_rotational(os.major(device), os.minor(device)) else "solid"
+        major, minor = os.major(device), os.minor(device)
+        if major == 0 and mount[2].startswith("/dev/"):
+            # btrfs, ZFS, overlay: an anonymous device; ask the mount's own device.
+            major, minor = _device_numbers(mount[2])
+        return "rotational" if _is_rotational(major, minor) else "solid"
     except OSError:
         return "solid"
 
@@ -100,10 +104,15 @@ def readers_for(paths: list[str], workers: int, setting: int | None) -> int:
     return max(workers, 1)
 
 
-def _mount_of(path: str) -> tuple[str, str] | None:
-    """(mount point, fs type) of the longest mount point containing ``path``."""
+def _device_numbers(device: str) -> tuple[int, int]:
+    number = os.stat(device).st_rdev
+    return os.major(number), os.minor(number)
+
+
+def _mount_of(path: str) -> tuple[str, str, str] | None:
+    """(mount point, fs type, source) of the longest mount point containing ``path``."""
     real = os.path.realpath(path)
-    best: tuple[str, str] | None = None
+    best: tuple[str, str, str] | None = None
     with open("/proc/mounts", encoding="utf-8", errors="replace") as mounts:
         for line in mounts:
             fields = line.split()
@@ -112,7 +121,7 @@ def _mount_of(path: str) -> tuple[str, str] | None:
             point = fields[1].replace("\\040", " ")
             inside = real == point or real.startswith(point.rstrip("/") + "/")
             if inside and (best is None or len(point) >= len(best[0])):
-                best = (point, fields[2])
+                best = (point, fields[2], fields[0])
     return best
 
 
