@@ -20,8 +20,16 @@ real decoding while the view scrolls. Then, on the offscreen platform:
 
 Targets (issue 3): open < 3 s, regroup < 200 ms, scrolling never blocks.
 
+With ``--thumbnails`` it measures instead the thumbnail cache on disk (issue 11): the
+photos link to a few 24 MP JPEGs, and the window is opened three times: once to warm
+up (imports, the page cache of the files), once with an empty thumbnail cache (cold:
+every thumbnail on the first screen decoded from its photo) and once more with the cache
+the cold run wrote (warm). Each time the clock runs from creating the window to the
+first screen painted with all its thumbnails. Target: warm at least 5x sooner than cold.
+
     QT_QPA_PLATFORM=offscreen python benchmarks/gui.py              # 100,000 photos
     QT_QPA_PLATFORM=offscreen python benchmarks/gui.py --photos 20000 --keep /tmp/cat
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui.py --photos 20000 --thumbnails
 """
 
 from __future__ import annotations
@@ -53,15 +61,25 @@ SOURCE_FILES = 48
 FOLDERS = 200
 
 
-def build_catalog(folder: Path, photos: int, seed: int) -> tuple[Path, Path]:
-    """Write the pretend library and its catalog; return (library folder, catalog file)."""
+def build_catalog(
+    folder: Path, photos: int, seed: int, source_files: int = SOURCE_FILES, large: bool = False
+) -> tuple[Path, Path]:
+    """Write the pretend library and its catalog; return (library folder, catalog file).
+
+    With ``large``, the photos link to 24 MP JPEGs (variants of one picture) rather
+    than small ones."""
     from desktop_app.demo import synthetic_photo
 
     root = folder / "library"
     sources = folder / "sources"
     sources.mkdir(parents=True, exist_ok=True)
-    for k in range(SOURCE_FILES):
-        synthetic_photo(seed * 7919 + k, (480, 320)).save(sources / f"s{k}.jpg", quality=85)
+    base = synthetic_photo(seed * 7919, (6000, 4000)) if large else None
+    for k in range(source_files):
+        if base is not None:
+            picture = base.rotate(k * 1.3, resample=0, fillcolor=(200, 20 * k % 255, 90))
+            picture.save(sources / f"s{k}.jpg", quality=90)
+        else:
+            synthetic_photo(seed * 7919 + k, (480, 320)).save(sources / f"s{k}.jpg", quality=85)
     hashes = synthetic_hashes(photos, seed)
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1_500_000, 12_000_000, photos)
@@ -73,9 +91,9 @@ def build_catalog(folder: Path, photos: int, seed: int) -> tuple[Path, Path]:
         if k < FOLDERS * 10 or not sub.exists():
             sub.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(sources / f"s{k % SOURCE_FILES}.jpg", path)
+            os.link(sources / f"s{k % source_files}.jpg", path)
         except OSError:
-            path.write_bytes((sources / f"s{k % SOURCE_FILES}.jpg").read_bytes())
+            path.write_bytes((sources / f"s{k % source_files}.jpg").read_bytes())
         features.append(
             ImageFeatures(
                 path=str(path),
@@ -130,7 +148,12 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the catalog in this folder")
+    parser.add_argument(
+        "--thumbnails", action="store_true", help="measure the thumbnail cache on disk only"
+    )
     args = parser.parse_args()
+    if args.thumbnails:
+        return thumbnail_cache(args.photos, args.seed)
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -238,6 +261,75 @@ def main() -> int:
         )
         window.close()
         pump(app)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, Qt {__import__('PySide6').__version__}"
+    )
+    return 0
+
+
+def thumbnail_cache(photos: int, seed: int) -> int:
+    """Reopen a library of 24 MP photos with a cold, then a warm thumbnail cache."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.engine.imaging import thumbcache
+    from desktop_app.gui.app.main_window import MainWindow
+    from desktop_app.gui.common import settings as keys
+    from desktop_app.gui.groups.cards import THUMB_H, THUMB_W
+
+    app = QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="doppel-thumbs-bench-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        root, catalog_path = build_catalog(folder, photos, seed, source_files=8, large=True)
+        source = next((folder / "sources").iterdir())
+        print(
+            f"library: {photos:,} photos linked to 8 JPEGs of 6000x4000 "
+            f"({source.stat().st_size / 1e6:.1f} MB each), built in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+        store = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        settings = keys.Settings(store)
+        settings.set(keys.RESCAN_ON_OPEN, False)
+
+        def reopen(cache: Path) -> tuple[float, float, int]:
+            os.environ["XDG_CACHE_HOME"] = str(cache)
+            begin = time.perf_counter()
+            window = MainWindow(settings, catalog_path, overrides={"workers": 0})
+            window.resize(1400, 900)
+            window.show()
+            window.open_folders([str(root)])
+            while window.session.grouping is None:
+                pump(app, 0.002)
+            window.groups.view.viewport().repaint()
+            groups = time.perf_counter() - begin
+            loader = window.thumbnails
+            while loader._pending or not loader._cache:  # the first screen's thumbnails
+                pump(app, 0.002)
+            window.groups.view.viewport().repaint()
+            seconds = time.perf_counter() - begin
+            shown = len(loader._cache)
+            window.close()
+            pump(app)
+            return seconds, groups, shown
+
+        reopen(folder / "warm-up")
+        cold, cold_groups, shown = reopen(folder / "cache")
+        files = len(list((folder / "cache" / "thumbnails").rglob("*.png")))
+        warm, warm_groups, again = reopen(folder / "cache")
+        size = thumbcache.size_for(max(THUMB_W, THUMB_H))[0]
+        print(
+            f"first screen of thumbnails ({shown} on screen, {files} PNGs written to {size}), "
+            f"from creating the window: cold cache {cold * 1000:.0f} ms, warm cache "
+            f"{warm * 1000:.0f} ms ({again} on screen): {cold / warm:.1f}x sooner (target >= 5x)"
+        )
+        print(
+            f"    of which groups painted (no thumbnails yet) at {cold_groups * 1000:.0f} / "
+            f"{warm_groups * 1000:.0f} ms; thumbnails alone, from there: cold "
+            f"{(cold - cold_groups) * 1000:.0f} ms, warm {(warm - warm_groups) * 1000:.0f} ms: "
+            f"{(cold - cold_groups) / max(warm - warm_groups, 1e-6):.1f}x sooner"
+        )
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, Qt {__import__('PySide6').__version__}"

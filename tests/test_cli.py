@@ -179,3 +179,13 @@ def test_the_window_without_a_screen_says_so(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "platform", "linux")
     code, _, err = run(capsys, "gui", str(tmp_path))
     assert code == 1 and err.count("\n") == 1 and "graphical session" in err
+
+
+def test_readers_can_be_set_and_a_bad_count_is_refused(capsys, photos, catalog):
+    from desktop_app.cli.main import build_parser
+    from desktop_app.cli.opening import engine_config
+
+    args = build_parser().parse_args(["scan", str(photos), "--readers", "1"])
+    assert engine_config(args).readers == 1
+    code, _, err = run(capsys, "scan", str(photos), "--readers", "0")
+    assert code != 0 and "--readers must be 1 or more" in err

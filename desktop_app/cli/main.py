@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, metavar="N", help="hashing processes (default: one per core)"
     )
     common.add_argument(
+        "--readers",
+        type=int,
+        metavar="N",
+        help="processes reading files at once (default: 1 on a spinning disk or network "
+        "share, one per hashing process on an SSD)",
+    )
+    common.add_argument(
         "--rotations",
         action="store_true",
         help="also match copies rotated by quarter turns or mirrored",

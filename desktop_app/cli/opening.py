@@ -37,6 +37,10 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         if args.workers < 0:
             raise UsageError("--workers must be 0 or more")
         kwargs["workers"] = args.workers
+    if args.readers is not None:
+        if args.readers < 1:
+            raise UsageError("--readers must be 1 or more")
+        kwargs["readers"] = args.readers
     return EngineConfig(**kwargs)
 
 

@@ -58,6 +58,24 @@ KNOWN_BUNDLES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class SimulatedDisk:
+    """A disk model for benchmarks: every read waits as a real disk would.
+
+    Attributes:
+        seek_ms: Cost of a read that does not continue where the disk last read (another
+            file, or another place in the file): a head seek or a network round trip.
+        mb_per_s: Transfer rate, in MB (10^6 bytes) per second.
+        request_kb: Size of the requests a reader's reads reach the disk in, and so how
+            finely two readers interleave: Linux's default read-ahead window is 128 KB
+            (``/sys/block/*/queue/read_ahead_kb``), an NFS client's ``rsize`` 1 MB.
+    """
+
+    seek_ms: float = 8.0
+    mb_per_s: float = 40.0
+    request_kb: int = 128
+
+
+@dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Everything the engine needs to know about the user's preferences.
 
@@ -89,6 +107,12 @@ class EngineConfig:
         dask: Address of a Dask scheduler (``tcp://host:8786``) whose workers hash the
             files of a scan (``scan/dask_pool.py``; needs the ``scale`` extra); None
             hashes on this machine.
+        readers: Hashing processes that may read files at once; None decides by the
+            storage (one on a spinning disk or a network share, one per worker on an
+            SSD; ``imaging/reading.py``).
+        memory_budget: Bytes of decoded pictures the hashing processes may hold at once;
+            None for a quarter of the machine's memory (``imaging/budget.py``).
+        simulated_disk: Make every read wait as on this disk model (benchmarks only).
     """
 
     threshold: int = DEFAULT_THRESHOLD
@@ -105,6 +129,9 @@ class EngineConfig:
     forget_missing: bool = False
     index: str = "sqlite"
     dask: str | None = None
+    readers: int | None = None
+    memory_budget: int | None = None
+    simulated_disk: SimulatedDisk | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= MAX_THRESHOLD:
@@ -115,3 +142,5 @@ class EngineConfig:
             self.index.startswith("milvus:") and len(self.index) > len("milvus:")
         ):
             raise ValueError('index must be "sqlite" or "milvus:URI"')
+        if self.readers is not None and self.readers < 1:
+            raise ValueError("readers must be 1 or more")

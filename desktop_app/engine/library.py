@@ -7,8 +7,9 @@ on the same catalog file, and the GUI thread keeps another for reading.
 
 Beside :class:`Library`, the few functions the window and the command line need
 (``default_catalog_path``, ``rebuild_catalog``, ``normalise_root``, ``open_oriented``,
-``group_pairs``) are re-exported here, so they import no engine internals; cleaning up
-goes through ``cleanup.py``, the other front door (docs/architecture.md).
+``cached_thumbnail``, ``group_pairs``) are re-exported here, so they import no engine
+internals; cleaning up goes through ``cleanup.py``, the other front door
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.catalog.store import default_catalog_path as default_catalog_path
 from desktop_app.engine.config import MAX_THRESHOLD, EngineConfig
 from desktop_app.engine.errors import UnreadableImage, UsageError
-from desktop_app.engine.imaging import hashing
+from desktop_app.engine.fileops import fsutil
+from desktop_app.engine.imaging import hashing, thumbcache
 from desktop_app.engine.imaging.loading import open_oriented as open_oriented
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
@@ -61,6 +63,10 @@ if TYPE_CHECKING:
     from desktop_app.engine.search.milvus_index import MilvusIndex
 
 log = logging.getLogger(__name__)
+
+#: The window's thumbnails, kept on disk (freedesktop thumbnail folders on Linux).
+cached_thumbnail = thumbcache.thumbnail
+THUMBNAIL_SIZES = thumbcache.SIZES
 
 
 def check_threshold(threshold: int) -> int:
@@ -403,7 +409,7 @@ class Library:
                 Match(
                     image=record,
                     distance=best[record.id][0],
-                    identical=record.digest == features.digest,
+                    identical=_same_bytes(record, features),
                     transform=Transform(best[record.id][1]),
                 )
                 for record in found.values()
@@ -483,3 +489,17 @@ def open_library(
     if not folders:
         raise UsageError("Name at least one library folder.")
     return Library(folders, catalog=catalog, config=config)
+
+
+def _same_bytes(record: ImageRecord, features: ImageFeatures) -> bool:
+    """Whether a catalogued photo has exactly the bytes of a query image. A RAW file the
+    scan left without a digest (no other file had its size) is read for it when the
+    query image has its size."""
+    if record.size != features.size or features.digest is None:
+        return False
+    if record.digest is not None:
+        return record.digest == features.digest
+    try:
+        return fsutil.digest_file(record.path) == features.digest
+    except OSError:
+        return False

@@ -66,6 +66,8 @@ class ImageFeatures:
         size: File size in bytes, from the same ``stat`` as ``mtime_ns``.
         mtime_ns: Modification time; with ``size`` it decides whether a re-scan re-hashes.
         digest: xxh3-128 of the file's bytes: equal digests mean byte-identical files.
+            None for a camera RAW file, whose hashing reads only its preview; the scan
+            digests it once another file has the same size.
         phash: 64-bit perceptual hash of the oriented, border-trimmed picture.
         width: Displayed width in pixels (after EXIF orientation, before trimming).
         height: Displayed height in pixels.
@@ -82,7 +84,7 @@ class ImageFeatures:
     path: str
     size: int
     mtime_ns: int
-    digest: bytes
+    digest: bytes | None
     phash: int
     width: int
     height: int

@@ -4,6 +4,7 @@
 same), so the tests need no display. Every test gets its own QSettings folder, and
 fails if a thread pool of ours still has a job running when it ends, if a Python thread
 was left behind, or if something logged an unexpected warning (qutebrowser's logfail).
+Thumbnails go to a cache folder of the test (``XDG_CACHE_HOME``).
 The system trash is out of reach: ``XDG_DATA_HOME`` points into ``tmp_path`` and
 Send2Trash raises.
 """
@@ -35,6 +36,7 @@ def private_settings(tmp_path, monkeypatch):
         for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
             QSettings.setPath(fmt, scope, folder)
     monkeypatch.setenv("XDG_CONFIG_HOME", folder)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # thumbnails on disk
     return folder
 
 

@@ -77,3 +77,26 @@ def test_drop_queued_forgets_requests_not_started(qtbot, tmp_path):
         assert len(got) < len(paths)
     finally:
         loader.shutdown()
+
+
+def test_thumbnails_are_kept_on_disk_and_read_back(qtbot, tmp_path, monkeypatch):
+    from desktop_app.engine.imaging import thumbcache
+
+    path = str(write_photo(tmp_path / "b.jpg", seed=3, size=(800, 600)))
+    first = ThumbnailLoader(max_side=200, threads=1)
+    with qtbot.waitSignal(first.loaded, timeout=5000):
+        first.request(path)
+    first.shutdown()
+    cached = thumbcache.cache_path(path, 200)
+    assert cached.is_file() and cached.parent.name == "large"
+    assert str(cached).startswith(str(tmp_path))  # the test's XDG_CACHE_HOME, not the user's
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(thumbcache, "open_oriented", no_decoding)
+    again = ThumbnailLoader(max_side=200, threads=1)  # a new window: an empty memory cache
+    with qtbot.waitSignal(again.loaded, timeout=5000) as blocker:
+        again.request(path)
+    again.shutdown()
+    assert (blocker.args[1].width(), blocker.args[1].height()) == (200, 150)

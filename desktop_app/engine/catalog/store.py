@@ -553,6 +553,29 @@ class Catalog:
                 ids.append(int(cur.lastrowid or 0))
         return ids
 
+    def undigested_same_size(self) -> list[tuple[int, str, int, int]]:
+        """Hashed files with no digest yet whose size another file in the catalog has.
+
+        Returns:
+            ``(id, path, size, mtime_ns)`` of each (only files of equal size can be
+            byte-identical, so only these need their whole bytes read).
+        """
+        rows = self.execute(
+            "SELECT id, path, size, mtime_ns FROM images WHERE digest IS NULL"
+            " AND phash IS NOT NULL AND size IN"
+            " (SELECT size FROM images GROUP BY size HAVING COUNT(*) > 1)"
+        )
+        return [(int(r[0]), os.fsdecode(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def set_digests(self, digests: Sequence[tuple[int, int, bytes]]) -> None:
+        """Store digests computed after hashing: ``(id, mtime_ns it was read at, digest)``;
+        a row whose file changed since (another mtime) is left alone."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE images SET digest = ? WHERE id = ? AND mtime_ns = ?",
+                [(digest, image_id, mtime_ns) for image_id, mtime_ns, digest in digests],
+            )
+
     def remove(self, ids: Sequence[int]) -> None:
         """Forget images (deleted files, files moved away by the user)."""
         if ids:

@@ -46,16 +46,20 @@ from PIL import Image
 
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
+from desktop_app.engine.imaging import budget, reading
 from desktop_app.engine.imaging.borders import find_content_box
 from desktop_app.engine.imaging.loading import (
+    OpenedImage,
     apply_orientation,
     failure_reason,
+    is_raw,
     is_raw_name,
     open_image,
     os_error_reason,
     sniff_format,
     to_grey,
 )
+from desktop_app.engine.imaging.raw import open_raw_file
 from desktop_app.engine.types import FileFailure, ImageFeatures, Transform
 
 log = logging.getLogger(__name__)
@@ -125,6 +129,9 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
         changed while we read it gives the reason "changed while being read".
     """
     size = mtime_ns = 0
+    reader = reading.current()
+    opened: OpenedImage | None = None
+    data = b""
     try:
         with open(path, "rb", buffering=0) as file:
             before = os.fstat(file.fileno())
@@ -138,23 +145,50 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
                 return FileFailure(
                     path, size, mtime_ns, "empty file" if not head else "not an image"
                 )
-            data = file.readall()
+            with reader.turn():
+                if reads_whole_file(head, path):
+                    data = reader.read_all(file.fileno(), before.st_ino)
+                else:
+                    with reader.foreign(before.st_ino):
+                        opened = open_raw_file(path, config.max_pixels)
             after = os.fstat(file.fileno())
     except FileNotFoundError:
         return FileFailure(path, size, mtime_ns, "file no longer exists", gone=True)
+    except UnreadableImage as exc:
+        log.debug("cannot hash %s: %s", path, exc.reason)
+        return FileFailure(path, size, mtime_ns, exc.reason)
     except OSError as exc:
         log.debug("cannot read %s", path, exc_info=True)
         return FileFailure(path, size, mtime_ns, os_error_reason(exc))
-    if (after.st_size, after.st_mtime_ns) != (size, mtime_ns) or len(data) != after.st_size:
+    if (after.st_size, after.st_mtime_ns) != (size, mtime_ns) or (
+        opened is None and len(data) != after.st_size
+    ):
         return FileFailure(path, after.st_size, after.st_mtime_ns, "changed while being read")
     try:
-        return _features(data, path, size, mtime_ns, config)
+        if opened is None:
+            return _features(data, path, size, mtime_ns, config)
+        return _opened_features(opened, None, path, size, mtime_ns, config)
     except UnreadableImage as exc:
         log.debug("cannot hash %s: %s", path, exc.reason)
         return FileFailure(path, size, mtime_ns, exc.reason)
     except Exception as exc:  # a decoder bug must cost one file, never the scan
         log.debug("unexpected error hashing %s", path, exc_info=True)
         return FileFailure(path, size, mtime_ns, failure_reason(exc, None))
+
+
+def reads_whole_file(head: bytes, name: str) -> bool:
+    """Whether hashing reads the file whole, and so digests it at no extra cost.
+
+    This decides what gets a digest while hashing. A camera RAW file does not: LibRaw
+    reads its headers and embedded preview from the path, a few hundred KB of tens of
+    MB, and its ``digest`` stays None until the scan finds another file of the same size
+    (only files of equal size can be identical; ``scanner.digest_same_sizes``).
+
+    Args:
+        head: The file's first 32 bytes.
+        name: Its name (TIFF-shaped RAW files are told by extension).
+    """
+    return not is_raw(head, name)
 
 
 def hash_bytes(data: bytes, name: str, config: EngineConfig) -> ImageFeatures:
@@ -193,12 +227,23 @@ def _features(
     """Digest, decode and hash the bytes of one file. Raises UnreadableImage."""
     digest = xxhash.xxh3_128(data).digest()
     opened = open_image(data, path, config.max_pixels)
+    return _opened_features(opened, digest, path, size, mtime_ns, config)
+
+
+def _opened_features(
+    opened: OpenedImage,
+    digest: bytes | None,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    config: EngineConfig,
+) -> ImageFeatures:
+    """Decode (at reduced size where the format allows) and hash an opened picture."""
     image = opened.image
     try:
-        if image.format in ("JPEG", "MPO"):
-            # Only luma, at the largest DCT scale that keeps >= 256 px on the short side.
-            image.draft("L", (REDUCED_SIDE, REDUCED_SIDE))
-        image.load()
+        reduce_on_decode(image)
+        with budget.current().hold(budget.decoded_bytes(image)):
+            image.load()
         grey = apply_orientation(to_grey(image), opened.exif.orientation)
         phash, variants, kept = _hash_and_kept(grey, config)
     except Exception as exc:
@@ -219,6 +264,22 @@ def _features(
         content_width=round(opened.width * kept[0]),
         content_height=round(opened.height * kept[1]),
     )
+
+
+def reduce_on_decode(image: Image.Image) -> None:
+    """Ask the decoder for a smaller picture where the format can decode one directly.
+
+    JPEG: libjpeg's DCT scaling, luma only (``Image.draft``). JPEG 2000: the wavelet
+    resolution level (``reduce``), by the same rule. Other formats decode whole, and
+    :func:`reduce_for_hash` reduces them afterwards.
+    """
+    if image.format in ("JPEG", "MPO"):
+        # Only luma, at the largest DCT scale that keeps >= 256 px on the short side.
+        image.draft("L", (REDUCED_SIDE, REDUCED_SIDE))
+    elif image.format == "JPEG2000":
+        levels = {8: 3, 4: 2, 2: 1}.get(reduction_scale(*image.size), 0)
+        if levels:
+            image.reduce = levels  # type: ignore[method-assign,assignment]
 
 
 def reduction_scale(width: int, height: int) -> int:

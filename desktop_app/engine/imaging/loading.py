@@ -20,7 +20,6 @@ import functools
 import io
 import logging
 import os
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
@@ -187,6 +186,28 @@ def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     return image if method is None else image.transpose(method)
 
 
+def is_raw(head: bytes, name: str) -> bool:
+    """Whether a file is a camera RAW file, from its first 32 bytes and its name."""
+    fmt = sniff_format(head)
+    return fmt == "RAW" or (fmt == "TIFF" and is_raw_name(name))
+
+
+def _open_path(name: str, max_pixels: int, raw_half_size: bool) -> OpenedImage:
+    """:func:`open_image` of a file; a camera RAW file's preview is read from the path,
+    not the whole file."""
+    try:
+        with open(name, "rb") as stream:
+            head = stream.read(32)
+            if is_raw(head, name):
+                from desktop_app.engine.imaging.raw import open_raw_file
+
+                return open_raw_file(name, max_pixels, half_size=raw_half_size)
+            data = head + stream.read()
+    except OSError as exc:
+        raise UnreadableImage(name, os_error_reason(exc)) from exc
+    return open_image(data, name, max_pixels, raw_half_size=raw_half_size)
+
+
 def open_oriented(
     path_or_bytes: str | os.PathLike[str] | bytes,
     max_side: int | None = None,
@@ -208,15 +229,13 @@ def open_oriented(
     Raises:
         UnreadableImage: The file cannot be read or decoded.
     """
+    small = max_side is not None
     if isinstance(path_or_bytes, bytes):
-        data, name = path_or_bytes, "<image>"
+        name = "<image>"
+        opened = open_image(path_or_bytes, name, max_pixels, raw_half_size=small)
     else:
         name = os.fspath(path_or_bytes)
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            raise UnreadableImage(name, os_error_reason(exc)) from exc
-    opened = open_image(data, name, max_pixels, raw_half_size=max_side is not None)
+        opened = _open_path(name, max_pixels, small)
     image = opened.image
     try:
         if max_side is not None and image.format in ("JPEG", "MPO"):

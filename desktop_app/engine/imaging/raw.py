@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from pathlib import PurePath
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -55,9 +57,46 @@ def open_raw(data: bytes, name: str, max_pixels: int, *, half_size: bool = True)
     """
     import rawpy  # a heavy import only RAW files should pay for
 
+    opened = _open(lambda: rawpy.imread(io.BytesIO(data)), name, max_pixels, half_size)
+    return _with_metadata(opened, _tiff_exif(data))
+
+
+def open_raw_file(path: str, max_pixels: int, *, half_size: bool = True) -> OpenedImage:
+    """:func:`open_raw` reading from the path: LibRaw reads the headers and the embedded
+    preview and leaves the sensor data on the disk (unless there is no usable preview,
+    when it must read it to demosaic). The preview's bytes are in memory on return.
+
+    Raises:
+        UnreadableImage: LibRaw cannot read the file, or it is too large.
+        OSError: The file cannot be opened.
+    """
+    import rawpy
+
+    opened = _open(lambda: rawpy.imread(path), path, max_pixels, half_size)
+    with open(path, "rb") as stream:
+        head = stream.read(4)
+        stream.seek(0)
+        metadata = _tiff_exif_stream(head, stream)
+    return _with_metadata(opened, metadata)
+
+
+def _with_metadata(opened: OpenedImage, metadata: ExifInfo) -> OpenedImage:
+    exif = ExifInfo(
+        opened.exif.orientation,
+        metadata.taken or opened.exif.taken,
+        metadata.camera or opened.exif.camera,
+    )
+    return OpenedImage(opened.image, opened.format, opened.width, opened.height, exif)
+
+
+def _open(imread: Callable[[], Any], name: str, max_pixels: int, half_size: bool) -> OpenedImage:
+    """The preview (or a demosaic) of the RAW file ``imread`` opens; metadata from the
+    preview's EXIF only."""
+    import rawpy
+
     fmt = PurePath(name).suffix.lstrip(".").upper() or "RAW"
     try:
-        with rawpy.imread(io.BytesIO(data)) as raw:
+        with imread() as raw:
             sizes = raw.sizes
             check_size(sizes.width, sizes.height, max_pixels)
             orientation = _FLIP_TO_ORIENTATION.get(sizes.flip, 1)
@@ -77,14 +116,11 @@ def open_raw(data: bytes, name: str, max_pixels: int, *, half_size: bool = True)
                 orientation = 1  # postprocess has already applied the flip
     except UnreadableImage as exc:
         raise UnreadableImage(name, exc.reason) from None
+    except FileNotFoundError:
+        raise
     except (rawpy.LibRawError, OSError, ValueError) as exc:
         raise UnreadableImage(name, f"damaged or unsupported {fmt} file") from exc
-    metadata = _tiff_exif(data)
-    exif = ExifInfo(
-        orientation,
-        metadata.taken or preview_exif.taken,
-        metadata.camera or preview_exif.camera,
-    )
+    exif = ExifInfo(orientation, preview_exif.taken, preview_exif.camera)
     return OpenedImage(image, fmt, width, height, exif)
 
 
@@ -112,13 +148,16 @@ def _preview(raw: object, rawpy: object) -> Image.Image | None:  # rawpy is unty
 
 def _tiff_exif(data: bytes) -> ExifInfo:
     """Date and camera from a TIFF-shaped RAW file's own IFDs, without copying the file."""
-    head = data[:4]
+    return _tiff_exif_stream(data[:4], io.BytesIO(data))
+
+
+def _tiff_exif_stream(head: bytes, stream: BinaryIO) -> ExifInfo:
+    """:func:`_tiff_exif` from a stream positioned at the start; reads only the IFDs."""
     if head in _TIFF_LIKE_MAGIC:
         # Pillow's TIFF reader wants the standard magic; only the first IFDs are read.
-        stream = io.BytesIO((b"II*\x00" if head[:2] == b"II" else b"MM\x00*") + data[4:])
-    elif head in (b"II*\x00", b"MM\x00*"):
-        stream = io.BytesIO(data)
-    else:
+        magic = b"II*\x00" if head[:2] == b"II" else b"MM\x00*"
+        stream = io.BufferedReader(_Remagicked(stream, magic))
+    elif head not in (b"II*\x00", b"MM\x00*"):
         return NO_EXIF
     try:
         with quiet_warnings():
@@ -128,3 +167,32 @@ def _tiff_exif(data: bytes) -> ExifInfo:
     except Exception:
         log.debug("unreadable TIFF metadata in RAW file", exc_info=True)
         return NO_EXIF
+
+
+class _Remagicked(io.RawIOBase):
+    """A seekable stream whose first four bytes read as ``magic`` instead."""
+
+    def __init__(self, inner: BinaryIO, magic: bytes) -> None:
+        self._inner = inner
+        self._magic = magic
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        start = self._inner.tell()
+        data = self._inner.read(len(buffer))
+        if start < len(self._magic):
+            cut = min(len(data), len(self._magic) - start)
+            data = self._magic[start : start + cut] + data[cut:]
+        buffer[: len(data)] = data
+        return len(data)

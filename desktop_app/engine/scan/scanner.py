@@ -15,34 +15,37 @@ size or modification time changed, when the hashing algorithm did (``HASH_VERSIO
 when rotation matching is on and the file was hashed without its rotation variants
 (their ``variants`` column is NULL: it was scanned while the setting was off).
 
-Hashing runs in a pool of worker processes, one per core: decoding is CPU-bound and
-Pillow holds the GIL for much of it. The pool uses the ``forkserver`` method where the
-platform has it, preloaded with the hashing module, so that workers start in
-milliseconds and never inherit the threads of a running GUI.
+The walk runs in a thread of its own and hashing starts on the first new file it finds
+(``pool.py``: worker processes, one per core, of which one reads at a time on a spinning
+disk or a network share); a cancelled walk keeps what was hashed and removes nothing.
+Camera RAW files are read only as far as their preview; the files that share their size
+with another are digested at the end (:func:`digest_same_sizes`), as only they can be
+byte-identical.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
 import logging
-import multiprocessing
 import os
+import queue
 import stat
 import threading
 import time
-from collections import deque
 from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+
+import xxhash
 
 from desktop_app.engine.catalog import sidecar_table
 from desktop_app.engine.catalog.store import Catalog, KnownFile
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.imaging import hashing, loading, sidecar_files
+from desktop_app.engine.imaging.reading import Reader, readers_for
 from desktop_app.engine.scan.exclusions import Exclusions
 from desktop_app.engine.scan.files import FoundFile, Hasher, Result
+from desktop_app.engine.scan.pool import hash_all as _hash_all
 from desktop_app.engine.types import (
     FileFailure,
     Phase,
@@ -52,13 +55,10 @@ from desktop_app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-
 #: Seconds between progress reports while walking (hashing reports every result).
 _WALK_REPORT_EVERY = 0.1
 #: Longest a batch of results waits before it is written to the catalog.
 _FLUSH_EVERY = 2.0
-#: Fewer files than this are hashed in-process: a pool costs more than it saves.
-_POOL_MINIMUM = 8
 
 
 @dataclass(slots=True)
@@ -176,34 +176,99 @@ class _Plan:
     added: int = 0
 
 
-def _plan(
-    found: Sequence[FoundFile],
-    known: dict[str, KnownFile],
-    unreadable: Sequence[str],
-    hash_version: int,
-    stale: set[str] | None = None,
-) -> _Plan:
-    plan = _Plan()
-    stale = stale or set()
-    for file in found:
-        old = known.pop(file.path, None)
+class _Feed:
+    """The walk of all roots, in a thread of its own, sorted into the plan as it goes.
+
+    Hashing starts on the first new file while the walk goes on: :meth:`todo` yields
+    the files to hash as they are found, and None every :data:`_WALK_REPORT_EVERY`
+    seconds when it has nothing new (so that the caller can report the walk's progress).
+    """
+
+    def __init__(
+        self,
+        roots: Sequence[str],
+        config: EngineConfig,
+        cancel: threading.Event,
+        known: dict[str, KnownFile],
+        stale: set[str],
+    ) -> None:
+        self.plan = _Plan()
+        self.found = 0
+        self.current: str | None = None
+        self.walked = False  # every root walked to the end
+        self.failures: list[FileFailure] = []
+        self.unreadable: list[str] = []
+        self.skipped: list[str] = []
+        self.paths: list[str] = []  # every file found, for its sidecars
+        self._roots, self._config, self._cancel = roots, config, cancel
+        self._known, self._stale = known, stale
+        self._stop = threading.Event()
+        self._queue: queue.SimpleQueue[FoundFile | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._walk, name="doppel-walk", daemon=True)
+        self._thread.start()
+
+    def _walk(self) -> None:
+        try:
+            for root in self._roots:
+                state = _Walk()
+                for file in walk(root, self._config, state):
+                    self.found += 1
+                    self.current = file.path
+                    self.paths.append(file.path)
+                    if self._needs_hashing(file):
+                        self._queue.put(file)
+                    if self._cancel.is_set() or self._stop.is_set():
+                        break
+                self.failures += state.failures
+                self.unreadable += state.unreadable
+                self.skipped += state.skipped
+                if self._cancel.is_set() or self._stop.is_set():
+                    return
+            # What the walk did not find is gone, unless it sits in a folder we could not read.
+            prefixes = tuple(folder.rstrip("/") + "/" for folder in self.unreadable)
+            self.plan.removed = [
+                k.id for path, k in self._known.items() if not path.startswith(prefixes)
+            ]
+            self.walked = True
+        finally:
+            self._queue.put(None)
+
+    def _needs_hashing(self, file: FoundFile) -> bool:
+        """Sort a found file into the plan (in the walk's thread): is it new or changed?"""
+        plan = self.plan
+        old = self._known.pop(file.path, None)
         if old is None:
-            plan.todo.append(file)
             plan.added += 1
         elif (
             old.size == file.size
             and old.mtime_ns == file.mtime_ns
-            and old.hash_version == hash_version
-            and file.path not in stale
+            and old.hash_version == hashing.HASH_VERSION
+            and file.path not in self._stale
         ):
             plan.unchanged += 1
+            return False
         else:
-            plan.todo.append(file)
             plan.replaces[file.path] = old.id
-    # What the walk did not find is gone, unless it sits in a folder we could not read.
-    prefixes = tuple(folder.rstrip("/") + "/" for folder in unreadable)
-    plan.removed = [k.id for path, k in known.items() if not path.startswith(prefixes)]
-    return plan
+        plan.todo.append(file)
+        return True
+
+    def close(self) -> None:
+        """Stop the walk (if it still runs) and wait for its thread."""
+        self._stop.set()
+        self._thread.join()
+
+    def todo(self) -> Iterator[FoundFile | None]:
+        """The files to hash, as found; None now and then while there are none."""
+        while True:
+            try:
+                file = self._queue.get(timeout=_WALK_REPORT_EVERY)
+            except queue.Empty:
+                yield None
+                continue
+            if file is None:
+                break
+            yield file
+        self._thread.join()
 
 
 def scan(
@@ -216,6 +281,9 @@ def scan(
 ) -> Generator[Progress, None, ScanSummary]:
     """Bring the catalog up to date with the photos in ``roots``.
 
+    Hashing starts while the walk still runs. Cancelling keeps every file hashed so far,
+    and removes nothing from the catalog (the walk did not see everything).
+
     Args:
         catalog: An open catalog; this generator is its only writer while it runs.
         roots: Library folders (absolute, see :func:`normalise_root`).
@@ -226,8 +294,8 @@ def scan(
             replacing it sees every file the scan reads).
 
     Yields:
-        Progress reports, a few per second at most while walking and one per file
-        while hashing.
+        Progress reports: while the walk runs, a few per second (WALKING) and one per
+        file hashed (HASHING, with no total until the walk ends); then one per file.
 
     Returns:
         What changed in the catalog, and the files that could not be read.
@@ -235,14 +303,10 @@ def scan(
     cancel = cancel or threading.Event()
     hasher = hashing.hash_file if hasher is None else hasher
     started = time.monotonic()
-    failures: list[FileFailure] = []
-    found: list[FoundFile] = []
     known: dict[str, KnownFile] = {}
-    unreadable: list[str] = []
     stale: set[str] = set()
-    skipped: list[str] = []
     offline: list[str] = []
-    last = 0.0
+    forgotten: list[str] = []
     for root in roots:
         catalog.add_root(root)
         known_here = catalog.known_files(root)
@@ -255,62 +319,75 @@ def scan(
                 offline.append(root)
                 continue
             log.info("%s is missing or empty: forgetting its %d files", root, len(known_here))
-            known.update(known_here)
+            known.update(known_here)  # not walked: the plan removes every one of them
+            forgotten.append(root)
             continue
         known.update(known_here)
         if config.rotations:  # hashed while the setting was off: hash again, with variants
             stale |= catalog.lacking_variants([root])
-        state = _Walk()
-        for file in walk(root, config, state):
-            found.append(file)
-            if cancel.is_set():
-                break
-            now = time.monotonic()
-            if now - last >= _WALK_REPORT_EVERY:
-                last = now
-                yield Progress(Phase.WALKING, len(found), None, file.path)
-        failures += state.failures
-        unreadable += state.unreadable
-        skipped += state.skipped
-        if cancel.is_set():
-            break
-    if cancel.is_set():
-        summary = _summary(roots, _Plan(), failures, True, started)
-        return dataclasses.replace(summary, skipped=tuple(skipped), offline=tuple(offline))
-    plan = _plan(found, known, unreadable, hashing.HASH_VERSION, stale)
-    catalog.remove(plan.removed)
-    _record_sidecars(catalog, found)
-    yield Progress(Phase.HASHING, 0, len(plan.todo), None, failed=len(failures))
+    online = [r for r in roots if r not in offline and r not in forgotten]
+    feed = _Feed(online, config, cancel, known, stale)
+    try:
+        summary = yield from _run(catalog, online, config, cancel, hasher, feed, started)
+    finally:
+        feed.close()
+    return dataclasses.replace(
+        summary, roots=tuple(roots), skipped=tuple(feed.skipped), offline=tuple(offline)
+    )
 
+
+def _run(
+    catalog: Catalog,
+    roots: Sequence[str],
+    config: EngineConfig,
+    cancel: threading.Event,
+    hasher: Hasher,
+    feed: _Feed,
+    started: float,
+) -> Generator[Progress, None, ScanSummary]:
+    """The body of :func:`scan` once the walk has started."""
+    plan = feed.plan
+    failures: list[FileFailure] = []
+    readers = readers_for(list(roots), config.workers, config.readers)
     done = 0
     pending: list[Result] = []
     flushed = time.monotonic()
     hash_started = time.monotonic()
-    for result in _hash_all(plan.todo, config, cancel, hasher):
+    for result in _hash_all(feed.todo(), config, cancel, hasher, readers):
+        now = time.monotonic()
+        if result is None:
+            if not done:
+                yield Progress(Phase.WALKING, feed.found, None, feed.current)
+            continue
         done += 1
         if isinstance(result, FileFailure) and not result.gone:
             failures.append(result)
             log.warning("%s: %s", result.path, result.reason)
         pending.append(result)
-        now = time.monotonic()
         if len(pending) >= config.batch_size or now - flushed >= _FLUSH_EVERY:
             _flush(catalog, pending, plan.replaces)
             flushed = now
+        total = len(plan.todo) if feed.walked else None
         rate = done / max(now - hash_started, 1e-6)
-        eta = (len(plan.todo) - done) / rate if rate > 0 else None
+        eta = (total - done) / rate if total is not None and rate > 0 else None
         yield Progress(
-            Phase.HASHING, done, len(plan.todo), result.path, rate, eta, failed=len(failures)
-        )
+            Phase.HASHING, done, total, result.path, rate, eta,
+            failed=len(failures) + len(feed.failures),
+        )  # fmt: skip
     _flush(catalog, pending, plan.replaces)
+    failures = feed.failures + failures
+    cancelled = cancel.is_set() or not feed.walked
+    if not cancelled:
+        catalog.remove(plan.removed)
+        _record_sidecars(catalog, feed.paths)
+        yield from digest_same_sizes(catalog, config, cancel)
     catalog.index.sync()
-    cancelled = cancel.is_set()
+    cancelled = cancelled or cancel.is_set()
     if not cancelled:
         finished = time.time_ns()
         for root in roots:
-            if root not in offline:
-                catalog.mark_scanned(root, finished)
-    summary = _summary(roots, plan, failures, cancelled, started, hashed=done)
-    return dataclasses.replace(summary, skipped=tuple(skipped), offline=tuple(offline))
+            catalog.mark_scanned(root, finished)
+    return _summary(roots, plan, failures, cancelled, started, hashed=done)
 
 
 def is_offline(root: str) -> bool:
@@ -326,10 +403,44 @@ def is_offline(root: str) -> bool:
         return True
 
 
-def _record_sidecars(catalog: Catalog, found: Sequence[FoundFile]) -> None:
+def _record_sidecars(catalog: Catalog, photos: Sequence[str]) -> None:
     """Remember the sidecars beside each photo found (one listing per folder)."""
-    photos = [f.path for f in found]
     sidecar_table.record(catalog, photos, sidecar_files.with_kinds(photos))
+
+
+def digest_same_sizes(
+    catalog: Catalog, config: EngineConfig, cancel: threading.Event
+) -> Generator[Progress, None, int]:
+    """Digest the files hashed without one (camera RAW files, see
+    :func:`hashing.reads_whole_file`) that share their size with another file.
+
+    Only these can be byte-identical to another photo; the rest keep no digest and are
+    never read whole. Reads one file at a time, the best order for any disk.
+
+    Returns:
+        How many files were digested.
+    """
+    wanted = catalog.undigested_same_size()
+    if not wanted:
+        return 0
+    reader = Reader(disk=config.simulated_disk)
+    digests: list[tuple[int, int, bytes]] = []
+    for done, (image_id, path, size, mtime_ns) in enumerate(wanted, 1):
+        if cancel.is_set():
+            break
+        try:
+            with open(path, "rb", buffering=0) as file:
+                data = reader.read_all(file.fileno(), image_id)
+                after = os.fstat(file.fileno())
+        except OSError as error:
+            log.warning("%s: cannot be read for its digest: %s", path, error)
+            continue
+        if (after.st_size, after.st_mtime_ns) == (size, mtime_ns) == (len(data), mtime_ns):
+            digests.append((image_id, mtime_ns, xxhash.xxh3_128(data).digest()))
+        yield Progress(Phase.HASHING, done, len(wanted), path)
+    catalog.set_digests(digests)
+    log.info("Digested %d files that share their size with another", len(digests))
+    return len(digests)
 
 
 def _flush(catalog: Catalog, pending: list[Result], replaces: dict[str, int]) -> None:
@@ -363,119 +474,3 @@ def _summary(
         cancelled=cancelled,
         seconds=time.monotonic() - started,
     )
-
-
-def _hash_all(
-    files: Sequence[FoundFile], config: EngineConfig, cancel: threading.Event, hasher: Hasher
-) -> Iterator[Result]:
-    """Hash ``files``, in a process pool when it pays, yielding results as they come.
-
-    A decoder that crashes its process (a native library meeting a malformed file) must
-    cost that one file, not the scan: when the pool breaks, the files it had in hand are
-    hashed again one per process, the one that crashes again is recorded as a failure,
-    and a fresh pool takes the rest. With ``config.dask`` set, the files are hashed on
-    that Dask cluster's workers instead (``dask_pool.py``).
-    """
-    if config.dask:
-        from desktop_app.engine.scan import dask_pool
-
-        chunk = _chunk_size(files, 1)
-        yield from dask_pool.hash_files(files, config, cancel, hasher, chunk)
-        return
-    if config.workers == 0 or len(files) < _POOL_MINIMUM:
-        for file in files:
-            if cancel.is_set():
-                return
-            yield hasher(file.path, config)
-        return
-    start = 0
-    while start < len(files) and not cancel.is_set():
-        outcome = yield from _pooled(files[start:], config, cancel, hasher)
-        done, lost = outcome
-        if not lost:
-            return
-        log.warning("A hashing process crashed; checking its %d files one at a time", lost)
-        for file in files[start + done : start + done + lost]:
-            if cancel.is_set():
-                return
-            yield _isolated(file, config, hasher)
-        start += done + lost
-
-
-def _pooled(
-    files: Sequence[FoundFile], config: EngineConfig, cancel: threading.Event, hasher: Hasher
-) -> Generator[Result, None, tuple[int, int]]:
-    """Hash ``files`` in a pool; return (files reported, files lost to a crashed worker).
-
-    The files lost are the ones after those reported: they were in the pool's hands when
-    a worker died, and their results, if any, are not trusted.
-    """
-    reported = 0
-    with cf.ProcessPoolExecutor(max_workers=config.workers, mp_context=_context()) as pool:
-        # A bounded window of tasks in flight: results stream back in submission order
-        # within the window, cancelling drops only what was not started, and memory stays
-        # flat however large the library.
-        window: deque[tuple[int, cf.Future[list[Result]]]] = deque()
-        chunk = _chunk_size(files, config.workers)
-        starts = iter(range(0, len(files), chunk))
-        in_hand = 0
-        try:
-            while True:
-                start = next(starts, None) if len(window) < 2 * config.workers else None
-                if start is not None:
-                    batch = files[start : start + chunk]
-                    in_hand += len(batch)  # counted before submit, which fails on a broken pool
-                    future = pool.submit(_hash_batch, [f.path for f in batch], config, hasher)
-                    window.append((len(batch), future))
-                    continue
-                if not window:
-                    break
-                size, oldest = window.popleft()
-                yield from oldest.result()
-                reported += size
-                in_hand -= size
-                if cancel.is_set():
-                    return reported, 0
-        except BrokenProcessPool:
-            return reported, in_hand
-        finally:
-            for _, pending in window:
-                pending.cancel()
-    return reported, 0
-
-
-def _isolated(file: FoundFile, config: EngineConfig, hasher: Hasher) -> Result:
-    """Hash one file in a process of its own; a crash there is this file's failure."""
-    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
-        try:
-            return pool.submit(_hash_batch, [file.path], config, hasher).result()[0]
-        except BrokenProcessPool:
-            return FileFailure(
-                file.path, file.size, file.mtime_ns, "the image decoder crashed on this file"
-            )
-
-
-def _chunk_size(files: Sequence[FoundFile], workers: int) -> int:
-    """Files per task: small enough to cancel quickly, large enough to amortise IPC."""
-    mean = sum(f.size for f in files) / max(len(files), 1)
-    chunk = max(1, int(4_000_000 // max(mean, 1)))  # about 4 MB of photos per task
-    return max(1, min(chunk, 16, len(files) // (4 * workers) or 1))
-
-
-def _hash_batch(paths: list[str], config: EngineConfig, hasher: Hasher) -> list[Result]:
-    return [hasher(path, config) for path in paths]
-
-
-_CONTEXT: multiprocessing.context.BaseContext | None = None
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    global _CONTEXT
-    if _CONTEXT is None:
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["desktop_app.engine.imaging.hashing"])
-            _CONTEXT = context
-        else:
-            _CONTEXT = multiprocessing.get_context("spawn")
-    return _CONTEXT

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from desktop_app.engine.catalog.rows import chunks
 from desktop_app.engine.catalog.store import Catalog, decode_path, encode_path
 from desktop_app.engine.errors import UsageError
+from desktop_app.engine.fileops import fsutil
 from desktop_app.engine.types import ImageRecord, PairSet
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,28 @@ class IgnoredPair:
         return f"{self.a.hex()}:{self.b.hex()}"
 
 
+def with_digests(catalog: Catalog, records: Sequence[ImageRecord]) -> list[ImageRecord]:
+    """``records``, each with its digest: those the scan left without one (camera RAW
+    files of a size no other file has, read only as far as their preview) are read now,
+    and their digests stored in the catalog.
+    """
+    missing = [r for r in records if r.digest is None]
+    if not missing:
+        return list(records)
+    found: dict[int, bytes] = {}
+    for record in missing:
+        try:
+            info = os.stat(record.path)
+            digest = fsutil.digest_file(record.path)
+        except OSError as error:
+            raise UsageError(f"{record.path} cannot be read: {error.strerror or error}") from None
+        if (info.st_size, info.st_mtime_ns) != (record.size, record.mtime_ns):
+            raise UsageError(f"{record.path} changed since the last scan; scan again first.")
+        found[record.id] = digest
+    catalog.set_digests([(r.id, r.mtime_ns, found[r.id]) for r in missing])
+    return [replace(r, digest=found[r.id]) if r.id in found else r for r in records]
+
+
 def _ordered(x: ImageRecord, y: ImageRecord) -> tuple[ImageRecord, ImageRecord]:
     if x.digest is None or y.digest is None:
         raise UsageError(f"{x.path if x.digest is None else y.path} has not been read yet.")
@@ -74,6 +98,7 @@ def ignore(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
     """
     if len({r.path for r in records}) < 2:
         raise UsageError("Name at least two photos that are not copies.")
+    records = with_digests(catalog, records)
     added = 0
     now = time.time_ns()
     with catalog.transaction() as db:
@@ -102,7 +127,7 @@ def unignore(catalog: Catalog, pairs: Iterable[tuple[bytes, bytes]]) -> int:
 def unignore_records(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
     """Forget every remembered pair among these photos; returns how many."""
     keys = []
-    for x, y in itertools.combinations(records, 2):
+    for x, y in itertools.combinations(with_digests(catalog, records), 2):
         lo, hi = _ordered(x, y)
         assert lo.digest is not None and hi.digest is not None
         keys.append((lo.digest, hi.digest))

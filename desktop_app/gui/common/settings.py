@@ -44,6 +44,7 @@ THRESHOLD = Key("threshold/groups", DEFAULT_THRESHOLD)
 ROTATIONS = Key("scan/rotations", False)
 SKIP_HIDDEN = Key("scan/skip_hidden", True)
 WORKERS = Key("scan/workers", 0)  # 0: one per core
+READERS = Key("scan/readers", 0)  # 0: by the storage (1 on a spinning disk or a share)
 RESCAN_ON_OPEN = Key("scan/rescan_on_open", True)
 EXCLUDE = Key("scan/exclude", "")  # the user's patterns of folders and files, one a line
 ALLOW_DELETE = Key("cleanup/allow_delete", False)  # permanent deletion, off by default
@@ -101,7 +102,9 @@ class Settings:
             index=index,
         )
         workers = self.get(WORKERS)
-        return replace(config, workers=workers) if workers > 0 else config
+        config = replace(config, workers=workers) if workers > 0 else config
+        readers = self.get(READERS)
+        return replace(config, readers=readers) if readers > 0 else config
 
     def exclusions(self) -> tuple[str, ...]:
         """The user's patterns of folders and files a scan leaves out."""

@@ -247,10 +247,11 @@ class IndexController(JobController):
         return self._launch(_scan_work(factory))
 
     def _relay(self, steps: Steps, cancel: threading.Event) -> object:
-        # The first report of each phase always goes out, and so does the last one.
+        # The first and the last report of each phase always go out (the last one of
+        # the hashing carries its total, unknown at its start while the walk runs).
         last_phase: Phase | None = None
         last_sent = 0.0
-        report: Progress | None = None
+        held: Progress | None = None
         while True:
             try:
                 report = next(steps)
@@ -259,11 +260,15 @@ class IndexController(JobController):
                 break
             now = time.monotonic()
             if report.phase != last_phase or now - last_sent >= PROGRESS_INTERVAL:
+                if held is not None and held.phase != report.phase:
+                    emit_safely(self.progress, held)  # the last of the phase before
                 if not emit_safely(self.progress, report):
                     cancel.set()  # nobody is listening any more
-                last_phase, last_sent, report = report.phase, now, None
-        if report is not None:  # the last one was throttled away
-            emit_safely(self.progress, report)
+                last_phase, last_sent, held = report.phase, now, None
+            else:
+                held = report
+        if held is not None:  # the last one was throttled away
+            emit_safely(self.progress, held)
         return summary
 
 

@@ -1,13 +1,16 @@
 """Thumbnails decoded off the GUI thread, cached, delivered by signal.
 
 :class:`ThumbnailLoader` owns its own thread pool and an LRU cache. Each request runs
-a :class:`_ThumbnailJob` that decodes the photo with Pillow (EXIF-oriented, reduced-scale
-decode for JPEGs) and emits a :class:`QImage`; the QImage becomes a :class:`QPixmap`
-on the GUI thread only, since pixmaps are GUI-thread objects (vimiv builds pixmaps in
-its workers; we don't). Requests are LIFO, so the rows the user is looking at now come
-before the ones scrolled past; :meth:`ThumbnailLoader.drop_queued` drops what is
-queued when the view changes, and generation numbers stop jobs that were dequeued just
-before that from decoding for nothing.
+a :class:`_ThumbnailJob` that takes the photo's thumbnail from the disk cache
+(``engine/imaging/thumbcache.py``, the freedesktop thumbnail folders on Linux) or
+decodes it with Pillow (EXIF-oriented, reduced-scale decode for JPEGs, the embedded
+preview of RAW files) and caches it there, and emits a :class:`QImage`; the QImage
+becomes a :class:`QPixmap` on the GUI thread only, since pixmaps are GUI-thread
+objects (vimiv builds pixmaps in its workers; we don't). Requests are LIFO, so the
+rows the user is looking at now come before the ones scrolled past;
+:meth:`ThumbnailLoader.drop_queued` drops what is queued when the view changes, and
+generation numbers stop jobs that were dequeued just before that from decoding for
+nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.library import open_oriented
+from desktop_app.engine.library import THUMBNAIL_SIZES, cached_thumbnail, open_oriented
 from desktop_app.gui.common.workers import emit_safely, make_pool, stop_pool
 
 log = logging.getLogger(__name__)
@@ -59,7 +62,10 @@ def decode(
     Raises:
         UnreadableImage: The file cannot be read as an image.
     """
-    image = open_oriented(path, max_side)
+    if max_side is not None and max_side <= THUMBNAIL_SIZES[-1][1]:
+        image = cached_thumbnail(path, max_side)  # on disk, shared with file managers
+    else:
+        image = open_oriented(path, max_side)
     if box is not None:
         image.thumbnail(box, Image.Resampling.LANCZOS)
     result = pil_to_qimage(image)
