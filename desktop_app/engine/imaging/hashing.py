@@ -46,7 +46,10 @@ from PIL import Image
 
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
+from desktop_app.engine.imaging import capture as capture_reader
+from desktop_app.engine.imaging import identity as pixel_identity
 from desktop_app.engine.imaging.borders import find_content_box
+from desktop_app.engine.imaging.formats import PILLOW_FORMATS
 from desktop_app.engine.imaging.loading import (
     apply_orientation,
     failure_reason,
@@ -73,6 +76,9 @@ HASH_SIZE = 8
 REDUCED_SIDE = 256
 
 FloatBlock = npt.NDArray[np.float64]
+
+#: Formats opened as themselves; any other name ``open_image`` gives is a camera RAW's.
+PIXEL_FORMATS = PILLOW_FORMATS | {"HEIF"}
 
 # For each Transform, as applied by PIL.Image.transpose to the picture: whether the 8x8
 # DCT block is transposed, and then whether its odd rows / odd columns change sign.
@@ -108,7 +114,9 @@ _VARIANT_TRANSPOSE, _VARIANT_SIGNS = _build_variant_ops()
 _BIT_WEIGHTS = np.array([1 << (63 - i) for i in range(64)], dtype=np.uint64)
 
 
-def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
+def hash_file(
+    path: str, config: EngineConfig, *, identity: bool = True
+) -> ImageFeatures | FileFailure:
     """Hash one photo file. Runs in the scan's worker processes.
 
     Never raises for a problem with the file: it comes back as a :class:`FileFailure`
@@ -148,7 +156,7 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
     if (after.st_size, after.st_mtime_ns) != (size, mtime_ns) or len(data) != after.st_size:
         return FileFailure(path, after.st_size, after.st_mtime_ns, "changed while being read")
     try:
-        return _features(data, path, size, mtime_ns, config)
+        return _features(data, path, size, mtime_ns, config, identity)
     except UnreadableImage as exc:
         log.debug("cannot hash %s: %s", path, exc.reason)
         return FileFailure(path, size, mtime_ns, exc.reason)
@@ -188,18 +196,44 @@ def hash_image(image: Image.Image, config: EngineConfig) -> tuple[int, tuple[int
 
 
 def _features(
-    data: bytes, path: str, size: int, mtime_ns: int, config: EngineConfig
+    data: bytes,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    config: EngineConfig,
+    identity: bool = True,
 ) -> ImageFeatures:
-    """Digest, decode and hash the bytes of one file. Raises UnreadableImage."""
+    """Digest, decode and hash the bytes of one file. Raises UnreadableImage.
+
+    ``identity=False`` skips what issue 9 added (capture identity, pixel digest,
+    sharpness): ``benchmarks/hashing.py`` measures their cost against it.
+    """
     digest = xxhash.xxh3_128(data).digest()
     opened = open_image(data, path, config.max_pixels)
     image = opened.image
+    jpeg = image.format in ("JPEG", "MPO")
+    pixels: bytes | None = None
+    greyscale = False
+    capture = None
+    sharp = None
+    raw = opened.format not in PIXEL_FORMATS
+    if identity:
+        capture = capture_reader.read_capture(image, path, data=data, raw=raw)
+        if jpeg and not raw:
+            pixels, components = pixel_identity.jpeg_scan(data)
+            greyscale = components == 1
     try:
-        if image.format in ("JPEG", "MPO"):
+        if jpeg:
             # Only luma, at the largest DCT scale that keeps >= 256 px on the short side.
             image.draft("L", (REDUCED_SIDE, REDUCED_SIDE))
         image.load()
+        if identity and not jpeg and not raw:
+            pixels = pixel_identity.pixel_digest(image)
+            greyscale = pixel_identity.is_grey_mode(image)
         grey = apply_orientation(to_grey(image), opened.exif.orientation)
+        if identity:
+            grey = reduce_for_hash(grey)  # _hash_and_kept's own reduction is then a no-op
+            sharp = pixel_identity.sharpness(grey)
         phash, variants, kept = _hash_and_kept(grey, config)
     except Exception as exc:
         raise UnreadableImage(path, failure_reason(exc, opened.format)) from exc
@@ -218,6 +252,10 @@ def _features(
         # Measured at reduced scale: to within a few pixels of the full-size picture.
         content_width=round(opened.width * kept[0]),
         content_height=round(opened.height * kept[1]),
+        capture=capture,
+        pixel_digest=pixels,
+        sharpness=sharp,
+        greyscale=greyscale,
     )
 
 
