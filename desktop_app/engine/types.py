@@ -108,7 +108,7 @@ class Capture:
 
     @property
     def exposure(self) -> str | None:
-        """"1/250 s f/2.8 ISO 200 -1 EV", from what is known, or None."""
+        """ "1/250 s f/2.8 ISO 200 -1 EV", from what is known, or None."""
         parts = []
         if self.exposure_time:
             t = self.exposure_time

@@ -10,7 +10,8 @@ cleanup data: the journal of file operations (``operations`` and ``journal``, se
 ``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
 keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
 picture without added borders to ``images`` (a cache column); version 4 adds the
-``groupings`` cache.
+``groupings`` cache; version 5 adds each photo's capture identity, pixel digest,
+sharpness and greyscale flag to ``images`` (cache columns, issue 9).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -163,12 +164,37 @@ def _add_groupings(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_capture_identity(db: sqlite3.Connection) -> None:
+    """Version 5: capture identity (JSON), pixel digest, sharpness, greyscale flag.
+
+    Guarded so that it does not depend on the steps around it. Rows hashed before have
+    none of these; their ``hash_version`` is reset so that the next scan reads them again
+    (they are a cache). The "not copies" list keeps its rows: ``not_copies.py`` moves a
+    file-digest key to the pixel digest once the file has been read again.
+    """
+    have = {row[1] for row in db.execute("PRAGMA table_info(images)")}
+    for column, kind in (
+        ("capture", "TEXT"),
+        ("pixel_digest", "BLOB"),
+        ("sharpness", "REAL"),
+        ("greyscale", "INTEGER NOT NULL DEFAULT 0"),
+    ):
+        if column not in have:
+            db.execute(f"ALTER TABLE images ADD COLUMN {column} {kind}")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS images_pixel_digest ON images(pixel_digest)"
+        " WHERE pixel_digest IS NOT NULL"
+    )
+    db.execute("UPDATE images SET hash_version=0 WHERE phash IS NOT NULL AND pixel_digest IS NULL")
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
     1: _add_cleanup_tables,
     2: _add_picture_size,
     3: _add_groupings,
+    4: _add_capture_identity,
 }
 
 

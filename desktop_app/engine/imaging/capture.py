@@ -188,4 +188,3 @@ def _number(value: object, *, positive: bool = False) -> float | None:
     if not math.isfinite(number) or (positive and number <= 0):
         return None
     return round(number, 6)
-
