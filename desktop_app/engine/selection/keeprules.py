@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.engine.errors import UsageError
+from desktop_app.engine.selection import original
 from desktop_app.engine.paths import is_within
 from desktop_app.engine.types import ImageRecord, Member
 from desktop_app.engine.units import human_size
@@ -26,6 +27,7 @@ from desktop_app.engine.units import human_size
 class Criterion(enum.StrEnum):
     """One way to compare copies; the names are what presets and ``--keep`` use."""
 
+    ORIGINAL = "original"
     PIXELS = "pixels"
     FORMAT = "format"
     SIZE = "size"
@@ -48,6 +50,7 @@ class Criterion(enum.StrEnum):
 TOLERANCE = {"pixels": 0.02, "size": 0.05}
 
 _LABELS = {
+    Criterion.ORIGINAL: "the camera original",
     Criterion.PIXELS: "largest pixel count",
     Criterion.FORMAT: "preferred format",
     Criterion.SIZE: "larger file",
@@ -269,6 +272,10 @@ def choose(
     for criterion in rules.criteria:
         if len(alive) == 1:
             break
+        if criterion is Criterion.ORIGINAL:
+            alive, why = original.narrow(members, alive, losses if explain_losses else None)
+            reason = why or reason
+            continue
         keys = {i: _key(criterion, rules, members[i].image) for i in alive}
         best = min(keys.values())
         tolerance = TOLERANCE.get(criterion.value)
