@@ -22,7 +22,7 @@ from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.imaging import hashing
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
-from desktop_app.engine.search import grouping, pairing, verdicts
+from desktop_app.engine.search import grouping, pairing, shots, verdicts
 from desktop_app.engine.selection import not_copies, raw_jpeg
 from desktop_app.engine.types import (
     FileFailure,
@@ -39,6 +39,7 @@ from desktop_app.engine.types import (
     Progress,
     QueryResult,
     ScanSummary,
+    ShotGroup,
     Transform,
     drain,
 )
@@ -193,6 +194,11 @@ class Library:
         exposures (``verdicts.py``): what :meth:`pairs` leaves out of the copies."""
         pairs = self.pairs(threshold, similar_shots=True)
         return verdicts.split_pairs(pairs, self._records_of, self._verdicts)[1]
+
+    def shots(self, threshold: int | None = None) -> list[ShotGroup]:
+        """Similar shots for culling (``search/shots.py``): bursts and brackets, each in
+        capture-time order with its sharpness; nothing in them is a copy or marked."""
+        return shots.shot_groups(self.records(), self.similar_shot_pairs(threshold))
 
     def verdict(self, a: ImageRecord, b: ImageRecord, distance: int | None = None) -> PairVerdict:
         """The verdict on two photos of this library and its evidence (``verdicts.py``)."""

@@ -124,15 +124,13 @@ class Capture:
     def to_json(self) -> dict[str, object]:
         """The fields that are set, for the catalog and the JSON output."""
         return {
-            name: getattr(self, name)
-            for name in self.__slots__  # type: ignore[attr-defined]
-            if getattr(self, name) is not None
+            name: getattr(self, name) for name in self.__slots__ if getattr(self, name) is not None
         }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Capture:
         """Inverse of :meth:`to_json`; unknown keys (a newer version) are ignored."""
-        known = set(cls.__slots__)  # type: ignore[attr-defined]
+        known = set(cls.__slots__)
         return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
 
@@ -467,3 +465,20 @@ def drain(steps: Generator[Progress, None, _T]) -> _T:
             next(steps)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class ShotGroup:
+    """Similar shots for culling: frames of a burst, a bracket, in capture-time order.
+
+    Not copies: each member is its own exposure. Nothing in such a group is marked
+    unless the user asks ("keep the sharpest").
+    """
+
+    index: int
+    members: tuple[ImageRecord, ...]
+
+    @property
+    def sharpest(self) -> ImageRecord:
+        """The member with the highest sharpness score (the first one on a tie)."""
+        return max(self.members, key=lambda r: r.sharpness or 0.0)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import numpy as np
 
@@ -112,9 +113,9 @@ def _lineage(a: ImageRecord, ca: Capture | None, b: ImageRecord, cb: Capture | N
         if derived and (derived in _ids(cy) or derived == y.name):
             found.append(f"{x.name} derived from {y.name}")
     if ca is not None and cb is not None:
-        if ca.derived_from and ca.derived_from == cb.derived_from:
-            if not _FILE_NAME.match(ca.derived_from):  # a file name alone is not unique
-                found.append("derived from the same document")
+        shared_source = ca.derived_from and ca.derived_from == cb.derived_from
+        if shared_source and not _FILE_NAME.match(ca.derived_from or ""):
+            found.append("derived from the same document")  # a file name is not unique
         if (
             ca.shot
             and ca.taken == cb.taken
@@ -123,7 +124,7 @@ def _lineage(a: ImageRecord, ca: Capture | None, b: ImageRecord, cb: Capture | N
             and (ca.model or ca.serial)
             and ca.model == cb.model
             and ca.make == cb.make
-            and not _differ(ca.serial, cb.serial)
+            and not _differences(ca, cb)[0]  # cameras that write ".00" for every frame
         ):
             found.append(f"same capture time {_clock(ca)}")
             found.append("same camera body" if ca.serial else "same camera")
@@ -179,6 +180,11 @@ def _differences(ca: Capture, cb: Capture) -> tuple[list[str], int]:
     return out, shift
 
 
+def same_exposure(ca: Capture, cb: Capture) -> bool:
+    """Whether two captures describe one exposure (a time-zone shift allowed)."""
+    return not _differences(ca, cb)[0]
+
+
 def _seconds_between(x: str | None, y: str | None) -> int | None:
     from datetime import datetime
 
@@ -197,13 +203,19 @@ def split_pairs(
 ) -> tuple[PairSet, PairSet]:
     """Split a pair set into copies and similar shots.
 
-    Only pairs whose two ends both carry a capture can be similar shots, so only those
-    are judged; the others are copies whatever :func:`verdict` adds as evidence.
+    Only pairs whose two ends carry a capture can be similar shots, so only those are
+    judged. A photo without one is first attributed to the captured photo it is a copy
+    of, if it has a captured neighbour: the one with the same pixels, else the nearest
+    (:func:`attribute`). It is then judged with that capture, so that a stripped copy of
+    the first frame of a burst is no more a copy of the second frame than the first
+    frame is, and no group of copies can join two exposures through it.
 
     Args:
         pairs: Pairs of catalog ids.
         records: Gives the records of some ids (a catalog lookup or a cached mapping).
-        cache: Verdicts already made, by ``(a, b)``; filled with the new ones.
+        cache: Verdicts on pairs of two captured photos, by ``(a, b)``; filled with the
+            new ones (a verdict through an attribution depends on the pair set and is
+            not cached).
 
     Returns:
         ``(copies, similar_shots)``, both with the threshold of ``pairs``.
@@ -212,18 +224,30 @@ def split_pairs(
         return pairs, pairs
     ids = np.unique(np.concatenate((pairs.a, pairs.b)))
     found = records([int(i) for i in ids])
-    captured = np.fromiter(
-        (i for i, r in found.items() if r.capture is not None and r.capture.shot), dtype=np.int64
-    )
-    suspects = np.flatnonzero(np.isin(pairs.a, captured) & np.isin(pairs.b, captured))
+    captured = {i for i, r in found.items() if r.capture is not None and r.capture.shot}
+    if not captured:
+        return pairs, PairSet.empty(pairs.threshold)
+    source = attribute(pairs, found, captured)
+    twins: dict[bytes, list[int]] = {}
+    for i in captured:
+        pixels = found[i].pixel_digest
+        if pixels is not None:
+            twins.setdefault(pixels, []).append(i)
+    judged_ids = np.fromiter((*captured, *source), dtype=np.int64)
+    suspects = np.flatnonzero(np.isin(pairs.a, judged_ids) & np.isin(pairs.b, judged_ids))
     shot = np.zeros(len(pairs), dtype=bool)
     for k in suspects.tolist():
         key = (int(pairs.a[k]), int(pairs.b[k]))
-        judged = cache.get(key) if cache is not None else None
-        if judged is None:
-            judged = verdict(found[key[0]], found[key[1]], int(pairs.distance[k]))
-            if cache is not None:
-                cache[key] = judged
+        if key[0] in captured and key[1] in captured:
+            judged = cache.get(key) if cache is not None else None
+            if judged is None:
+                judged = verdict(found[key[0]], found[key[1]], int(pairs.distance[k]))
+                if cache is not None:
+                    cache[key] = judged
+        else:
+            judged = attributed_verdict(found, source, key[0], key[1], int(pairs.distance[k]))
+        if not judged.is_copy:
+            judged = _through_twins(found, twins, key, int(pairs.distance[k])) or judged
         shot[k] = not judged.is_copy
     if not shot.any():
         return pairs, PairSet.empty(pairs.threshold)
@@ -231,7 +255,97 @@ def split_pairs(
     return _subset(pairs, ~shot), _subset(pairs, shot)
 
 
-def _subset(pairs: PairSet, keep: np.ndarray) -> PairSet:  # type: ignore[type-arg]
+def verdict_among(
+    records: Mapping[int, ImageRecord], a: int, b: int, distance: int | None = None
+) -> PairVerdict:
+    """:func:`verdict` on two of ``records``, where a same-pixel sibling among them may
+    show that they are copies after all (an EXIF rewritten with another date)."""
+    judged = verdict(records[a], records[b], distance)
+    if judged.is_copy:
+        return judged
+    twins: dict[bytes, list[int]] = {}
+    for i, record in records.items():
+        if record.pixel_digest is not None and record.capture is not None:
+            twins.setdefault(record.pixel_digest, []).append(i)
+    return _through_twins(records, twins, (a, b), distance) or judged
+
+
+def _through_twins(
+    found: Mapping[int, ImageRecord],
+    twins: Mapping[bytes, list[int]],
+    key: tuple[int, int],
+    distance: int | None,
+) -> PairVerdict | None:
+    """A copy verdict through files with the same pixels as either end, if one says so.
+
+    The same picture can carry two captures: its EXIF was rewritten (a wrong date, a
+    phone's name). The pixels are the same picture all the same, so two photos are
+    copies if any same-pixel sibling of one is a copy of any of the other.
+    """
+    sides = []
+    for image in key:
+        pixels = found[image].pixel_digest
+        sides.append(
+            [image, *(t for t in twins.get(pixels, ()) if t != image)] if pixels else [image]
+        )
+    if len(sides[0]) == 1 and len(sides[1]) == 1:
+        return None
+    for x in sides[0]:
+        for y in sides[1]:
+            if (x, y) == key:
+                continue
+            judged = verdict(found[x], found[y], distance)
+            if judged.is_copy:
+                via = [found[i].name for i, end in ((x, key[0]), (y, key[1])) if i != end]
+                return PairVerdict(
+                    VerdictKind.COPY, (f"same pixels as {' and '.join(via)}", *judged.evidence)
+                )
+    return None
+
+
+def attribute(
+    pairs: PairSet, found: Mapping[int, ImageRecord], captured: set[int]
+) -> dict[int, int]:
+    """For each photo without a capture that has captured neighbours in ``pairs``: the
+    one it is a copy of (same pixels first, then the nearest, then the lowest id)."""
+    best: dict[int, tuple[int, int, int]] = {}
+    mixed = np.flatnonzero(np.isin(pairs.a, list(captured)) != np.isin(pairs.b, list(captured)))
+    for k in mixed.tolist():
+        a, b = int(pairs.a[k]), int(pairs.b[k])
+        x, o = (b, a) if a in captured else (a, b)
+        if x not in found or o not in found:
+            continue
+        pixels = found[x].pixel_digest
+        same = 0 if pixels is not None and pixels == found[o].pixel_digest else 1
+        candidate = (same, int(pairs.distance[k]), o)
+        if x not in best or candidate < best[x]:
+            best[x] = candidate
+    return {x: o for x, (_, _, o) in best.items()}
+
+
+def attributed_verdict(
+    found: Mapping[int, ImageRecord], source: Mapping[int, int], a: int, b: int, distance: int
+) -> PairVerdict:
+    """The verdict on ``a`` and ``b`` with each photo without a capture standing in for
+    the captured photo it copies (``source``)."""
+    ra, rb = found[a], found[b]
+    notes = []
+    for image in (a, b):
+        if image in source:
+            notes.append(f"{found[image].name} is a copy of {found[source[image]].name}")
+    ea = replace(ra, capture=found[source[a]].capture) if a in source else ra
+    eb = replace(rb, capture=found[source[b]].capture) if b in source else rb
+    if ra.digest is not None and ra.digest == rb.digest:
+        return verdict(ra, rb, distance)
+    if ra.pixel_digest is not None and ra.pixel_digest == rb.pixel_digest:
+        return verdict(ra, rb, distance)
+    judged = verdict(ea, eb, distance)
+    if judged.is_copy:
+        return verdict(ra, rb, distance)
+    return PairVerdict(judged.kind, (*notes, *judged.evidence))
+
+
+def _subset(pairs: PairSet, keep: np.ndarray) -> PairSet:
     return PairSet(
         pairs.a[keep], pairs.b[keep], pairs.distance[keep], pairs.transform[keep], pairs.threshold
     )

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.engine.errors import UsageError
-from desktop_app.engine.selection import original
 from desktop_app.engine.paths import is_within
+from desktop_app.engine.selection import original
 from desktop_app.engine.types import ImageRecord, Member
 from desktop_app.engine.units import human_size
 
@@ -269,12 +269,14 @@ def choose(
         raise ValueError("no candidate")
     losses: dict[int, str] = {}
     reason = "kept: the only candidate"
+    first: str | None = None  # the camera-original evidence, named even when not last
     for criterion in rules.criteria:
         if len(alive) == 1:
             break
         if criterion is Criterion.ORIGINAL:
             alive, why = original.narrow(members, alive, losses if explain_losses else None)
             reason = why or reason
+            first = why
             continue
         keys = {i: _key(criterion, rules, members[i].image) for i in alive}
         best = min(keys.values())
@@ -306,4 +308,6 @@ def choose(
         for i in alive[1:] if explain_losses else ():
             losses[i] = "not kept: equal on every criterion; the first by path is kept"
         reason = "kept: equal on every criterion, first by path"
+    if first is not None and reason != first:
+        reason = f"{first}; then {reason.removeprefix('kept: ')}"
     return Choice(alive[0], reason, losses)

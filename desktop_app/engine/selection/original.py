@@ -6,7 +6,8 @@ a copy with a white frame added may all be larger, yet none is the original. The
 narrows the candidates by these steps, in order, each a piece of evidence:
 
 1. **capture metadata**: the file carries the camera's record of the exposure (a
-   capture time); conversions and web exports usually lost it;
+   capture time); conversions and web exports usually lost it; then the capture that
+   agrees with more of the other copies' (a rewritten EXIF agrees with none);
 2. **the camera's format**: RAW, then the camera's JPEG or HEIC, over a conversion (a
    PNG or TIFF made from a JPEG), as long as it has the largest picture (a half-size
    JPEG is not the original of a full-size PNG);
@@ -107,6 +108,27 @@ def _consensus(members: Sequence[Member]) -> dict[int, float]:
 _FORMAT = "the camera's format"
 
 
+def _agreeing(members: Sequence[Member]) -> dict[int, int]:
+    """For each member: how many other members' captures say the same exposure (a
+    rewritten EXIF, with another date or camera, agrees with none of its copies)."""
+    from desktop_app.engine.search.verdicts import same_exposure
+
+    captures = [m.image.capture for m in members]
+    out = {}
+    for i, c in enumerate(captures):
+        out[i] = sum(
+            1
+            for j, d in enumerate(captures)
+            if j != i
+            and c is not None
+            and d is not None
+            and c.shot
+            and d.shot
+            and same_exposure(c, d)
+        )
+    return out
+
+
 def _has_largest(members: Sequence[Member], survivors: list[int], alive: list[int]) -> bool:
     """Whether a survivor has (within 2 %) the largest picture of the candidates."""
     largest = max(members[i].image.picture_pixels for i in alive)
@@ -129,11 +151,17 @@ def _steps(members: Sequence[Member], alive: list[int]) -> list[_Step]:
 
         return format_family(record(i))
 
+    agreeing = _agreeing(members)
     steps: list[_Step] = [
         (
             "capture metadata",
             lambda i: 0.0 if (c := record(i).capture) is not None and c.shot else 1.0,
             capture_text,
+        ),
+        (
+            "capture agrees with the other copies",
+            lambda i: -float(agreeing[i]),
+            lambda i: f"agrees with {agreeing[i]}",
         ),
         (_FORMAT, lambda i: float(_format_class(record(i))), format_text),
         (

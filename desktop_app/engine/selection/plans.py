@@ -33,7 +33,7 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops.journal import Action
 from desktop_app.engine.fileops.requests import DeleteConfirmation, Removal, Request
 from desktop_app.engine.paths import within_any
-from desktop_app.engine.search.verdicts import verdict
+from desktop_app.engine.search.verdicts import verdict_among
 from desktop_app.engine.selection import not_copies
 from desktop_app.engine.selection.keeprules import (
     DEFAULT_FORMATS,
@@ -330,7 +330,8 @@ def _verdict(group: Group, i: int, j: int) -> PairVerdict:
     members can still be different shots of each other (two burst frames, each near a
     stripped copy that is the reference): neither is ever marked as a copy of the other.
     """
-    return verdict(group.members[i].image, group.members[j].image, _distance(group, i, j))
+    records = {k: m.image for k, m in enumerate(group.members)}
+    return verdict_among(records, i, j, _distance(group, i, j))
 
 
 def _identical(group: Group, i: int, j: int) -> bool:
