@@ -76,6 +76,12 @@ def add_commands(
         "(repeatable)",
     )
     group.add_argument(
+        "--keep-sharpest",
+        action="store_true",
+        help="cull similar shots instead (see 'doppel shots'): in each burst or bracket "
+        "keep the sharpest frame, mark the others",
+    )
+    group.add_argument(
         "--within",
         action="store_true",
         help="with --reference, also select among photos that have no reference copy",
@@ -157,8 +163,14 @@ def _plan(args: argparse.Namespace, printer: ProgressPrinter) -> tuple[Library, 
     opened = argparse.Namespace(**{**vars(args), "folders": [*args.folders, *references]})
     library = _open(opened, printer, scan=True)
     try:
-        rules = _rules(args, library.catalog)
-        plan = select_in(library, args.threshold, rules, references=references, within=args.within)
+        if getattr(args, "keep_sharpest", False):
+            marked = [r.path for r in library.catalog.roots() if r.reference]
+            plan = library.sharpest_plan(args.threshold, references=[*references, *marked])
+        else:
+            rules = _rules(args, library.catalog)
+            plan = select_in(
+                library, args.threshold, rules, references=references, within=args.within
+            )
     except BaseException:
         library.close()
         raise

@@ -41,6 +41,8 @@ from desktop_app.engine.types import (
     Group,
     ImageRecord,
     Match,
+    PairSet,
+    PairVerdict,
     Phase,
     Progress,
     ScanSummary,
@@ -132,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, parents=[common, threshold, as_json], help=text)
         sub.add_argument("folders", nargs="+", metavar="FOLDER")
+        sub.add_argument(
+            "--similar-shots",
+            action="store_true",
+            help="also list pairs of similar shots (bursts, brackets: not copies)",
+        )
+
+    shots = commands.add_parser(
+        "shots",
+        parents=[common, threshold, as_json],
+        help="similar shots for culling: bursts and brackets with their sharpness",
+    )
+    shots.add_argument("folders", nargs="+", metavar="FOLDER")
 
     query = commands.add_parser(
         "query", parents=[common, threshold, as_json], help="library photos similar to one image"
@@ -245,6 +259,42 @@ def _record_json(record: ImageRecord) -> dict[str, Any]:
         "taken": record.taken,
         "camera": record.camera,
         "error": record.error,
+        "capture": None if record.capture is None else record.capture.to_json(),
+        "sharpness": record.sharpness,
+    }
+
+
+def _verdict_json(verdict: PairVerdict | None) -> dict[str, Any]:
+    """``verdict`` and ``evidence`` keys (issue 9); None and [] for a group's reference."""
+    if verdict is None:
+        return {"verdict": None, "evidence": []}
+    return {"verdict": verdict.kind.value, "evidence": list(verdict.evidence)}
+
+
+def _pair_rows(
+    library: Library, pairs: PairSet
+) -> list[tuple[int, str, str, Transform, PairVerdict]]:
+    records = library.records()
+    return sorted(
+        (
+            int(d),
+            records[int(a)].path,
+            records[int(b)].path,
+            Transform(int(t)),
+            library.verdict(records[int(a)], records[int(b)], int(d)),
+        )
+        for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
+    )
+
+
+def _pair_json(row: tuple[int, str, str, Transform, PairVerdict]) -> dict[str, Any]:
+    d, a, b, t, verdict = row
+    return {
+        "a": a,
+        "b": b,
+        "distance": d,
+        "transform": _transform_name(t),
+        **_verdict_json(verdict),
     }
 
 
@@ -263,6 +313,7 @@ def _group_json(group: Group) -> dict[str, Any]:
                 "distance": m.distance,
                 "identical": m.identical,
                 "transform": _transform_name(m.transform),
+                **_verdict_json(m.verdict),
             }
             for m in group.members
         ],
@@ -285,9 +336,16 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         groups = library.groups(args.threshold)
         extra = sum(len(g.members) - 1 for g in groups)
         extra_bytes = sum(g.extra_bytes for g in groups)
+        shots = (
+            _pair_rows(library, library.similar_shot_pairs(args.threshold).within(args.threshold))
+            if args.similar_shots
+            else []
+        )
         if args.json:
+            more = {"similar_shots": [_pair_json(r) for r in shots]} if args.similar_shots else {}
             json.dump(
                 {
+                    **more,
                     "threshold": args.threshold,
                     "roots": list(library.roots),
                     "catalog": library.catalog.path,
@@ -319,35 +377,27 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             f"{len(groups)} groups, {extra} extra copies taking {human_size(extra_bytes)} "
             f"(threshold {args.threshold})."
         )
+        if shots:
+            print(f"{len(shots)} pairs of similar shots (different exposures, not copies):")
+            for d, a, b, _, verdict in shots:
+                print(f"  {d}\t{a}\t{b}\t{'; '.join(verdict.evidence)}")
     return EXIT_OK
 
 
 def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     with _open(args, printer, scan=True) as library:
-        pairs = library.pairs(args.threshold).within(args.threshold)
-        records = library.records()
-        rows = sorted(
-            (
-                int(d),
-                records[int(a)].path,
-                records[int(b)].path,
-                Transform(int(t)),
-            )
-            for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
-        )
+        pairs = library.pairs(args.threshold, similar_shots=args.similar_shots)
+        rows = _pair_rows(library, pairs.within(args.threshold))
         if args.json:
             out = {
                 "threshold": args.threshold,
                 "roots": list(library.roots),
-                "pairs": [
-                    {"a": a, "b": b, "distance": d, "transform": _transform_name(t)}
-                    for d, a, b, t in rows
-                ],
+                "pairs": [_pair_json(row) for row in rows],
             }
             json.dump(out, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            for d, a, b, _ in rows:
+            for d, a, b, _, _ in rows:
                 print(f"{d}\t{a}\t{b}")
     return EXIT_OK
 
@@ -379,10 +429,53 @@ def _match_json(match: Match) -> dict[str, Any]:
         "distance": match.distance,
         "identical": match.identical,
         "transform": _transform_name(match.transform),
+        **_verdict_json(match.verdict),
     }
 
 
 _EXPORT_FIELDS = ("path", "hash", "width", "height", "size", "format", "taken", "camera", "error")
+
+
+def _shot_json(record: ImageRecord) -> dict[str, Any]:
+    capture = record.capture
+    return {
+        **_record_json(record),
+        "captured": None if capture is None else capture.when,
+        "exposure": None if capture is None else capture.exposure,
+    }
+
+
+def cmd_shots(args: argparse.Namespace, printer: ProgressPrinter) -> int:
+    """Similar shots for culling; nothing is marked (``doppel apply --sharpest`` does)."""
+    with _open(args, printer, scan=True) as library:
+        groups = library.shots(args.threshold)
+        if args.json:
+            out = {
+                "threshold": args.threshold,
+                "roots": list(library.roots),
+                "groups": [
+                    {
+                        "index": g.index,
+                        "sharpest": g.sharpest.path,
+                        "members": [_shot_json(r) for r in g.members],
+                    }
+                    for g in groups
+                ],
+            }
+            json.dump(out, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return EXIT_OK
+        for g in groups:
+            print(f"Shots {g.index + 1}: {len(g.members)} frames")
+            for r in g.members:
+                star = "*" if r.id == g.sharpest.id else " "
+                capture = r.capture
+                when = capture.when if capture is not None else ""
+                exposure = (capture.exposure if capture is not None else "") or ""
+                sharp = "" if r.sharpness is None else f"sharpness {r.sharpness:.0f}"
+                print(f"  {star} {r.path}  {when}  {exposure}  {sharp}".rstrip())
+        print(f"{len(groups)} groups of similar shots (* the sharpest; nothing is marked).")
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
@@ -396,7 +489,9 @@ def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                 json.dump(_record_json(record), out)
             out.write("\n]\n" if records else "]\n")
         else:
-            writer = csv.DictWriter(sys.stdout, fieldnames=_EXPORT_FIELDS, lineterminator="\n")
+            writer = csv.DictWriter(
+                sys.stdout, fieldnames=_EXPORT_FIELDS, lineterminator="\n", extrasaction="ignore"
+            )
             writer.writeheader()
             for record in records:
                 writer.writerow(_record_json(record))
@@ -478,6 +573,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "pairs": cmd_pairs,
     "query": cmd_query,
     "export": cmd_export,
+    "shots": cmd_shots,
     "gui": cmd_gui,
     "rebuild-catalog": cmd_rebuild_catalog,
     **cleanup.COMMANDS,

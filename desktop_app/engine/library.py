@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from desktop_app.engine.types import (
     Transform,
     drain,
 )
+
+if TYPE_CHECKING:
+    from desktop_app.engine.selection.plans import Plan
 
 log = logging.getLogger(__name__)
 
@@ -200,10 +204,24 @@ class Library:
         capture-time order with its sharpness; nothing in them is a copy or marked."""
         return shots.shot_groups(self.records(), self.similar_shot_pairs(threshold))
 
+    def sharpest_plan(
+        self,
+        threshold: int | None = None,
+        which: Sequence[int] | None = None,
+        *,
+        references: Sequence[str] = (),
+    ) -> Plan:
+        """ "Keep the sharpest": a plan over the similar shots (:meth:`shots`) that keeps
+        the sharpest frame of each group (or of the groups ``which``) and marks the
+        others; it goes through the same dry run, journal and undo as any plan."""
+        from desktop_app.engine.selection.sharpest import keep_sharpest
+
+        return keep_sharpest(self.shots(threshold), which, references=references)
+
     def verdict(self, a: ImageRecord, b: ImageRecord, distance: int | None = None) -> PairVerdict:
         """The verdict on two photos of this library and its evidence (``verdicts.py``)."""
         key = (a.id, b.id) if a.id <= b.id else (b.id, a.id)
-        found = self._verdicts.get(key)
+        found = self._verdicts.get(key)  # as split_pairs decided it, when it did
         if found is None:
             found = verdicts.verdict(a, b, distance)
             self._verdicts[key] = found
@@ -379,6 +397,7 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
     """
     start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
     reference = records[int(found.members[start])]
+    inside = {int(found.members[k]): records[int(found.members[k])] for k in range(start, stop)}
     members = tuple(
         Member(
             image=records[int(found.members[k])],
@@ -389,8 +408,8 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
             transform=Transform(int(found.transform[k])),
             verdict=None
             if k == start
-            else verdicts.verdict(
-                reference, records[int(found.members[k])], int(found.distance[k])
+            else verdicts.verdict_among(
+                inside, reference.id, int(found.members[k]), int(found.distance[k])
             ),
         )
         for k in range(start, stop)

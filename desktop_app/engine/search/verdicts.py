@@ -213,9 +213,9 @@ def split_pairs(
     Args:
         pairs: Pairs of catalog ids.
         records: Gives the records of some ids (a catalog lookup or a cached mapping).
-        cache: Verdicts on pairs of two captured photos, by ``(a, b)``; filled with the
-            new ones (a verdict through an attribution depends on the pair set and is
-            not cached).
+        cache: Verdicts already made, by ``(a, b)``; filled with the new ones (with
+            their attributions and same-pixel siblings, so that what a caller shows
+            for a pair is what decided it).
 
     Returns:
         ``(copies, similar_shots)``, both with the threshold of ``pairs``.
@@ -248,6 +248,8 @@ def split_pairs(
             judged = attributed_verdict(found, source, key[0], key[1], int(pairs.distance[k]))
         if not judged.is_copy:
             judged = _through_twins(found, twins, key, int(pairs.distance[k])) or judged
+        if cache is not None:
+            cache[key] = judged
         shot[k] = not judged.is_copy
     if not shot.any():
         return pairs, PairSet.empty(pairs.threshold)
