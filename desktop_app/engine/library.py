@@ -437,6 +437,7 @@ def query_record(features: ImageFeatures) -> ImageRecord:
         pixel_digest=features.pixel_digest,
         sharpness=features.sharpness,
         greyscale=features.greyscale,
+        brightness=features.brightness,
     )
 
 

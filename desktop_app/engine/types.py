@@ -191,6 +191,8 @@ class ImageFeatures:
             data, another format's decoded pixels. Equal means the same picture.
         sharpness: Variance of the Laplacian on the reduced greyscale picture.
         greyscale: The picture has no colour (one channel).
+        brightness: Mean grey level (0-255) of the border-trimmed picture: a bracket one
+            stop darker has half of it, a copy the same.
     """
 
     path: str
@@ -210,6 +212,7 @@ class ImageFeatures:
     pixel_digest: bytes | None = None
     sharpness: float | None = None
     greyscale: bool = False
+    brightness: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,7 @@ class ImageRecord:
     pixel_digest: bytes | None = None
     sharpness: float | None = None
     greyscale: bool = False
+    brightness: float | None = None
 
     @property
     def name(self) -> str:

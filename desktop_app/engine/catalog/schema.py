@@ -165,7 +165,7 @@ def _add_groupings(db: sqlite3.Connection) -> None:
 
 
 def _add_capture_identity(db: sqlite3.Connection) -> None:
-    """Version 5: capture identity (JSON), pixel digest, sharpness, greyscale flag.
+    """Version 5: capture identity (JSON), pixel digest, sharpness, greyscale, brightness.
 
     Guarded so that it does not depend on the steps around it. Rows hashed before have
     none of these; their ``hash_version`` is reset so that the next scan reads them again
@@ -178,6 +178,7 @@ def _add_capture_identity(db: sqlite3.Connection) -> None:
         ("pixel_digest", "BLOB"),
         ("sharpness", "REAL"),
         ("greyscale", "INTEGER NOT NULL DEFAULT 0"),
+        ("brightness", "REAL"),
     ):
         if column not in have:
             db.execute(f"ALTER TABLE images ADD COLUMN {column} {kind}")

@@ -58,7 +58,8 @@ _T = TypeVar("_T")
 
 _IMAGE_COLUMNS = (
     "id, path, size, mtime_ns, digest, phash, width, height, format, taken, camera, error,"
-    " content_width, content_height, capture, pixel_digest, sharpness, greyscale"
+    " content_width, content_height, capture, pixel_digest, sharpness, greyscale,"
+    " brightness"
 )
 
 
@@ -407,8 +408,9 @@ class Catalog:
                     cur = db.execute(
                         "INSERT INTO images(path, size, mtime_ns, hash_version, digest, phash,"
                         " variants, width, height, format, taken, camera, content_width,"
-                        " content_height, capture, pixel_digest, sharpness, greyscale)"
-                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " content_height, capture, pixel_digest, sharpness, greyscale,"
+                        " brightness)"
+                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             encode_path(item.path),
                             item.size,
@@ -428,6 +430,7 @@ class Catalog:
                             item.pixel_digest,
                             item.sharpness,
                             int(item.greyscale),
+                            item.brightness,
                         ),
                     )
                 elif not item.gone:
@@ -610,6 +613,7 @@ def _record(row: Sequence[Any]) -> ImageRecord:
         pixel_digest=row[15],
         sharpness=row[16],
         greyscale=bool(row[17]),
+        brightness=row[18],
     )
 
 

@@ -234,7 +234,7 @@ def _features(
         if identity:
             grey = reduce_for_hash(grey)  # _hash_and_kept's own reduction is then a no-op
             sharp = pixel_identity.sharpness(grey)
-        phash, variants, kept = _hash_and_kept(grey, config)
+        phash, variants, kept, mean = _hash_and_kept(grey, config)
     except Exception as exc:
         raise UnreadableImage(path, failure_reason(exc, opened.format)) from exc
     return ImageFeatures(
@@ -256,6 +256,7 @@ def _features(
         pixel_digest=pixels,
         sharpness=sharp,
         greyscale=greyscale,
+        brightness=round(mean, 2) if identity else None,
     )
 
 
@@ -355,15 +356,18 @@ def variant_hashes(block: FloatBlock) -> tuple[int, ...]:
 
 
 def _hash_grey(grey: Image.Image, config: EngineConfig) -> tuple[int, tuple[int, ...]]:
-    phash, variants, _ = _hash_and_kept(grey, config)
+    phash, variants, _, _ = _hash_and_kept(grey, config)
     return phash, variants
 
 
 def _hash_and_kept(
     grey: Image.Image, config: EngineConfig
-) -> tuple[int, tuple[int, ...], tuple[float, float]]:
+) -> tuple[int, tuple[int, ...], tuple[float, float], float]:
+    """Hash, variants, the share of the picture kept by trimming, and its mean grey level
+    (0-255, from the DCT's DC term: the unnormalised 2-D DCT-II's [0, 0] is 4 x the sum)."""
     block, kept = _trimmed_block(grey, config.trim_borders)
+    mean = float(block[0, 0]) / (4 * DCT_SIZE * DCT_SIZE)
     if config.rotations:
         variants = variant_hashes(block)
-        return variants[Transform.IDENTITY], variants, kept
-    return block_hash(block), (), kept
+        return variants[Transform.IDENTITY], variants, kept, mean
+    return block_hash(block), (), kept, mean

@@ -26,6 +26,7 @@ a whole :class:`PairSet`, looking only at the pairs where both ends have a captu
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -45,6 +46,10 @@ log = logging.getLogger(__name__)
 #: Relative difference above which two exposure values differ (rationals written by
 #: different tools round differently: 1/250 as 0.004 or 4/1000).
 EXPOSURE_TOLERANCE = 0.01
+
+#: Bits of pHash distance one stop of brightness weighs as, when a photo without a
+#: capture is attributed to the captured photo it copies (:func:`attribute`).
+STOP_BITS = 4.0
 
 #: Largest shift, in hours, accepted as a time-zone fix (UTC-12 to UTC+14).
 MAX_ZONE_HOURS = 26
@@ -309,20 +314,50 @@ def attribute(
     pairs: PairSet, found: Mapping[int, ImageRecord], captured: set[int]
 ) -> dict[int, int]:
     """For each photo without a capture that has captured neighbours in ``pairs``: the
-    one it is a copy of (same pixels first, then the nearest, then the lowest id)."""
-    best: dict[int, tuple[int, int, int]] = {}
+    one it is a copy of. Same pixels first; then the nearest by pHash distance plus
+    :data:`STOP_BITS` per stop of brightness between them (pHash ignores brightness; a
+    bracket one stop darker is as near as the original, but a copy keeps the
+    original's brightness); on a tie, the exposure more of its captured neighbours
+    share (the original and its copies that kept their metadata, over a lone burst
+    frame); then the lowest id."""
+    near: dict[int, list[tuple[int, int]]] = {}
     mixed = np.flatnonzero(np.isin(pairs.a, list(captured)) != np.isin(pairs.b, list(captured)))
     for k in mixed.tolist():
         a, b = int(pairs.a[k]), int(pairs.b[k])
         x, o = (b, a) if a in captured else (a, b)
-        if x not in found or o not in found:
-            continue
-        pixels = found[x].pixel_digest
-        same = 0 if pixels is not None and pixels == found[o].pixel_digest else 1
-        candidate = (same, int(pairs.distance[k]), o)
-        if x not in best or candidate < best[x]:
-            best[x] = candidate
-    return {x: o for x, (_, _, o) in best.items()}
+        if x in found and o in found:
+            near.setdefault(x, []).append((o, int(pairs.distance[k])))
+    return {
+        x: min(neighbours, key=lambda item, x=x, n=neighbours: _rank(found, x, n, item))[0]
+        for x, neighbours in near.items()
+    }
+
+
+def _rank(
+    found: Mapping[int, ImageRecord],
+    x: int,
+    neighbours: list[tuple[int, int]],
+    item: tuple[int, int],
+) -> tuple[int, float, int, int]:
+    """Sort key of the candidate ``item`` = (captured id, distance) for :func:`attribute`."""
+    o, distance = item
+    pixels = found[x].pixel_digest
+    same = 0 if pixels is not None and pixels == found[o].pixel_digest else 1
+    score = distance + STOP_BITS * _stops(found[x], found[o])
+    mine = found[o].capture
+    support = sum(
+        1
+        for n, _ in neighbours
+        if mine is not None and (c := found[n].capture) is not None and same_exposure(mine, c)
+    )
+    return same, round(score * 2) / 2, -support, o  # half-bit steps: ties are ties
+
+
+def _stops(a: ImageRecord, b: ImageRecord) -> float:
+    """Brightness difference in stops (0 when either is unknown)."""
+    if a.brightness is None or b.brightness is None:
+        return 0.0
+    return abs(math.log2((a.brightness + 1.0) / (b.brightness + 1.0)))
 
 
 def attributed_verdict(
