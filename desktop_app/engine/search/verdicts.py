@@ -327,10 +327,11 @@ def attribute(
         x, o = (b, a) if a in captured else (a, b)
         if x in found and o in found:
             near.setdefault(x, []).append((o, int(pairs.distance[k])))
-    return {
-        x: min(neighbours, key=lambda item, x=x, n=neighbours: _rank(found, x, n, item))[0]
-        for x, neighbours in near.items()
-    }
+    out: dict[int, int] = {}
+    for x, neighbours in near.items():
+        keys = [(_rank(found, x, neighbours, item), item[0]) for item in neighbours]
+        out[x] = min(keys)[1]
+    return out
 
 
 def _rank(
