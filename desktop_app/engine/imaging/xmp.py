@@ -154,12 +154,42 @@ def sidecar_paths(path: str | os.PathLike[str]) -> tuple[str, str]:
     return os.path.splitext(text)[0] + ".xmp", text + ".xmp"
 
 
+#: Per folder: its modification time and the lower-cased names of its ``.xmp`` files.
+#: A scan asks for every photo of a folder in turn: one ``stat`` of the folder each
+#: instead of four of names that mostly do not exist.
+_SIDECARS: dict[str, tuple[int, dict[str, str]]] = {}
+_SIDECAR_FOLDERS = 256
+
+
+def _xmp_names(folder: str) -> dict[str, str]:
+    """Lower-cased name -> name of every ``.xmp`` file in ``folder`` (cached)."""
+    try:
+        mtime = os.stat(folder or ".").st_mtime_ns
+    except OSError:
+        return {}
+    known = _SIDECARS.get(folder)
+    if known is not None and known[0] == mtime:
+        return known[1]
+    try:
+        names = {n.lower(): n for n in os.listdir(folder or ".") if n.lower().endswith(".xmp")}
+    except OSError:
+        return {}
+    if len(_SIDECARS) >= _SIDECAR_FOLDERS:
+        _SIDECARS.clear()
+    _SIDECARS[folder] = (mtime, names)
+    return names
+
+
 def find_sidecar(path: str | os.PathLike[str]) -> str | None:
-    """The sidecar beside ``path`` if one exists (either name, ``.xmp`` or ``.XMP``)."""
+    """The sidecar beside ``path`` if one exists (either name, any case of ``.xmp``)."""
+    folder = os.path.dirname(os.fspath(path))
+    names = _xmp_names(folder)
+    if not names:
+        return None
     for candidate in sidecar_paths(path):
-        for name in (candidate, candidate[:-4] + ".XMP"):
-            if os.path.isfile(name):
-                return name
+        found = names.get(os.path.basename(candidate).lower())
+        if found is not None:
+            return os.path.join(folder, found)
     return None
 
 
