@@ -417,6 +417,12 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
     return Group(index, members)
 
 
+def pair_verdict(a: ImageRecord, b: ImageRecord, distance: int | None = None) -> PairVerdict:
+    """Copy or different shot, for any two photos (``search/verdicts.py``), for the window
+    and scripts that hold records but no Library (the compare view)."""
+    return verdicts.verdict(a, b, distance)
+
+
 def query_record(features: ImageFeatures) -> ImageRecord:
     """A query image as a record (id -1), to judge it against library photos."""
     return ImageRecord(

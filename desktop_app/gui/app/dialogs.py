@@ -200,7 +200,10 @@ class GroupDialog(QDialog):
         reference = group.reference.image.id
         self.model = MatchModel(loader, self)
         self.model.set_matches(
-            [Match(m.image, m.distance, m.identical, m.transform) for m in group.members],
+            [
+                Match(m.image, m.distance, m.identical, m.transform, m.verdict)
+                for m in group.members
+            ],
             threshold=255,
         )
 
@@ -213,6 +216,7 @@ class GroupDialog(QDialog):
                 reference=match.image.id == reference,
                 folder=text.relative_folder(match.image.path, roots),
                 decision=self.decision(match.image.id),
+                verdict=match.verdict,
             )
 
         self.list = card_grid(self.model, to_info, MatchRole, ThumbnailsRole)

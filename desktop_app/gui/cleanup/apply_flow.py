@@ -30,6 +30,7 @@ from desktop_app.engine.fileops import journal, operations
 from desktop_app.engine.fileops.journal import Action, State
 from desktop_app.engine.fileops.requests import OpProgress, Report, Request
 from desktop_app.engine.fileops.trash import SystemTrash, Trash
+from desktop_app.engine.selection.plans import Plan
 from desktop_app.gui.app import dialogs
 from desktop_app.gui.app import settings as keys
 from desktop_app.gui.app.settings import Settings
@@ -95,9 +96,14 @@ class ApplyFlow(QObject):
 
     # ----------------------------------------------------------------- apply
 
-    def open_dialog(self) -> ApplyDialog | None:
-        """Show what can be done with the marked photos, with a dry run of it."""
-        plan = self.marks.plan()
+    def open_dialog(self, plan: Plan | None = None) -> ApplyDialog | None:
+        """Show what can be done with the marked photos, with a dry run of it.
+
+        Args:
+            plan: Another plan than the marks' (the similar-shots view's "keep the
+                sharpest"); it goes through the same dry run, journal and undo.
+        """
+        plan = plan if plan is not None else self.marks.plan()
         if not plan.marked:
             self.message.emit(
                 "Nothing is marked: tick the box on a copy, or use Edit › Select Duplicates."

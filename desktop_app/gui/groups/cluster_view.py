@@ -23,7 +23,13 @@ from PySide6.QtGui import QFont, QHelpEvent, QKeyEvent, QMouseEvent, QResizeEven
 from PySide6.QtWidgets import QAbstractItemView, QToolTip, QWidget
 
 from desktop_app.engine.types import Group, ImageRecord
-from desktop_app.gui.groups.cards import GAP, CardListView, card_size, mark_target
+from desktop_app.gui.groups.cards import (
+    GAP,
+    CardListView,
+    card_size,
+    mark_target,
+    verdict_tooltip,
+)
 from desktop_app.gui.groups.group_delegate import GroupDelegate, card_infos, header_height
 from desktop_app.gui.groups.models import GroupModel, GroupRole, PlanRole, ThumbnailsRole
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
@@ -146,6 +152,8 @@ class ClusterView(CardListView):
             return "Show every photo of this group"
         member = group.members[slot]
         lines = [member.image.path]
+        if member.verdict is not None:
+            lines.append(verdict_tooltip(member.verdict))
         decision = card_infos(group, (), index.data(PlanRole), limit=slot + 1)[slot].decision
         if decision is not None:
             lines.append(decision.note)

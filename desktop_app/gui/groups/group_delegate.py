@@ -67,6 +67,7 @@ def card_infos(
             reference=k == 0,
             folder=text.relative_folder(m.image.path, roots),
             decision=decision,
+            verdict=m.verdict,
         )
         for k, (m, decision) in enumerate(
             zip(members, _decisions(group, plan, len(members)), strict=True)
