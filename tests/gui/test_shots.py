@@ -11,7 +11,6 @@ from desktop_app.demo.shots import burst_frame, capture_exif, strip_metadata
 from desktop_app.engine.types import VerdictKind
 from desktop_app.gui.app.main_window import MainWindow
 from desktop_app.gui.cleanup.apply_dialogs import ApplyDialog
-from desktop_app.gui.compare.compare_dialog import CompareDialog
 from desktop_app.gui.groups.cards import verdict_tooltip
 
 
