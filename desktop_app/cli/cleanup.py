@@ -50,8 +50,8 @@ def add_commands(
     group.add_argument(
         "--keep",
         metavar="CRITERIA",
-        help="criteria in order, comma-separated, from: pixels, format, size, date, path, "
-        "folder (default: the preset's)",
+        help="criteria in order, comma-separated, from: original, pixels, format, size, date, "
+        "path, folder (default: the preset's)",
     )
     group.add_argument("--preset", metavar="NAME", help="keep-the-best preset to start from")
     group.add_argument("--save-preset", metavar="NAME", help="save the resulting rules as a preset")
