@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 EXPOSURE_TOLERANCE = 0.01
 
 #: Bits of pHash distance one stop of brightness weighs as, when a photo without a
-#: capture is attributed to the captured photo it copies (:func:`attribute`).
-STOP_BITS = 4.0
+#: capture is attributed to the captured photo it copies (:func:`attribute`). Chosen on
+#: half A of ``benchmarks/quality_shots.py`` (0 to 16 tried; 2 had the fewest false pairs).
+STOP_BITS = 2.0
 
 #: Largest shift, in hours, accepted as a time-zone fix (UTC-12 to UTC+14).
 MAX_ZONE_HOURS = 26
