@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TextIO
 
 from desktop_app import __version__
 from desktop_app.cli import cleanup
+from desktop_app.cli import shots as shot_cli
 from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.engine.catalog.rebuild import rebuild_catalog
 from desktop_app.engine.catalog.store import Catalog, default_catalog_path
@@ -41,8 +42,6 @@ from desktop_app.engine.types import (
     Group,
     ImageRecord,
     Match,
-    PairSet,
-    PairVerdict,
     Phase,
     Progress,
     ScanSummary,
@@ -264,40 +263,6 @@ def _record_json(record: ImageRecord) -> dict[str, Any]:
     }
 
 
-def _verdict_json(verdict: PairVerdict | None) -> dict[str, Any]:
-    """``verdict`` and ``evidence`` keys (issue 9); None and [] for a group's reference."""
-    if verdict is None:
-        return {"verdict": None, "evidence": []}
-    return {"verdict": verdict.kind.value, "evidence": list(verdict.evidence)}
-
-
-def _pair_rows(
-    library: Library, pairs: PairSet
-) -> list[tuple[int, str, str, Transform, PairVerdict]]:
-    records = library.records()
-    return sorted(
-        (
-            int(d),
-            records[int(a)].path,
-            records[int(b)].path,
-            Transform(int(t)),
-            library.verdict(records[int(a)], records[int(b)], int(d)),
-        )
-        for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
-    )
-
-
-def _pair_json(row: tuple[int, str, str, Transform, PairVerdict]) -> dict[str, Any]:
-    d, a, b, t, verdict = row
-    return {
-        "a": a,
-        "b": b,
-        "distance": d,
-        "transform": _transform_name(t),
-        **_verdict_json(verdict),
-    }
-
-
 def _transform_name(transform: Transform) -> str:
     return transform.name.lower()
 
@@ -313,7 +278,7 @@ def _group_json(group: Group) -> dict[str, Any]:
                 "distance": m.distance,
                 "identical": m.identical,
                 "transform": _transform_name(m.transform),
-                **_verdict_json(m.verdict),
+                **shot_cli.verdict_json(m.verdict),
             }
             for m in group.members
         ],
@@ -337,12 +302,18 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         extra = sum(len(g.members) - 1 for g in groups)
         extra_bytes = sum(g.extra_bytes for g in groups)
         shots = (
-            _pair_rows(library, library.similar_shot_pairs(args.threshold).within(args.threshold))
+            shot_cli.pair_rows(
+                library, library.similar_shot_pairs(args.threshold).within(args.threshold)
+            )
             if args.similar_shots
             else []
         )
         if args.json:
-            more = {"similar_shots": [_pair_json(r) for r in shots]} if args.similar_shots else {}
+            more = (
+                {"similar_shots": [shot_cli.pair_json(r) for r in shots]}
+                if args.similar_shots
+                else {}
+            )
             json.dump(
                 {
                     **more,
@@ -387,12 +358,12 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     with _open(args, printer, scan=True) as library:
         pairs = library.pairs(args.threshold, similar_shots=args.similar_shots)
-        rows = _pair_rows(library, pairs.within(args.threshold))
+        rows = shot_cli.pair_rows(library, pairs.within(args.threshold))
         if args.json:
             out = {
                 "threshold": args.threshold,
                 "roots": list(library.roots),
-                "pairs": [_pair_json(row) for row in rows],
+                "pairs": [shot_cli.pair_json(row) for row in rows],
             }
             json.dump(out, sys.stdout, indent=2)
             sys.stdout.write("\n")
@@ -429,53 +400,11 @@ def _match_json(match: Match) -> dict[str, Any]:
         "distance": match.distance,
         "identical": match.identical,
         "transform": _transform_name(match.transform),
-        **_verdict_json(match.verdict),
+        **shot_cli.verdict_json(match.verdict),
     }
 
 
 _EXPORT_FIELDS = ("path", "hash", "width", "height", "size", "format", "taken", "camera", "error")
-
-
-def _shot_json(record: ImageRecord) -> dict[str, Any]:
-    capture = record.capture
-    return {
-        **_record_json(record),
-        "captured": None if capture is None else capture.when,
-        "exposure": None if capture is None else capture.exposure,
-    }
-
-
-def cmd_shots(args: argparse.Namespace, printer: ProgressPrinter) -> int:
-    """Similar shots for culling; nothing is marked (``doppel apply --sharpest`` does)."""
-    with _open(args, printer, scan=True) as library:
-        groups = library.shots(args.threshold)
-        if args.json:
-            out = {
-                "threshold": args.threshold,
-                "roots": list(library.roots),
-                "groups": [
-                    {
-                        "index": g.index,
-                        "sharpest": g.sharpest.path,
-                        "members": [_shot_json(r) for r in g.members],
-                    }
-                    for g in groups
-                ],
-            }
-            json.dump(out, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-            return EXIT_OK
-        for g in groups:
-            print(f"Shots {g.index + 1}: {len(g.members)} frames")
-            for r in g.members:
-                star = "*" if r.id == g.sharpest.id else " "
-                capture = r.capture
-                when = capture.when if capture is not None else ""
-                exposure = (capture.exposure if capture is not None else "") or ""
-                sharp = "" if r.sharpness is None else f"sharpness {r.sharpness:.0f}"
-                print(f"  {star} {r.path}  {when}  {exposure}  {sharp}".rstrip())
-        print(f"{len(groups)} groups of similar shots (* the sharpest; nothing is marked).")
-    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
@@ -573,7 +502,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "pairs": cmd_pairs,
     "query": cmd_query,
     "export": cmd_export,
-    "shots": cmd_shots,
+    "shots": shot_cli.cmd_shots,
     "gui": cmd_gui,
     "rebuild-catalog": cmd_rebuild_catalog,
     **cleanup.COMMANDS,
