@@ -184,3 +184,36 @@ def test_baseline_path_skips_the_identity_work(tmp_path):
     assert isinstance(plain, ImageFeatures)
     assert plain.capture is None and plain.pixel_digest is None and plain.sharpness is None
     assert plain.phash == full.phash and plain.digest == full.digest
+
+
+def test_heic_capture_and_pixel_digest(tmp_path):
+    import pillow_heif
+
+    from tests.engine.test_heif_raw import phone_exif
+
+    pillow_heif.register_heif_opener()  # only to write; the loader registers it itself
+    PICTURE.save(tmp_path / "IMG_1.heic", "HEIF", quality=90, exif=phone_exif(1))
+    found = _features(tmp_path / "IMG_1.heic")
+    assert found.capture.taken == "2022-12-24T09:30:00"
+    assert found.capture.model == "iPhone 13" and found.capture.make == "Apple"
+    assert found.pixel_digest is not None and found.sharpness > 0
+
+
+def test_raw_capture_from_its_tiff_directories_and_a_darktable_sidecar(tmp_path):
+    from tests.engine.test_heif_raw import tiny_dng
+
+    path = tmp_path / "DSC_0001.dng"
+    path.write_bytes(tiny_dng(synthetic_photo(3, (192, 128)), preview=True))
+    capture = _features(path).capture
+    assert capture is not None and capture.model == "Doppel Test DNG"
+    assert capture.taken is None  # the DNG carries DateTime, not DateTimeOriginal
+    sidecar = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+        b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+        b' xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/" exif:DateTimeOriginal='
+        b'"2024-05-01T13:45:10.25" xmpMM:DerivedFrom="DSC_0001.dng"/></rdf:RDF></x:xmpmeta>'
+    )
+    (tmp_path / "DSC_0001.dng.xmp").write_bytes(sidecar)
+    capture = _features(path).capture
+    assert capture.taken == "2024-05-01T13:45:10"
+    assert capture.derived_from == "DSC_0001.dng"
