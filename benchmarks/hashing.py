@@ -10,6 +10,9 @@ interleaved rounds so that a busy machine hurts all three alike:
 - ours:  ``hash_file``, including reading the file, the xxh3 digest, EXIF, trimming,
   the resize and the DCT.
 
+Then the cost of what issue 9 added to a scan (capture identity, pixel digest,
+sharpness): ``hash_file`` against ``hash_file(identity=False)``, same files, same run.
+
 Each file's best time over the rounds is kept (the least disturbed one), and the rates
 are files divided by the sum of those times. Then the whole set is hashed by a
 ``ProcessPoolExecutor`` with one worker per core and compared with one process.
@@ -37,8 +40,18 @@ from _common import machine_notes
 from PIL import Image
 
 from desktop_app.demo import camera_jpeg, synthetic_photo
+from desktop_app.demo.shots import capture_exif, replace_exif
 from desktop_app.engine.config import EngineConfig
-from desktop_app.engine.imaging.hashing import block_hash, dct_block, hash_file, variant_hashes
+from desktop_app.engine.imaging.capture import read_capture
+from desktop_app.engine.imaging.hashing import (
+    block_hash,
+    dct_block,
+    hash_file,
+    reduce_for_hash,
+    variant_hashes,
+)
+from desktop_app.engine.imaging.identity import jpeg_scan, sharpness
+from desktop_app.engine.imaging.loading import open_image
 from desktop_app.engine.types import ImageFeatures
 
 CONFIG = EngineConfig(workers=0)
@@ -103,6 +116,66 @@ def rotation_cost(paths: list[str], rounds: int) -> None:
     )
 
 
+def identity_cost(kinds: dict[str, list[str]], folder: Path, rounds: int) -> None:
+    """What issue 9 adds per photo (capture identity from EXIF and XMP, the pixel digest,
+    the sharpness), against ``hash_file(identity=False)`` in the same run. The files get a
+    camera's EXIF first (byte surgery, pixels untouched), so that the metadata is really
+    parsed. Two figures: the difference of the two ``hash_file`` timings, and the added
+    work timed alone (:func:`identity_work`) as a share of ``hash_file(identity=False)``;
+    the first moves by +-10 % between runs on a shared machine, the second does not."""
+    print(
+        "\n| files | hash_file without identity photos/s | with identity photos/s | cost "
+        "| identity work alone, ms | its share of hash_file |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    total_base = total_full = total_work = 0.0
+    for label, paths in kinds.items():
+        tagged = []
+        for path in paths:
+            out = folder / f"tagged_{Path(path).name}"
+            data = replace_exif(Path(path).read_bytes(), capture_exif(subsec="120"))
+            out.write_bytes(data)
+            tagged.append(str(out))
+        for path in tagged:
+            hash_file(path, CONFIG)
+        times = best_times(
+            tagged,
+            {
+                "base": lambda p: hash_file(p, CONFIG, identity=False),
+                "full": lambda p: hash_file(p, CONFIG),
+            },
+            rounds,
+        )
+        work = sum(min(identity_work(p) for _ in range(rounds)) for p in tagged)
+        n = len(tagged)
+        total_base += times["base"]
+        total_full += times["full"]
+        total_work += work
+        print(
+            f"| {label} | {n / times['base']:.1f} | {n / times['full']:.1f} "
+            f"| {times['full'] / times['base'] - 1:+.1%} | {work / n * 1e3:.2f} "
+            f"| {work / times['base']:.1%} |"
+        )
+    print(f"| all | | | {total_full / total_base - 1:+.1%} | | {total_work / total_base:.1%} |")
+
+
+def identity_work(path: str) -> float:
+    """Seconds of only what ``identity=True`` adds to ``hash_file``, on a file already
+    opened: the capture (EXIF, embedded XMP, the sidecar lookup), the JPEG scan digest,
+    and the sharpness of the reduced picture."""
+    data = Path(path).read_bytes()
+    with Image.open(path) as image:
+        image.draft("L", (256, 256))
+        grey = reduce_for_hash(image.convert("L"))
+    opened = open_image(data, path, CONFIG.max_pixels)
+    opened.image.getexif()  # parsed by hash_file anyway, for the orientation
+    start = time.perf_counter()
+    read_capture(opened.image, path, data=data, raw=False)
+    jpeg_scan(data)
+    sharpness(grey)
+    return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=6, help="files per kind (default 6)")
@@ -160,6 +233,7 @@ def main() -> int:
             )
 
         rotation_cost(kinds["12 MP smooth"], args.rounds)
+        identity_cost(kinds, folder, args.rounds)
 
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         workers = workers or os.cpu_count() or 1

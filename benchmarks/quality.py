@@ -18,6 +18,8 @@ and once with it on, and prints:
     python benchmarks/quality.py                  # about 3 minutes on 2 cores
     python benchmarks/quality.py --keep /tmp/qc   # keep (and reuse) the corpus
     python benchmarks/quality.py --no-install     # use only sources already present
+    python benchmarks/quality.py --shots          # then copy or different shot (issue 9,
+                                                  # benchmarks/quality_shots.py)
 
 Installing: missing Debian packages are installed with apt-get (as root), and the
 scikit-learn / scikit-image wheels are fetched with ``pip download`` into the cache
@@ -288,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-rotations", action="store_true", help="skip the rotations-on scan")
     parser.add_argument("--no-signals", action="store_true", help="skip the crop experiments")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--shots", action="store_true", help="then run quality_shots.py on the same sources"
+    )
     args = parser.parse_args(argv)
 
     print(f"Machine: {machine_notes()}")
@@ -380,6 +385,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     off_library.close()
     if on is not None:
         on_library.close()
+    if args.shots:
+        import quality_shots
+
+        print("\n## Copy or different shot\n")
+        quality_shots.main(
+            ["--cache", str(args.cache)] + (["--no-install"] if args.no_install else [])
+        )
     return 0
 
 

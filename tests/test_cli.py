@@ -87,7 +87,8 @@ def test_pairs_json_and_text(capsys, photos, catalog):
     assert code == 0
     data = json.loads(out)
     assert len(data["pairs"]) == 3
-    assert all(set(p) == {"a", "b", "distance", "transform"} for p in data["pairs"])
+    keys = {"a", "b", "distance", "transform", "verdict", "evidence"}
+    assert all(set(p) == keys for p in data["pairs"])
     assert all(p["distance"] <= 10 for p in data["pairs"])
     code, out, _ = run(capsys, "pairs", str(photos), "-t", "10")
     assert len(out.strip().splitlines()) == 3

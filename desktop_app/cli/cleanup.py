@@ -59,8 +59,8 @@ def add_commands(
     group.add_argument(
         "--keep",
         metavar="CRITERIA",
-        help="criteria in order, comma-separated, from: pixels, format, size, date, path, "
-        "folder (default: the preset's)",
+        help="criteria in order, comma-separated, from: original, pixels, format, size, date, "
+        "path, folder (default: the preset's)",
     )
     group.add_argument("--preset", metavar="NAME", help="keep-the-best preset to start from")
     group.add_argument("--save-preset", metavar="NAME", help="save the resulting rules as a preset")
@@ -83,6 +83,12 @@ def add_commands(
         metavar="DIR",
         help="reference folder: searched too, never touched, its photos are the keepers "
         "(repeatable)",
+    )
+    group.add_argument(
+        "--keep-sharpest",
+        action="store_true",
+        help="cull similar shots instead (see 'doppel shots'): in each burst or bracket "
+        "keep the sharpest frame, mark the others",
     )
     group.add_argument(
         "--within",
@@ -170,8 +176,14 @@ def _plan(args: argparse.Namespace, printer: ProgressPrinter) -> tuple[Library, 
     opened = argparse.Namespace(**{**vars(args), "folders": [*args.folders, *references]})
     library = open_library(opened, printer, scan=True)
     try:
-        rules = _rules(args, Cleanup(library))
-        plan = select_in(library, args.threshold, rules, references=references, within=args.within)
+        if getattr(args, "keep_sharpest", False):
+            marked = [r.path for r in library.catalog.roots() if r.reference]
+            plan = library.sharpest_plan(args.threshold, references=[*references, *marked])
+        else:
+            rules = _rules(args, Cleanup(library))
+            plan = select_in(
+                library, args.threshold, rules, references=references, within=args.within
+            )
     except BaseException:
         library.close()
         raise

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from desktop_app import __version__
 from desktop_app.cli import cleanup, demo
+from desktop_app.cli import shots as shot_cli
 from desktop_app.cli.opening import (
     engine_config,
     open_library,
@@ -32,6 +33,7 @@ from desktop_app.cli.opening import (
     run_steps,
 )
 from desktop_app.cli.progress import ProgressPrinter
+from desktop_app.cli.records import record_json
 from desktop_app.engine.cleanup import Cleanup
 from desktop_app.engine.config import DEFAULT_THRESHOLD, MAX_THRESHOLD
 from desktop_app.engine.errors import (
@@ -49,7 +51,6 @@ from desktop_app.engine.library import (
 )
 from desktop_app.engine.types import (
     Group,
-    ImageRecord,
     Match,
     Phase,
     Transform,
@@ -176,6 +177,18 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, parents=[common, threshold, as_json], help=text)
         sub.add_argument("folders", nargs="+", metavar="FOLDER")
+        sub.add_argument(
+            "--similar-shots",
+            action="store_true",
+            help="also list pairs of similar shots (bursts, brackets: not copies)",
+        )
+
+    shots = commands.add_parser(
+        "shots",
+        parents=[common, threshold, as_json],
+        help="similar shots for culling: bursts and brackets with their sharpness",
+    )
+    shots.add_argument("folders", nargs="+", metavar="FOLDER")
 
     query = commands.add_parser(
         "query", parents=[common, threshold, as_json], help="library photos similar to one image"
@@ -226,20 +239,6 @@ def _configure_logging(verbosity: int, printer: ProgressPrinter) -> Callable[[],
     return restore
 
 
-def _record_json(record: ImageRecord) -> dict[str, Any]:
-    return {
-        "path": record.path,
-        "hash": None if record.phash is None else hash_to_hex(record.phash),
-        "width": record.width,
-        "height": record.height,
-        "size": record.size,
-        "format": record.format,
-        "taken": record.taken,
-        "camera": record.camera,
-        "error": record.error,
-    }
-
-
 def _transform_name(transform: Transform) -> str:
     return transform.name.lower()
 
@@ -251,11 +250,12 @@ def _group_json(group: Group, sidecars: dict[str, list[tuple[str, str]]]) -> dic
         "extra_bytes": group.extra_bytes,
         "members": [
             {
-                **_record_json(m.image),
+                **record_json(m.image),
                 "distance": m.distance,
                 "identical": m.identical,
                 "transform": _transform_name(m.transform),
                 "sidecars": [{"path": p, "kind": k} for p, k in sidecars.get(m.image.path, [])],
+                **shot_cli.verdict_json(m.verdict),
             }
             for m in group.members
         ],
@@ -278,10 +278,23 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         groups = library.groups(args.threshold)
         extra = sum(len(g.members) - 1 for g in groups)
         extra_bytes = sum(g.extra_bytes for g in groups)
+        shots = (
+            shot_cli.pair_rows(
+                library, library.similar_shot_pairs(args.threshold).within(args.threshold)
+            )
+            if args.similar_shots
+            else []
+        )
         if args.json:
             sidecars = library.sidecars([m.image.path for g in groups for m in g.members])
+            more = (
+                {"similar_shots": [shot_cli.pair_json(r) for r in shots]}
+                if args.similar_shots
+                else {}
+            )
             json.dump(
                 {
+                    **more,
                     "threshold": args.threshold,
                     "roots": list(library.roots),
                     "catalog": library.catalog.path,
@@ -313,35 +326,27 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             f"{len(groups)} groups, {extra} extra copies taking {human_size(extra_bytes)} "
             f"(threshold {args.threshold})."
         )
+        if shots:
+            print(f"{len(shots)} pairs of similar shots (different exposures, not copies):")
+            for d, a, b, _, verdict in shots:
+                print(f"  {d}\t{a}\t{b}\t{'; '.join(verdict.evidence)}")
     return EXIT_OK
 
 
 def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
     with open_library(args, printer, scan=True) as library:
-        pairs = library.pairs(args.threshold).within(args.threshold)
-        records = library.records()
-        rows = sorted(
-            (
-                int(d),
-                records[int(a)].path,
-                records[int(b)].path,
-                Transform(int(t)),
-            )
-            for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
-        )
+        pairs = library.pairs(args.threshold, similar_shots=args.similar_shots)
+        rows = shot_cli.pair_rows(library, pairs.within(args.threshold))
         if args.json:
             out = {
                 "threshold": args.threshold,
                 "roots": list(library.roots),
-                "pairs": [
-                    {"a": a, "b": b, "distance": d, "transform": _transform_name(t)}
-                    for d, a, b, t in rows
-                ],
+                "pairs": [shot_cli.pair_json(row) for row in rows],
             }
             json.dump(out, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            for d, a, b, _ in rows:
+            for d, a, b, _, _ in rows:
                 print(f"{d}\t{a}\t{b}")
     return EXIT_OK
 
@@ -369,10 +374,11 @@ def cmd_query(args: argparse.Namespace, printer: ProgressPrinter) -> int:
 
 def _match_json(match: Match) -> dict[str, Any]:
     return {
-        **_record_json(match.image),
+        **record_json(match.image),
         "distance": match.distance,
         "identical": match.identical,
         "transform": _transform_name(match.transform),
+        **shot_cli.verdict_json(match.verdict),
     }
 
 
@@ -387,13 +393,15 @@ def cmd_export(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             out.write("[")
             for i, record in enumerate(records):
                 out.write(",\n  " if i else "\n  ")
-                json.dump(_record_json(record), out)
+                json.dump(record_json(record), out)
             out.write("\n]\n" if records else "]\n")
         else:
-            writer = csv.DictWriter(sys.stdout, fieldnames=_EXPORT_FIELDS, lineterminator="\n")
+            writer = csv.DictWriter(
+                sys.stdout, fieldnames=_EXPORT_FIELDS, lineterminator="\n", extrasaction="ignore"
+            )
             writer.writeheader()
             for record in records:
-                writer.writerow(_record_json(record))
+                writer.writerow(record_json(record))
     return EXIT_OK
 
 
@@ -456,6 +464,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgressPrinter], int]] = {
     "pairs": cmd_pairs,
     "query": cmd_query,
     "export": cmd_export,
+    "shots": shot_cli.cmd_shots,
     "gui": cmd_gui,
     "demo": demo.cmd_demo,
     "rebuild-catalog": cmd_rebuild_catalog,

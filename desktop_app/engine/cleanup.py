@@ -52,6 +52,7 @@ from desktop_app.engine.selection.plans import (
     select,
     unmarked,
 )
+from desktop_app.engine.selection.sharpest import keep_sharpest
 from desktop_app.engine.types import ImageRecord
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "confirmation_for",
     "default_trash",
     "file_record",
+    "keep_sharpest",
     "parse_key",
     "select",
     "select_in",

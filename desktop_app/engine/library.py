@@ -36,7 +36,7 @@ from desktop_app.engine.imaging.loading import open_oriented as open_oriented
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
 from desktop_app.engine.scan.scanner import normalise_root as normalise_root
-from desktop_app.engine.search import grouping, pairing
+from desktop_app.engine.search import grouping, pairing, shots, verdicts
 from desktop_app.engine.search.grouping import group_pairs as group_pairs
 from desktop_app.engine.selection import not_copies, raw_jpeg, saved_marks
 from desktop_app.engine.types import (
@@ -49,18 +49,21 @@ from desktop_app.engine.types import (
     Match,
     Member,
     PairSet,
+    PairVerdict,
     Phase,
     PhotoNotes,
     Progress,
     QueryResult,
     SavedMarks,
     ScanSummary,
+    ShotGroup,
     Transform,
     drain,
 )
 
 if TYPE_CHECKING:
     from desktop_app.engine.search.milvus_index import MilvusIndex
+    from desktop_app.engine.selection.plans import Plan
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,8 @@ class Library:
         self._records: dict[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
         self._camera_jpegs: set[int] | None = None
+        # Verdicts on pairs (issue 9), by (a, b); they depend only on the two records.
+        self._verdicts: dict[tuple[int, int], PairVerdict] = {}
 
     def close(self) -> None:
         """Close the catalog if this Library opened it, and the Milvus index if open."""
@@ -216,6 +221,7 @@ class Library:
         self._records = None
         self._rank = None
         self._camera_jpegs = None
+        self._verdicts = {}
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -249,7 +255,11 @@ class Library:
     # ----------------------------------------------------------------- pairs and groups
 
     def pairs(
-        self, threshold: int | None = None, *, cancel: threading.Event | None = None
+        self,
+        threshold: int | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        similar_shots: bool = False,
     ) -> PairSet:
         """Every pair of library photos within ``threshold`` (the config's when None).
 
@@ -265,7 +275,51 @@ class Library:
         reach = wanted if state.upto is None else max(wanted, state.upto)
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
         pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
-        return raw_jpeg.without(pairs, self.folded())
+        pairs = raw_jpeg.without(pairs, self.folded())
+        if similar_shots:
+            return pairs
+        # Issue 9: two exposures that look alike (a burst, a bracket) are not copies.
+        copies, _ = verdicts.split_pairs(pairs, self._records_of, self._verdicts)
+        return copies
+
+    def similar_shot_pairs(self, threshold: int | None = None) -> PairSet:
+        """The pairs within ``threshold`` whose capture metadata says they are different
+        exposures (``verdicts.py``): what :meth:`pairs` leaves out of the copies."""
+        pairs = self.pairs(threshold, similar_shots=True)
+        return verdicts.split_pairs(pairs, self._records_of, self._verdicts)[1]
+
+    def shots(self, threshold: int | None = None) -> list[ShotGroup]:
+        """Similar shots for culling (``search/shots.py``): bursts and brackets, each in
+        capture-time order with its sharpness; nothing in them is a copy or marked."""
+        return shots.shot_groups(self.records(), self.similar_shot_pairs(threshold))
+
+    def sharpest_plan(
+        self,
+        threshold: int | None = None,
+        which: Sequence[int] | None = None,
+        *,
+        references: Sequence[str] = (),
+    ) -> Plan:
+        """ "Keep the sharpest": a plan over the similar shots (:meth:`shots`) that keeps
+        the sharpest frame of each group (or of the groups ``which``) and marks the
+        others; it goes through the same dry run, journal and undo as any plan."""
+        from desktop_app.engine.selection.sharpest import keep_sharpest
+
+        return keep_sharpest(self.shots(threshold), which, references=references)
+
+    def verdict(self, a: ImageRecord, b: ImageRecord, distance: int | None = None) -> PairVerdict:
+        """The verdict on two photos of this library and its evidence (``verdicts.py``)."""
+        key = (a.id, b.id) if a.id <= b.id else (b.id, a.id)
+        found = self._verdicts.get(key)  # as split_pairs decided it, when it did
+        if found is None:
+            found = verdicts.verdict(a, b, distance)
+            self._verdicts[key] = found
+        return found
+
+    def _records_of(self, ids: list[int]) -> Mapping[int, ImageRecord]:
+        if self._records is not None:
+            return self._records
+        return self.catalog.records(ids)
 
     def folded(self) -> set[int]:
         """Ids of the photos folded into another one and hidden from the results: the
@@ -349,6 +403,7 @@ class Library:
         (``fileops``) so that the next :meth:`groups` sees the catalog as it is now."""
         self._records = None
         self._rank = None
+        self._verdicts = {}
 
     def records(self) -> dict[int, ImageRecord]:
         """Every catalogued file of the library by id (cached until the next scan)."""
@@ -404,6 +459,7 @@ class Library:
         for image_id in self.folded():
             best.pop(image_id, None)
         found = self.catalog.records(best)
+        asked = query_record(features)
         matches = sorted(
             (
                 Match(
@@ -411,6 +467,7 @@ class Library:
                     distance=best[record.id][0],
                     identical=_same_bytes(record, features),
                     transform=Transform(best[record.id][1]),
+                    verdict=verdicts.verdict(asked, record, best[record.id][0]),
                 )
                 for record in found.values()
             ),
@@ -462,6 +519,7 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
     """
     start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
     reference = records[int(found.members[start])]
+    inside = {int(found.members[k]): records[int(found.members[k])] for k in range(start, stop)}
     members = tuple(
         Member(
             image=records[int(found.members[k])],
@@ -470,10 +528,45 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
             and reference.digest is not None
             and records[int(found.members[k])].digest == reference.digest,
             transform=Transform(int(found.transform[k])),
+            verdict=None
+            if k == start
+            else verdicts.verdict_among(
+                inside, reference.id, int(found.members[k]), int(found.distance[k])
+            ),
         )
         for k in range(start, stop)
     )
     return Group(index, members)
+
+
+def pair_verdict(a: ImageRecord, b: ImageRecord, distance: int | None = None) -> PairVerdict:
+    """Copy or different shot, for any two photos (``search/verdicts.py``), for the window
+    and scripts that hold records but no Library (the compare view)."""
+    return verdicts.verdict(a, b, distance)
+
+
+def query_record(features: ImageFeatures) -> ImageRecord:
+    """A query image as a record (id -1), to judge it against library photos."""
+    return ImageRecord(
+        id=-1,
+        path=features.path,
+        size=features.size,
+        mtime_ns=features.mtime_ns,
+        digest=features.digest,
+        phash=features.phash,
+        width=features.width,
+        height=features.height,
+        format=features.format,
+        taken=features.taken,
+        camera=features.camera,
+        content_width=features.content_width,
+        content_height=features.content_height,
+        capture=features.capture,
+        pixel_digest=features.pixel_digest,
+        sharpness=features.sharpness,
+        greyscale=features.greyscale,
+        brightness=features.brightness,
+    )
 
 
 def _cancelled(summary: ScanSummary) -> ScanSummary:

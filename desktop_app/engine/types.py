@@ -58,6 +58,122 @@ def hash_to_hex(value: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Capture:
+    """Who took a photo, when and how: the camera's record of one exposure.
+
+    Read at scan time from EXIF, embedded XMP and an ``.xmp`` sidecar beside the photo
+    (``imaging/capture.py``). Two files with the same capture are the same exposure;
+    two with different ones (another sub-second, body or exposure) are different shots
+    even when their pixels look alike (a burst, a bracket). Every field may be missing.
+
+    Attributes:
+        taken: DateTimeOriginal as ISO 8601 "YYYY-MM-DDTHH:MM:SS".
+        subsec: SubSecTimeOriginal, the digits as written ("120").
+        offset: OffsetTimeOriginal ("+02:00").
+        make: The Make tag.
+        model: The Model tag.
+        serial: BodySerialNumber.
+        unique_id: ImageUniqueID.
+        exposure_time: Seconds.
+        f_number: The aperture's f-number.
+        iso: PhotographicSensitivity (ISO).
+        exposure_bias: ExposureBiasValue in stops.
+        document_id: xmpMM:DocumentID.
+        original_document_id: xmpMM:OriginalDocumentID.
+        instance_id: xmpMM:InstanceID.
+        derived_from: xmpMM:DerivedFrom (its documentID, or a darktable file name).
+    """
+
+    taken: str | None = None
+    subsec: str | None = None
+    offset: str | None = None
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    unique_id: str | None = None
+    exposure_time: float | None = None
+    f_number: float | None = None
+    iso: int | None = None
+    exposure_bias: float | None = None
+    document_id: str | None = None
+    original_document_id: str | None = None
+    instance_id: str | None = None
+    derived_from: str | None = None
+
+    @property
+    def shot(self) -> bool:
+        """Whether the camera's record of the exposure is there (a capture time)."""
+        return self.taken is not None
+
+    @property
+    def when(self) -> str | None:
+        """Capture time as shown: "2024-05-01 14:22:48.120" (sub-second when known)."""
+        if self.taken is None:
+            return None
+        text = self.taken.replace("T", " ")
+        return f"{text}.{self.subsec}" if self.subsec else text
+
+    @property
+    def exposure(self) -> str | None:
+        """ "1/250 s f/2.8 ISO 200 -1 EV", from what is known, or None."""
+        parts = []
+        if self.exposure_time:
+            t = self.exposure_time
+            parts.append(f"1/{round(1 / t)} s" if t < 0.5 else f"{t:g} s")
+        if self.f_number:
+            parts.append(f"f/{self.f_number:g}")
+        if self.iso:
+            parts.append(f"ISO {self.iso}")
+        if self.exposure_bias:
+            parts.append(f"{self.exposure_bias:+g} EV")
+        return " ".join(parts) or None
+
+    def to_json(self) -> dict[str, object]:
+        """The fields that are set, for the catalog and the JSON output."""
+        return {
+            name: getattr(self, name) for name in self.__slots__ if getattr(self, name) is not None
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Capture:
+        """Inverse of :meth:`to_json`; unknown keys (a newer version) are ignored."""
+        known = set(cls.__slots__)
+        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
+
+
+class VerdictKind(enum.StrEnum):
+    """What a pair of near photos is. The first three are copies; the last is not."""
+
+    IDENTICAL = "identical"
+    SAME_PIXELS = "same_pixels"
+    COPY = "copy"
+    SIMILAR_SHOT = "similar_shot"
+
+    @property
+    def is_copy(self) -> bool:
+        """Whether the pair belongs in a group of copies."""
+        return self is not VerdictKind.SIMILAR_SHOT
+
+    @property
+    def label(self) -> str:
+        """As a card's badge shows it ("SAME PIXELS")."""
+        return self.value.replace("_", " ").upper()
+
+
+@dataclass(frozen=True, slots=True)
+class PairVerdict:
+    """The verdict on a pair of photos and the evidence for it, in short phrases
+    ("same capture time 14:22:48.120", "same camera body"), strongest first."""
+
+    kind: VerdictKind
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def is_copy(self) -> bool:
+        return self.kind.is_copy
+
+
+@dataclass(frozen=True, slots=True)
 class ImageFeatures:
     """What hashing one file yields. Picklable: it crosses the process-pool boundary.
 
@@ -79,6 +195,13 @@ class ImageFeatures:
         content_width: Width of the picture without the flat borders the hash trims
             (equal to ``width`` when there are none), or None if unknown.
         content_height: Height likewise.
+        capture: Capture time, camera and exposure, when the file says (or its sidecar).
+        pixel_digest: xxh3-128 of the picture without its metadata: a JPEG's entropy-coded
+            data, another format's decoded pixels. Equal means the same picture.
+        sharpness: Variance of the Laplacian on the reduced greyscale picture.
+        greyscale: The picture has no colour (one channel).
+        brightness: Mean grey level (0-255) of the border-trimmed picture: a bracket one
+            stop darker has half of it, a copy the same.
     """
 
     path: str
@@ -94,6 +217,11 @@ class ImageFeatures:
     variants: tuple[int, ...] = ()
     content_width: int | None = None
     content_height: int | None = None
+    capture: Capture | None = None
+    pixel_digest: bytes | None = None
+    sharpness: float | None = None
+    greyscale: bool = False
+    brightness: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +258,11 @@ class ImageRecord:
     error: str | None = None
     content_width: int | None = None
     content_height: int | None = None
+    capture: Capture | None = None
+    pixel_digest: bytes | None = None
+    sharpness: float | None = None
+    greyscale: bool = False
+    brightness: float | None = None
 
     @property
     def name(self) -> str:
@@ -318,6 +451,7 @@ class Member:
     distance: int
     identical: bool
     transform: Transform = Transform.IDENTITY
+    verdict: PairVerdict | None = None  # with the reference; None for the reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +480,7 @@ class Match:
     distance: int
     identical: bool
     transform: Transform = Transform.IDENTITY
+    verdict: PairVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,3 +545,20 @@ class PhotoNotes:
             names = ", ".join(os.path.basename(p) for p, _ in self.sidecars)
             out.append(f"Sidecars (go with it): {names}")
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class ShotGroup:
+    """Similar shots for culling: frames of a burst, a bracket, in capture-time order.
+
+    Not copies: each member is its own exposure. Nothing in such a group is marked
+    unless the user asks ("keep the sharpest").
+    """
+
+    index: int
+    members: tuple[ImageRecord, ...]
+
+    @property
+    def sharpest(self) -> ImageRecord:
+        """The member with the highest sharpness score (the first one on a tie)."""
+        return max(self.members, key=lambda r: r.sharpness or 0.0)

@@ -202,7 +202,7 @@ def test_a_later_criterion_breaks_a_tie():
     jpeg = record(1, f"{P}/a.jpg", width=6000, height=4000, fmt="JPEG")
     raw = record(2, f"{P}/a.cr2", width=6000, height=4000, fmt="CR2")
     small = record(3, f"{P}/c.jpg", width=600, height=400)
-    plan = keeper(group(jpeg, raw, small))
+    plan = keeper(group(jpeg, raw, small), only(*(c for c in Criterion if c != "original")))
     assert plan.keeper.image is raw
     assert plan.reason == "kept: preferred format (CR2 vs JPEG)"
     notes = {d.image.id: d.note for d in plan.decisions}
@@ -241,7 +241,9 @@ def test_members_beyond_the_threshold_of_the_keeper_stay_unmarked():
     ref = record(1, f"{P}/a.jpg", width=100, height=100, phash=0)
     keep = record(2, f"{P}/b.jpg", width=6000, height=4000, phash=(1 << 8) - 1)  # 8 from ref
     far = record(3, f"{P}/c.jpg", width=200, height=200, phash=((1 << 8) - 1) << 56)  # 16 from keep
-    plan = keeper(group(ref, keep, far), threshold=8)
+    plan = keeper(
+        group(ref, keep, far), only(*(c for c in Criterion if c != "original")), threshold=8
+    )
     assert plan.keeper.image is keep
     assert [d.image for d in plan.marked] == [ref]
     note = next(d.note for d in plan.decisions if d.image is far)

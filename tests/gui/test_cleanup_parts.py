@@ -215,14 +215,15 @@ def test_keep_rules_dialog_reorders_edits_and_keeps_presets(qtbot, tmp_path):
         dialog = KeepRulesDialog(lambda: Cleanup(catalog), KeepRules())
         qtbot.addWidget(dialog)
         assert dialog.rules() == KeepRules() and dialog.preset_name() == "default"
-        dialog.criteria.setCurrentRow(2)  # larger file
+        dialog.criteria.setCurrentRow(3)  # larger file (the camera original is first)
         _move(dialog.criteria, -1)
         _move(dialog.criteria, -1)
-        dialog.criteria.item(5).setCheckState(Qt.CheckState.Unchecked)  # preferred folder
+        dialog.criteria.item(6).setCheckState(Qt.CheckState.Unchecked)  # preferred folder
         dialog.formats.setText("tiff, raw; jpeg")
         dialog.folders.addItem("/photos/best")
         rules = dialog.rules()
         assert rules.criteria == (
+            Criterion.ORIGINAL,
             Criterion.SIZE,
             Criterion.PIXELS,
             Criterion.FORMAT,

@@ -14,7 +14,8 @@ picture without added borders to ``images`` (a cache column); version 4 adds the
 ``groupings`` cache; version 5 keeps the marks the user has not applied yet
 (``saved_marks`` and ``saved_selection``, ``selection/saved_marks.py``); version 6
 adds each photo's sidecars (a cache) and the journalled sidecar edits of the metadata
-merge (``sidecar_edits``, user data).
+merge (``sidecar_edits``, user data); version 7 adds each photo's capture identity, pixel
+digest, sharpness and greyscale flag to ``images`` (cache columns).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -203,6 +204,31 @@ def _add_sidecars(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_capture_identity(db: sqlite3.Connection) -> None:
+    """Version 7: capture identity (JSON), pixel digest, sharpness, greyscale, brightness.
+
+    Guarded so that it does not depend on the steps around it. Rows hashed before have
+    none of these; their ``hash_version`` is reset so that the next scan reads them again
+    (they are a cache). The "not copies" list keeps its rows: ``not_copies.py`` moves a
+    file-digest key to the pixel digest once the file has been read again.
+    """
+    have = {row[1] for row in db.execute("PRAGMA table_info(images)")}
+    for column, kind in (
+        ("capture", "TEXT"),
+        ("pixel_digest", "BLOB"),
+        ("sharpness", "REAL"),
+        ("greyscale", "INTEGER NOT NULL DEFAULT 0"),
+        ("brightness", "REAL"),
+    ):
+        if column not in have:
+            db.execute(f"ALTER TABLE images ADD COLUMN {column} {kind}")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS images_pixel_digest ON images(pixel_digest)"
+        " WHERE pixel_digest IS NOT NULL"
+    )
+    db.execute("UPDATE images SET hash_version=0 WHERE phash IS NOT NULL AND pixel_digest IS NULL")
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
@@ -211,6 +237,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _add_groupings,
     4: _add_saved_marks,
     5: _add_sidecars,
+    6: _add_capture_identity,
 }
 
 

@@ -19,6 +19,7 @@ mode lets them run side by side.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -44,6 +45,7 @@ from desktop_app.engine.errors import (
     CatalogTooNew,
 )
 from desktop_app.engine.types import (
+    Capture,
     FileFailure,
     HashArray,
     IdArray,
@@ -57,7 +59,8 @@ _T = TypeVar("_T")
 
 _IMAGE_COLUMNS = (
     "id, path, size, mtime_ns, digest, phash, width, height, format, taken, camera, error,"
-    " content_width, content_height"
+    " content_width, content_height, capture, pixel_digest, sharpness, greyscale,"
+    " brightness"
 )
 
 
@@ -518,7 +521,9 @@ class Catalog:
                     cur = db.execute(
                         "INSERT INTO images(path, size, mtime_ns, hash_version, digest, phash,"
                         " variants, width, height, format, taken, camera, content_width,"
-                        " content_height) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " content_height, capture, pixel_digest, sharpness, greyscale,"
+                        " brightness)"
+                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             encode_path(item.path),
                             item.size,
@@ -534,6 +539,11 @@ class Catalog:
                             item.camera,
                             item.content_width,
                             item.content_height,
+                            _capture_text(item.capture),
+                            item.pixel_digest,
+                            item.sharpness,
+                            int(item.greyscale),
+                            item.brightness,
                         ),
                     )
                 elif not item.gone:
@@ -746,4 +756,23 @@ def _record(row: Sequence[Any]) -> ImageRecord:
         error=row[11],
         content_width=row[12],
         content_height=row[13],
+        capture=_capture(row[14]),
+        pixel_digest=row[15],
+        sharpness=row[16],
+        greyscale=bool(row[17]),
+        brightness=row[18],
     )
+
+
+def _capture_text(capture: Capture | None) -> str | None:
+    return None if capture is None else json.dumps(capture.to_json(), separators=(",", ":"))
+
+
+def _capture(text: str | None) -> Capture | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return Capture.from_json(data) if isinstance(data, dict) else None
+    except (ValueError, TypeError):  # a damaged cache value: as if never read
+        return None

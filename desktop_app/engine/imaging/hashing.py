@@ -47,7 +47,10 @@ from PIL import Image
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.imaging import budget, reading
+from desktop_app.engine.imaging import capture as capture_reader
+from desktop_app.engine.imaging import identity as pixel_identity
 from desktop_app.engine.imaging.borders import find_content_box
+from desktop_app.engine.imaging.formats import PILLOW_FORMATS
 from desktop_app.engine.imaging.loading import (
     OpenedImage,
     apply_orientation,
@@ -64,6 +67,9 @@ from desktop_app.engine.types import FileFailure, ImageFeatures, Transform
 
 log = logging.getLogger(__name__)
 
+#: Bytes of a camera RAW file read for its capture identity (its TIFF directories).
+RAW_HEAD_BYTES = 256 * 1024
+
 #: Version of the hash definition above. Bump it whenever stored values would change
 #: (algorithm, resampling, trimming rules, draft scale); the catalog re-hashes on mismatch.
 #: 2: a flat run is cut as a border only if it is one exact colour (borders.RUN_NOISE),
@@ -77,6 +83,9 @@ HASH_SIZE = 8
 REDUCED_SIDE = 256
 
 FloatBlock = npt.NDArray[np.float64]
+
+#: Formats opened as themselves; any other name ``open_image`` gives is a camera RAW's.
+PIXEL_FORMATS = PILLOW_FORMATS | {"HEIF"}
 
 # For each Transform, as applied by PIL.Image.transpose to the picture: whether the 8x8
 # DCT block is transposed, and then whether its odd rows / odd columns change sign.
@@ -112,7 +121,9 @@ _VARIANT_TRANSPOSE, _VARIANT_SIGNS = _build_variant_ops()
 _BIT_WEIGHTS = np.array([1 << (63 - i) for i in range(64)], dtype=np.uint64)
 
 
-def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
+def hash_file(
+    path: str, config: EngineConfig, *, identity: bool = True
+) -> ImageFeatures | FileFailure:
     """Hash one photo file. Runs in the scan's worker processes.
 
     Never raises for a problem with the file: it comes back as a :class:`FileFailure`
@@ -151,6 +162,9 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
                 else:
                     with reader.foreign(before.st_ino):
                         opened = open_raw_file(path, config.max_pixels)
+                    # The TIFF directories of most RAW formats sit at the start: the
+                    # capture identity reads them from this much of the file.
+                    data = os.pread(file.fileno(), RAW_HEAD_BYTES, 0)
             after = os.fstat(file.fileno())
     except FileNotFoundError:
         return FileFailure(path, size, mtime_ns, "file no longer exists", gone=True)
@@ -166,8 +180,8 @@ def hash_file(path: str, config: EngineConfig) -> ImageFeatures | FileFailure:
         return FileFailure(path, after.st_size, after.st_mtime_ns, "changed while being read")
     try:
         if opened is None:
-            return _features(data, path, size, mtime_ns, config)
-        return _opened_features(opened, None, path, size, mtime_ns, config)
+            return _features(data, path, size, mtime_ns, config, identity)
+        return _opened_features(opened, None, data, path, size, mtime_ns, config, identity)
     except UnreadableImage as exc:
         log.debug("cannot hash %s: %s", path, exc.reason)
         return FileFailure(path, size, mtime_ns, exc.reason)
@@ -222,30 +236,63 @@ def hash_image(image: Image.Image, config: EngineConfig) -> tuple[int, tuple[int
 
 
 def _features(
-    data: bytes, path: str, size: int, mtime_ns: int, config: EngineConfig
+    data: bytes,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    config: EngineConfig,
+    identity: bool = True,
 ) -> ImageFeatures:
-    """Digest, decode and hash the bytes of one file. Raises UnreadableImage."""
+    """Digest, decode and hash the bytes of one file. Raises UnreadableImage.
+
+    ``identity=False`` skips what issue 9 added (capture identity, pixel digest,
+    sharpness): ``benchmarks/hashing.py`` measures their cost against it.
+    """
     digest = xxhash.xxh3_128(data).digest()
     opened = open_image(data, path, config.max_pixels)
-    return _opened_features(opened, digest, path, size, mtime_ns, config)
+    return _opened_features(opened, digest, data, path, size, mtime_ns, config, identity)
 
 
 def _opened_features(
     opened: OpenedImage,
     digest: bytes | None,
+    data: bytes,
     path: str,
     size: int,
     mtime_ns: int,
     config: EngineConfig,
+    identity: bool = True,
 ) -> ImageFeatures:
-    """Decode (at reduced size where the format allows) and hash an opened picture."""
+    """Decode (at reduced size where the format allows) and hash an opened picture.
+
+    ``data`` is the file's bytes (for a camera RAW file read through LibRaw, only its
+    first :data:`RAW_HEAD_BYTES`): the capture identity and a JPEG's pixel digest come
+    from them.
+    """
     image = opened.image
+    jpeg = image.format in ("JPEG", "MPO")
+    pixels: bytes | None = None
+    greyscale = False
+    capture = None
+    sharp = None
+    raw = opened.format not in PIXEL_FORMATS
+    if identity:
+        capture = capture_reader.read_capture(image, path, data=data, raw=raw)
+        if jpeg and not raw:
+            pixels, components = pixel_identity.jpeg_scan(data)
+            greyscale = components == 1
     try:
         reduce_on_decode(image)
         with budget.current().hold(budget.decoded_bytes(image)):
             image.load()
+        if identity and not jpeg and not raw:
+            pixels = pixel_identity.pixel_digest(image)
+            greyscale = pixel_identity.is_grey_mode(image)
         grey = apply_orientation(to_grey(image), opened.exif.orientation)
-        phash, variants, kept = _hash_and_kept(grey, config)
+        if identity:
+            grey = reduce_for_hash(grey)  # _hash_and_kept's own reduction is then a no-op
+            sharp = pixel_identity.sharpness(grey)
+        phash, variants, kept, mean = _hash_and_kept(grey, config)
     except Exception as exc:
         raise UnreadableImage(path, failure_reason(exc, opened.format)) from exc
     return ImageFeatures(
@@ -263,6 +310,11 @@ def _opened_features(
         # Measured at reduced scale: to within a few pixels of the full-size picture.
         content_width=round(opened.width * kept[0]),
         content_height=round(opened.height * kept[1]),
+        capture=capture,
+        pixel_digest=pixels,
+        sharpness=sharp,
+        greyscale=greyscale,
+        brightness=round(mean, 2) if identity else None,
     )
 
 
@@ -378,15 +430,18 @@ def variant_hashes(block: FloatBlock) -> tuple[int, ...]:
 
 
 def _hash_grey(grey: Image.Image, config: EngineConfig) -> tuple[int, tuple[int, ...]]:
-    phash, variants, _ = _hash_and_kept(grey, config)
+    phash, variants, _, _ = _hash_and_kept(grey, config)
     return phash, variants
 
 
 def _hash_and_kept(
     grey: Image.Image, config: EngineConfig
-) -> tuple[int, tuple[int, ...], tuple[float, float]]:
+) -> tuple[int, tuple[int, ...], tuple[float, float], float]:
+    """Hash, variants, the share of the picture kept by trimming, and its mean grey level
+    (0-255, from the DCT's DC term: the unnormalised 2-D DCT-II's [0, 0] is 4 x the sum)."""
     block, kept = _trimmed_block(grey, config.trim_borders)
+    mean = float(block[0, 0]) / (4 * DCT_SIZE * DCT_SIZE)
     if config.rotations:
         variants = variant_hashes(block)
-        return variants[Transform.IDENTITY], variants, kept
-    return block_hash(block), (), kept
+        return variants[Transform.IDENTITY], variants, kept, mean
+    return block_hash(block), (), kept, mean

@@ -19,7 +19,9 @@ from typing import Any
 
 from desktop_app.engine.errors import UsageError
 from desktop_app.engine.paths import is_within
-from desktop_app.engine.selection import lineage
+from desktop_app.engine.selection import lineage, original
+from desktop_app.engine.selection.format_families import FAMILIES as FAMILIES
+from desktop_app.engine.selection.format_families import format_family as format_family
 from desktop_app.engine.types import ImageRecord, Member
 from desktop_app.engine.units import human_size
 
@@ -27,6 +29,7 @@ from desktop_app.engine.units import human_size
 class Criterion(enum.StrEnum):
     """One way to compare copies; the names are what presets and ``--keep`` use."""
 
+    ORIGINAL = "original"
     PIXELS = "pixels"
     FORMAT = "format"
     SIZE = "size"
@@ -34,7 +37,7 @@ class Criterion(enum.StrEnum):
     PATH = "path"
     FOLDER = "folder"
     #: Lineage from XMP (``lineage.py``): the file others were exported from...
-    ORIGINAL = "original"
+    SOURCE = "source"
     #: ... or the edited export made from it.
     EDITED = "edited"
 
@@ -53,18 +56,20 @@ class Criterion(enum.StrEnum):
 TOLERANCE = {"pixels": 0.02, "size": 0.05}
 
 _LABELS = {
+    Criterion.ORIGINAL: "the camera original",
     Criterion.PIXELS: "largest pixel count",
     Criterion.FORMAT: "preferred format",
     Criterion.SIZE: "larger file",
     Criterion.DATE: "earliest date taken",
     Criterion.PATH: "path without a copy suffix, then shortest path",
     Criterion.FOLDER: "preferred folder",
-    Criterion.ORIGINAL: "the original, not an export",
+    Criterion.SOURCE: "the original, not an export",
     Criterion.EDITED: "the edited export, not its original",
 }
 
 #: The criteria of the default rules, in order (lineage is asked for by a preset).
 DEFAULT_CRITERIA: tuple[Criterion, ...] = (
+    Criterion.ORIGINAL,
     Criterion.PIXELS,
     Criterion.FORMAT,
     Criterion.SIZE,
@@ -75,22 +80,6 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 
 #: Formats from most to least preferred, by family (see :func:`format_family`).
 DEFAULT_FORMATS: tuple[str, ...] = ("RAW", "TIFF", "PNG", "HEIC", "JPEG", "WEBP")
-
-#: Extensions of camera RAW formats (the hashing module names a RAW file's format so).
-_RAW_NAMES = (
-    "3FR ARI ARW CR2 CR3 CRW DCR DNG ERF IIQ K25 KDC MEF MOS MRW NEF NRW ORF PEF RAF "
-    "RAW RW2 RWL SR2 SRF SRW X3F"
-)
-
-#: Format names (Pillow's, or a RAW file's extension) grouped under one family name.
-FAMILIES: dict[str, frozenset[str]] = {
-    "RAW": frozenset(_RAW_NAMES.split()),
-    "TIFF": frozenset({"TIFF", "TIF"}),
-    "PNG": frozenset({"PNG"}),
-    "HEIC": frozenset({"HEIC", "HEIF", "HIF"}),
-    "JPEG": frozenset({"JPEG", "JPG", "JPE", "MPO"}),
-    "WEBP": frozenset({"WEBP"}),
-}
 
 #: Words that file managers add to a copied file's name, in a few languages
 #: (Windows " - Copy", macOS " copy", German "Kopie", French "copie", ...).
@@ -108,15 +97,6 @@ def copy_marks(path: str) -> int:
     if parts:
         parts[-1] = os.path.splitext(parts[-1])[0]
     return sum(any(mark.search(part) for mark in _COPY_MARKS) for part in parts)
-
-
-def format_family(record: ImageRecord) -> str:
-    """The family of a photo's format ("RAW" for a CR2), or its own name if in none."""
-    name = (record.format or os.path.splitext(record.path)[1].lstrip(".")).upper()
-    for family, members in FAMILIES.items():
-        if name in members:
-            return family
-    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +190,7 @@ def _key(criterion: Criterion, rules: KeepRules, r: ImageRecord) -> tuple[Any, .
         return (r.taken is None, r.taken or "")
     if criterion is Criterion.PATH:
         return (copy_marks(r.path), len(r.path))
-    if criterion is Criterion.ORIGINAL:
+    if criterion is Criterion.SOURCE:
         return (lineage.is_derived(r.path),)
     if criterion is Criterion.EDITED:
         return (not lineage.is_derived(r.path),)
@@ -234,7 +214,7 @@ def _show(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRe
         if copy_marks(r.path) != copy_marks(other.path):
             return os.path.basename(r.path)
         return f"{len(r.path)} characters"
-    if criterion in (Criterion.ORIGINAL, Criterion.EDITED):
+    if criterion in (Criterion.SOURCE, Criterion.EDITED):
         said = lineage.describe([r.path, other.path]).get(r.path)
         return said or "an original"
     rank = _folder_rank(rules, r)
@@ -290,9 +270,15 @@ def choose(
         raise ValueError("no candidate")
     losses: dict[int, str] = {}
     reason = "kept: the only candidate"
+    first: str | None = None  # the camera-original evidence, named even when not last
     for criterion in rules.criteria:
         if len(alive) == 1:
             break
+        if criterion is Criterion.ORIGINAL:
+            alive, why = original.narrow(members, alive, losses if explain_losses else None)
+            reason = why or reason
+            first = why
+            continue
         keys = {i: _key(criterion, rules, members[i].image) for i in alive}
         best = min(keys.values())
         tolerance = TOLERANCE.get(criterion.value)
@@ -323,4 +309,6 @@ def choose(
         for i in alive[1:] if explain_losses else ():
             losses[i] = "not kept: equal on every criterion; the first by path is kept"
         reason = "kept: equal on every criterion, first by path"
+    if first is not None and reason != first:
+        reason = f"{first}; then {reason.removeprefix('kept: ')}"
     return Choice(alive[0], reason, losses)

@@ -1,8 +1,13 @@
 """The "not duplicates" memory: pairs of photos the user said are not copies.
 
-A pair is remembered by the digests of the two files (xxh3-128 of their bytes), not by
-path or catalog id, so it survives renames, moves, re-scans and a rebuilt catalog: the
-same two pictures are never offered as copies again, wherever they are. Saying it of a
+A pair is remembered by the pixel digests of the two pictures (``imaging/identity.py``:
+a JPEG's entropy-coded data, another format's decoded pixels), not by path or catalog
+id, so it survives renames, moves, re-scans, a rebuilt catalog and edits of the files'
+metadata (a rating or keywords written into the file): the same two pictures are never
+offered as copies again, wherever they are. Photos read before pixel digests existed
+(and RAW files, which have none) are remembered by their file digests (xxh3-128 of their
+bytes); such an entry moves to the pixel digests once both files have been read again
+(:func:`upgrade`, run by :func:`filter_pairs`). Saying it of a
 group remembers every pair of its members. Byte-identical files can be remembered too
 ("I keep both on purpose"); the key is then the digest twice.
 
@@ -77,10 +82,20 @@ def with_digests(catalog: Catalog, records: Sequence[ImageRecord]) -> list[Image
     return [replace(r, digest=found[r.id]) if r.id in found else r for r in records]
 
 
-def _ordered(x: ImageRecord, y: ImageRecord) -> tuple[ImageRecord, ImageRecord]:
+def key_of(record: ImageRecord) -> bytes | None:
+    """What a photo is remembered by: its pixel digest, else its file digest."""
+    return record.pixel_digest or record.digest
+
+
+def _ordered(x: ImageRecord, y: ImageRecord) -> tuple[bytes, bytes]:
+    """The pair's key, smaller first: pixel digests when both have one, else file digests."""
     if x.digest is None or y.digest is None:
         raise UsageError(f"{x.path if x.digest is None else y.path} has not been read yet.")
-    return (x, y) if x.digest <= y.digest else (y, x)
+    if x.pixel_digest is not None and y.pixel_digest is not None:
+        a, b = x.pixel_digest, y.pixel_digest
+    else:
+        a, b = x.digest, y.digest
+    return (a, b) if a <= b else (b, a)
 
 
 def ignore(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
@@ -104,10 +119,18 @@ def ignore(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
     with catalog.transaction() as db:
         for x, y in itertools.combinations(records, 2):
             lo, hi = _ordered(x, y)
+            lo_path, hi_path = (
+                (x.path, y.path)
+                if lo in (x.pixel_digest, x.digest)
+                else (
+                    y.path,
+                    x.path,
+                )
+            )
             cur = db.execute(
                 "INSERT INTO ignored_pairs(a, b, added_ns, a_path, b_path) VALUES(?, ?, ?, ?, ?)"
                 " ON CONFLICT(a, b) DO NOTHING",
-                (lo.digest, hi.digest, now, encode_path(lo.path), encode_path(hi.path)),
+                (lo, hi, now, encode_path(lo_path), encode_path(hi_path)),
             )
             added += cur.rowcount
     log.info("Remembered %d pairs as not duplicates", added)
@@ -128,9 +151,9 @@ def unignore_records(catalog: Catalog, records: Sequence[ImageRecord]) -> int:
     """Forget every remembered pair among these photos; returns how many."""
     keys = []
     for x, y in itertools.combinations(with_digests(catalog, records), 2):
-        lo, hi = _ordered(x, y)
-        assert lo.digest is not None and hi.digest is not None
-        keys.append((lo.digest, hi.digest))
+        keys.append(_ordered(x, y))
+        if x.digest is not None and y.digest is not None:  # an entry not yet upgraded
+            keys.append((x.digest, y.digest))
     return unignore(catalog, keys)
 
 
@@ -185,23 +208,29 @@ def filter_pairs(catalog: Catalog, pairs: PairSet) -> PairSet:
     remembered = keys(catalog)
     if not remembered:
         return pairs
-    digests = {d for key in remembered for d in key}
-    # Only images whose digest is on the list can be in an ignored pair.
-    owner: dict[int, bytes] = {}
-    for chunk in chunks(sorted(digests), 500):
+    if upgrade(catalog):
+        remembered = keys(catalog)
+    digests = sorted({d for key in remembered for d in key})
+    # Only images whose pixel or file digest is on the list can be in an ignored pair.
+    owner: dict[int, set[bytes]] = {}
+    for chunk in chunks(digests, 400):
         marks = ",".join("?" * len(chunk))
-        for image_id, digest in catalog.execute(
-            f"SELECT id, digest FROM images WHERE digest IN ({marks})", chunk
+        for image_id, digest, pixels in catalog.execute(
+            f"SELECT id, digest, pixel_digest FROM images WHERE digest IN ({marks})"
+            f" OR pixel_digest IN ({marks})",
+            [*chunk, *chunk],
         ):
-            owner[int(image_id)] = bytes(digest)
+            owner.setdefault(int(image_id), set()).update(
+                bytes(d) for d in (digest, pixels) if d is not None
+            )
     if not owner:
         return pairs
     ids = np.fromiter(owner, dtype=np.int64, count=len(owner))
     suspects = np.flatnonzero(np.isin(pairs.a, ids) & np.isin(pairs.b, ids))
     drop = np.zeros(len(pairs), dtype=bool)
     for k in suspects.tolist():
-        da, db = owner[int(pairs.a[k])], owner[int(pairs.b[k])]
-        if ((da, db) if da <= db else (db, da)) in remembered:
+        mine, theirs = owner[int(pairs.a[k])], owner[int(pairs.b[k])]
+        if any(((x, y) if x <= y else (y, x)) in remembered for x in mine for y in theirs):
             drop[k] = True
     if not drop.any():
         return pairs
@@ -210,3 +239,44 @@ def filter_pairs(catalog: Catalog, pairs: PairSet) -> PairSet:
     return PairSet(
         pairs.a[keep], pairs.b[keep], pairs.distance[keep], pairs.transform[keep], pairs.threshold
     )
+
+
+def upgrade(catalog: Catalog) -> int:
+    """Move entries keyed by file digests to pixel digests where both photos now have one.
+
+    Older entries (and entries made before a re-scan read the pixels) name files by their
+    bytes, which change when a rating or keywords are written into the file; the pixel
+    digest does not. Returns how many entries moved.
+    """
+    rows = catalog.execute("SELECT a, b, added_ns, a_path, b_path FROM ignored_pairs").fetchall()
+    moved = 0
+    pixel_of: dict[bytes, bytes] = {}
+    wanted = sorted({bytes(d) for r in rows for d in r[:2]})
+    for chunk in chunks(wanted, 500):
+        marks = ",".join("?" * len(chunk))
+        for digest, pixels in catalog.execute(
+            f"SELECT digest, pixel_digest FROM images WHERE digest IN ({marks})"
+            " AND pixel_digest IS NOT NULL",
+            chunk,
+        ):
+            pixel_of[bytes(digest)] = bytes(pixels)
+    if not pixel_of:
+        return 0
+    with catalog.transaction() as db:
+        for a, b, added, a_path, b_path in rows:
+            pa, pb = pixel_of.get(bytes(a)), pixel_of.get(bytes(b))
+            if pa is None or pb is None:
+                continue
+            lo, hi, lo_path, hi_path = (
+                (pa, pb, a_path, b_path) if pa <= pb else (pb, pa, b_path, a_path)
+            )
+            db.execute("DELETE FROM ignored_pairs WHERE a=? AND b=?", (a, b))
+            db.execute(
+                "INSERT INTO ignored_pairs(a, b, added_ns, a_path, b_path) VALUES(?, ?, ?, ?, ?)"
+                " ON CONFLICT(a, b) DO NOTHING",
+                (lo, hi, added, lo_path, hi_path),
+            )
+            moved += 1
+    if moved:
+        log.info('Moved %d "not copies" entries to pixel digests', moved)
+    return moved

@@ -32,6 +32,7 @@ from desktop_app.engine.errors import UsageError
 from desktop_app.engine.fileops.journal import Action
 from desktop_app.engine.fileops.requests import DeleteConfirmation, Removal, Request
 from desktop_app.engine.paths import within_any
+from desktop_app.engine.search.verdicts import verdict_among
 from desktop_app.engine.selection.keeprules import (
     DEFAULT_FORMATS,
     Choice,
@@ -41,7 +42,7 @@ from desktop_app.engine.selection.keeprules import (
     copy_marks,
     format_family,
 )
-from desktop_app.engine.types import Group, ImageRecord, Transform
+from desktop_app.engine.types import Group, ImageRecord, PairVerdict, Transform
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -275,6 +276,8 @@ def _plan_group(
             notes[i] = "in a reference folder: never marked"
             continue
         denied = [k for k in anchors if _denied(group, i, k, not_copies)]
+        shots = {k: v for k in anchors if not (v := _verdict(group, i, k)).is_copy}
+        denied += [k for k in shots if k not in denied]
         near = [
             (d, k) for k in anchors if k not in denied and (d := _distance(group, i, k)) is not None
         ]
@@ -287,6 +290,9 @@ def _plan_group(
             notes[i] = f"marked: {same} the {what} {members[k].image.name}"
             if not refs:
                 notes[i] += f"; {choice.losses.get(i, 'not kept')}"
+        elif shots:
+            evidence = "; ".join(next(iter(shots.values())).evidence)
+            notes[i] = f"not marked: a different shot from the keeper ({evidence})"
         elif denied:
             notes[i] = "not marked: you said it is not a copy of the keeper"
         elif near:
@@ -300,11 +306,26 @@ def _plan_group(
 
 
 def _denied(group: Group, i: int, j: int, not_copies: Collection[tuple[bytes, bytes]]) -> bool:
-    """Whether the user said members ``i`` and ``j`` are not copies (``not_copies.py``)."""
-    a, b = group.members[i].image.digest, group.members[j].image.digest
-    if not not_copies or a is None or b is None:
+    """Whether the user said members ``i`` and ``j`` are not copies (``not_copies.py``):
+    remembered by their pixel digests, or by their file digests (older entries)."""
+    if not not_copies:
         return False
-    return ((a, b) if a <= b else (b, a)) in not_copies
+    x, y = group.members[i].image, group.members[j].image
+    for a, b in ((x.pixel_digest, y.pixel_digest), (x.digest, y.digest)):
+        if a is not None and b is not None and ((a, b) if a <= b else (b, a)) in not_copies:
+            return True
+    return False
+
+
+def _verdict(group: Group, i: int, j: int) -> PairVerdict:
+    """Copy or different shot, for members ``i`` and ``j`` (``search/verdicts.py``).
+
+    Grouping keeps similar shots out of a group's pairs with its reference, but two
+    members can still be different shots of each other (two burst frames, each near a
+    stripped copy that is the reference): neither is ever marked as a copy of the other.
+    """
+    records = {k: m.image for k, m in enumerate(group.members)}
+    return verdict_among(records, i, j, _distance(group, i, j))
 
 
 def _identical(group: Group, i: int, j: int) -> bool:

@@ -27,7 +27,7 @@ BUILTIN: dict[str, KeepRules] = {
     DEFAULT: KeepRules(),
     # Lineage from XMP (selection/lineage.py): keep the file exports were made from, or
     # the edited export; the usual criteria decide among the rest.
-    "prefer-original": KeepRules((Criterion.ORIGINAL, *DEFAULT_CRITERIA)),
+    "prefer-original": KeepRules((Criterion.SOURCE, *DEFAULT_CRITERIA)),
     "prefer-edited": KeepRules((Criterion.EDITED, *DEFAULT_CRITERIA)),
 }
 

@@ -56,6 +56,7 @@ from desktop_app.gui.library.panels import (
 from desktop_app.gui.library.session import LibrarySession
 from desktop_app.gui.query import dropping
 from desktop_app.gui.query.panel import QueryDock
+from desktop_app.gui.shots.panel import ShotsDock
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,11 @@ class MainWindow(QMainWindow):
         self.failure_dock.setWidget(self.failure_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.failure_dock)
         self.failure_dock.hide()
+        # The second view (issue 9): similar shots for culling.
+        self.shots_dock = ShotsDock(self.session, self)
+        self.shots_panel = self.shots_dock.panel
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.shots_dock)
+        self.shots_dock.hide()
         self.scan_progress = ScanProgress()
         self.scan_progress.hide()
         self.statusBar().addPermanentWidget(self.scan_progress, 1)
@@ -121,7 +127,11 @@ class MainWindow(QMainWindow):
         menus = build_menus(
             self,
             self.window_actions,
-            [self.query_dock.toggleViewAction(), self.failure_dock.toggleViewAction()],
+            [
+                self.query_dock.toggleViewAction(),
+                self.failure_dock.toggleViewAction(),
+                self.shots_dock.toggleViewAction(),
+            ],
         )
         toolbar = build_toolbar(self, self.window_actions)
         self._photo_menu = photo_menu(self, self.window_actions)
@@ -185,6 +195,9 @@ class MainWindow(QMainWindow):
             lambda: self._on_selection_changed(self.query_panel.selected_photos)
         )
         self.scan_progress.cancel_requested.connect(s.cancel_scan)
+        self.shots_panel.keep_requested.connect(self.cleanup.flow.open_dialog)
+        self.shots_panel.photo_activated.connect(self.preview)
+        self.shots_panel.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
 
         s.opened.connect(self._on_session_opened)
         s.grouping_changed.connect(lambda _: self._update_actions())
@@ -299,6 +312,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_index_finished(self, summary: ScanSummary) -> None:
+        if self.shots_dock.isVisible():
+            self.shots_panel.refresh()
         if summary.hashed or summary.removed:
             self.thumbnails.clear_cache()
             self.previews.clear_cache()

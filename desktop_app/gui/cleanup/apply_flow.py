@@ -32,6 +32,7 @@ from desktop_app.engine.cleanup import (
     MetadataMerge,
     Operation,
     OpProgress,
+    Plan,
     Report,
     Request,
     State,
@@ -104,9 +105,14 @@ class ApplyFlow(QObject):
 
     # ----------------------------------------------------------------- apply
 
-    def open_dialog(self) -> ApplyDialog | None:
-        """Show what can be done with the marked photos, with a dry run of it."""
-        plan = self.marks.plan()
+    def open_dialog(self, plan: Plan | None = None) -> ApplyDialog | None:
+        """Show what can be done with the marked photos, with a dry run of it.
+
+        Args:
+            plan: Another plan than the marks' (the similar-shots view's "keep the
+                sharpest"); it goes through the same dry run, journal and undo.
+        """
+        plan = plan if plan is not None else self.marks.plan()
         if not plan.marked:
             self.message.emit(
                 "Nothing is marked: tick the box on a copy, or use Edit › Select Duplicates."

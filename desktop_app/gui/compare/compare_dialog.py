@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.engine.library import Library
+from desktop_app.engine.library import Library, pair_verdict
 from desktop_app.engine.types import ImageRecord, PhotoNotes, hash_distance, hash_to_hex
 from desktop_app.gui.common import desktop, text
 from desktop_app.gui.compare.zoom_view import ZoomView
@@ -75,6 +75,24 @@ def metadata_rows(record: ImageRecord, notes: PhotoNotes | None = None) -> list[
         ("Modified", text.modified(record)),
         ("Perceptual hash", hash_to_hex(record.phash) if record.phash is not None else ""),
         *extra,
+        *capture_rows(record),
+    ]
+
+
+def capture_rows(record: ImageRecord) -> list[tuple[str, str]]:
+    """The capture identity (issue 9): what tells one exposure from another."""
+    c = record.capture
+    return [
+        ("Capture time", (c.when or "") if c else ""),
+        ("Time zone", (c.offset or "") if c else ""),
+        ("Camera body", (c.serial or "") if c else ""),
+        ("Exposure", (c.exposure or "") if c else ""),
+        ("Image unique id", (c.unique_id or "") if c else ""),
+        ("Document id", (c.document_id or "") if c else ""),
+        ("Original document", (c.original_document_id or "") if c else ""),
+        ("Derived from", (c.derived_from or "") if c else ""),
+        ("Pixel digest", record.pixel_digest.hex()[:16] if record.pixel_digest else ""),
+        ("Sharpness", f"{record.sharpness:.0f}" if record.sharpness is not None else ""),
     ]
 
 
@@ -195,7 +213,11 @@ class CompareDialog(QDialog):
             if gap is not None
             else "One of them has no hash."
         )
+        judged = pair_verdict(left, right, gap)
+        evidence = ", ".join(judged.evidence)
+        verdict += f"  {judged.kind.label}: {evidence}." if evidence else ""
         self.verdict = QLabel(verdict + "  Wheel zooms both photos; drag pans both; 0 fits.")
+        self.verdict.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         fit = buttons.addButton("Fit both", QDialogButtonBox.ButtonRole.ActionRole)

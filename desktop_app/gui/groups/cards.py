@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.cleanup import Decision
-from desktop_app.engine.types import ImageRecord, Transform
+from desktop_app.engine.types import ImageRecord, PairVerdict, Transform, VerdictKind
 from desktop_app.gui.common import text
 
 #: Size of the thumbnail box inside a card, in logical pixels.
@@ -60,6 +60,13 @@ REFERENCE_COLOR = QColor("#1565c0")
 MARKED_COLOR = QColor("#c62828")
 KEEPER_COLOR = QColor("#2e7d32")
 PROTECTED_COLOR = QColor("#1565c0")
+#: Colours of the verdict badges (a similar shot is no copy: amber, a warning).
+VERDICT_COLORS = {
+    VerdictKind.IDENTICAL: QColor("#2e7d32"),
+    VerdictKind.SAME_PIXELS: QColor("#00796b"),
+    VerdictKind.COPY: QColor("#546e7a"),
+    VerdictKind.SIMILAR_SHOT: QColor("#ef6c00"),
+}
 #: Side of the mark box in the thumbnail's corner (the click target is a little larger).
 MARK_BOX = 20
 
@@ -76,6 +83,8 @@ class CardInfo:
     folder: str = ""
     #: The plan's decision on this photo (keeper, marked...), when marks are shown.
     decision: Decision | None = None
+    #: Copy or different shot, with the reference or the query (issue 9).
+    verdict: PairVerdict | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,8 @@ def paint_card(
     fonts = _fonts(painter.font())
     if decision is not None:
         paint_decision(painter, rect, box, decision, fonts)
+    if info.verdict is not None and not info.reference:
+        paint_verdict(painter, box, info.verdict, fonts)
     step = fonts.step
     width = THUMB_W
     y = box.bottom() + PAD + 1
@@ -242,6 +253,24 @@ def _pill(
     painter.setPen(QColor("white"))
     painter.setFont(fonts.bold)
     painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
+
+
+def paint_verdict(painter: QPainter, box: QRect, verdict: PairVerdict, fonts: _Fonts) -> None:
+    """The verdict's badge along the thumbnail's bottom right: IDENTICAL, SAME PIXELS,
+    COPY, or SIMILAR SHOT (the card's tooltip gives the evidence)."""
+    painter.save()
+    bottom = box.bottom() - fonts.bold_metrics.height() - 6
+    color = VERDICT_COLORS[verdict.kind]
+    _pill(painter, fonts, box.right() - 4, bottom, verdict.kind.label, color, right=True)
+    painter.restore()
+
+
+def verdict_tooltip(verdict: PairVerdict | None) -> str:
+    """ "COPY: same capture time 14:22:48.120, same camera body" (empty for None)."""
+    if verdict is None:
+        return ""
+    evidence = ", ".join(verdict.evidence)
+    return f"{verdict.kind.label}: {evidence}" if evidence else verdict.kind.label
 
 
 def paint_decision(

@@ -25,7 +25,13 @@ from PySide6.QtWidgets import QAbstractItemView, QToolTip, QWidget
 
 from desktop_app.engine.library import Library
 from desktop_app.engine.types import Group, ImageRecord
-from desktop_app.gui.groups.cards import GAP, CardListView, card_size, mark_target
+from desktop_app.gui.groups.cards import (
+    GAP,
+    CardListView,
+    card_size,
+    mark_target,
+    verdict_tooltip,
+)
 from desktop_app.gui.groups.group_delegate import GroupDelegate, card_infos, header_height
 from desktop_app.gui.groups.models import GroupModel, GroupRole, PlanRole, ThumbnailsRole
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
@@ -173,6 +179,8 @@ class ClusterView(CardListView):
         order = self.group_model().order(row)
         info = card_infos(group, (), index.data(PlanRole), limit=slot + 1, order=order)[slot]
         lines = [info.image.path]
+        if info.verdict is not None:
+            lines.append(verdict_tooltip(info.verdict))
         shown = [m.image.path for m in group.members[: self.layout_cards(len(group.members))[0]]]
         if info.image.path not in shown:
             shown.append(info.image.path)

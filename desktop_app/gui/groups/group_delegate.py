@@ -99,6 +99,7 @@ def card_infos(
                 reference=k == 0,
                 folder=text.relative_folder(m.image.path, roots),
                 decision=decisions[k],
+                verdict=m.verdict,
             )
         )
     return cards

@@ -65,7 +65,7 @@ class GroupDialog(QDialog):
         self.model = MatchModel(loader, self)
         members = [group.members[k] for k in display_order(group, plan() if plan else None)]
         self.model.set_matches(  # the keeper first, then the marked copies, as in the row
-            [Match(m.image, m.distance, m.identical, m.transform) for m in members],
+            [Match(m.image, m.distance, m.identical, m.transform, m.verdict) for m in members],
             threshold=255,
         )
 
@@ -78,6 +78,7 @@ class GroupDialog(QDialog):
                 reference=match.image.id == reference,
                 folder=text.relative_folder(match.image.path, roots),
                 decision=self.decision(match.image.id),
+                verdict=match.verdict,
             )
 
         self.list = card_grid(self.model, to_info, MatchRole, ThumbnailsRole)

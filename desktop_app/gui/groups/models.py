@@ -300,7 +300,10 @@ class MatchModel(_ThumbnailListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return f"{found.image.name} ({text.relation(found.distance, found.identical, False)})"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return found.image.path
+            if found.verdict is None:
+                return found.image.path
+            evidence = ", ".join(found.verdict.evidence)
+            return f"{found.image.path}\n{found.verdict.kind.label}: {evidence}".rstrip(": ")
         return None
 
 

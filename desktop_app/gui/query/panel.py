@@ -56,6 +56,7 @@ def match_card(match: Match, roots: Sequence[str] = ()) -> CardInfo:
         match.transform,
         reference=False,
         folder=text.relative_folder(match.image.path, roots),
+        verdict=match.verdict,
     )
 
 

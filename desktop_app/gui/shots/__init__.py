@@ -1,0 +1,1 @@
+"""The similar-shots view: bursts and brackets for culling (issue 9)."""
