@@ -81,6 +81,26 @@ def test_sidecars_are_recognised_in_both_forms_and_shared_ones_are_left():
     assert sidecars.renamed("/a/x.CR3", "/a/x.XMP", "/t/x (2).CR3") == "/t/x (2).XMP"
 
 
+def test_the_xmp_read_for_capture_follows_the_same_listing(tmp_path):
+    from desktop_app.engine.imaging import sidecar_files, xmp
+
+    for name in ("IMG_3.CR3", "IMG_3.JPG", "IMG_3.XMP", "IMG_4.jpg", "img_4.JPG.xmp"):
+        (tmp_path / name).write_bytes(b"x")
+    listing = sidecar_files.Listing(os.listdir(tmp_path))
+    # Reading: the RAW+JPEG pair's shared stem-form .xmp describes both ...
+    assert listing.xmp("IMG_3.JPG") == "IMG_3.XMP"
+    assert xmp.find_sidecar(tmp_path / "IMG_3.CR3") == str(tmp_path / "IMG_3.XMP")
+    # ... while for moving it belongs to neither.
+    assert listing.xmp("IMG_3.JPG", shared=False) is None
+    assert sidecar_files.find(str(tmp_path / "IMG_3.JPG")) == []
+    assert xmp.find_sidecar(tmp_path / "IMG_4.jpg") == str(tmp_path / "img_4.JPG.xmp")
+    (tmp_path / "IMG_5.jpg").write_bytes(b"x")
+    assert xmp.find_sidecar(tmp_path / "IMG_5.jpg") is None
+    (tmp_path / "IMG_5.jpg.xmp").write_bytes(b"x")  # the folder changed: listed again
+    os.utime(tmp_path, ns=(0, os.stat(tmp_path).st_mtime_ns + 10**9))
+    assert xmp.find_sidecar(tmp_path / "IMG_5.jpg") == str(tmp_path / "IMG_5.jpg.xmp")
+
+
 def test_trash_takes_the_sidecars_and_undo_brings_them_back(catalog, library, trash, tmp_path):
     root, records = library
     before = tree_digests(root)

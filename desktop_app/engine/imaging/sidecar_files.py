@@ -15,7 +15,8 @@ Two naming forms are recognised, both with a case-insensitive extension:
   photo's own.
 
 The scan records them (``scan/scanner.py``); file operations move them with their
-photo (``fileops/sidecars.py``).
+photo (``fileops/sidecars.py``); the scan reads a photo's ``.xmp`` through
+:meth:`Listing.xmp` and :func:`cached_listing` (``imaging/xmp.py``).
 """
 
 from __future__ import annotations
@@ -48,11 +49,36 @@ class Listing:
     def __init__(self, names: Sequence[str]) -> None:
         self.by_base: dict[str, list[str]] = {}
         self.images_by_stem: dict[str, int] = {}
+        #: Lower-cased name -> name of every ``.xmp`` file (read in any case of its name).
+        self.xmp_by_lower: dict[str, str] = {}
         for name in names:
             base, extension = os.path.splitext(name)
             self.by_base.setdefault(base, []).append(name)
-            if extension.lower() in IMAGE_EXTENSIONS:
+            lowered = extension.lower()
+            if lowered in IMAGE_EXTENSIONS:
                 self.images_by_stem[base] = self.images_by_stem.get(base, 0) + 1
+            elif lowered == ".xmp":
+                self.xmp_by_lower[name.lower()] = name
+
+    def xmp(self, photo_name: str, *, shared: bool = True) -> str | None:
+        """The name of the ``.xmp`` sidecar to READ for ``photo_name``, if any.
+
+        The stem form ``IMG.xmp`` comes first, then ``IMG.CR2.xmp``; names match in
+        any case. With ``shared`` (reading), a stem-form ``.xmp`` shared by a RAW and
+        its JPEG describes both; without it, the rule of :meth:`sidecars` (a shared
+        file belongs to neither) holds.
+        """
+        if not self.xmp_by_lower:
+            return None
+        stem = os.path.splitext(photo_name)[0]
+        candidates = [photo_name + ".xmp"]
+        if shared or self.images_by_stem.get(stem, 0) <= 1:
+            candidates.insert(0, stem + ".xmp")
+        for candidate in candidates:
+            found = self.xmp_by_lower.get(candidate.lower())
+            if found is not None:
+                return found
+        return None
 
     def sidecars(self, photo_name: str) -> list[str]:
         """The sidecar names of ``photo_name`` in this folder, sorted."""
@@ -97,6 +123,35 @@ def find(photo: str) -> list[str]:
         log.debug("Cannot list %s for sidecars: %s", folder, error)
         return []
     return _files(folder, in_listing(os.path.basename(photo), names))
+
+
+#: Per folder: its modification time and its :class:`Listing`. A scan asks for every
+#: photo of a folder in turn: one ``stat`` of the folder each, one listing per folder.
+_LISTINGS: dict[str, tuple[int, Listing]] = {}
+_LISTING_FOLDERS = 64
+
+
+def cached_listing(folder: str) -> Listing | None:
+    """The :class:`Listing` of ``folder``, listed again only when its mtime changed.
+
+    For reading (the scan's ``.xmp``); moving files lists afresh (:func:`find`).
+    None when the folder cannot be listed.
+    """
+    try:
+        mtime = os.stat(folder or ".").st_mtime_ns
+    except OSError:
+        return None
+    known = _LISTINGS.get(folder)
+    if known is not None and known[0] == mtime:
+        return known[1]
+    try:
+        listing = Listing(os.listdir(folder or "."))
+    except OSError:
+        return None
+    if len(_LISTINGS) >= _LISTING_FOLDERS:
+        _LISTINGS.clear()
+    _LISTINGS[folder] = (mtime, listing)
+    return listing
 
 
 def _files(folder: str, names: Sequence[str]) -> list[str]:

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 
 from PIL import Image
 
+from desktop_app.engine.imaging import sidecar_files
+
 log = logging.getLogger(__name__)
 
 XmpValue = str | list[str]
@@ -147,50 +149,19 @@ def packet_of(image: Image.Image) -> bytes | None:
     return None
 
 
-def sidecar_paths(path: str | os.PathLike[str]) -> tuple[str, str]:
-    """Where a photo's sidecar may be: ``IMG.xmp`` (Lightroom, Capture One, digiKam's
-    option) and ``IMG.CR2.xmp`` (darktable, digiKam's default)."""
-    text = os.fspath(path)
-    return os.path.splitext(text)[0] + ".xmp", text + ".xmp"
+def find_sidecar(path: str | os.PathLike[str], *, shared: bool = True) -> str | None:
+    """The ``.xmp`` sidecar beside ``path`` if one exists (either name, any case).
 
-
-#: Per folder: its modification time and the lower-cased names of its ``.xmp`` files.
-#: A scan asks for every photo of a folder in turn: one ``stat`` of the folder each
-#: instead of four of names that mostly do not exist.
-_SIDECARS: dict[str, tuple[int, dict[str, str]]] = {}
-_SIDECAR_FOLDERS = 256
-
-
-def _xmp_names(folder: str) -> dict[str, str]:
-    """Lower-cased name -> name of every ``.xmp`` file in ``folder`` (cached)."""
-    try:
-        mtime = os.stat(folder or ".").st_mtime_ns
-    except OSError:
-        return {}
-    known = _SIDECARS.get(folder)
-    if known is not None and known[0] == mtime:
-        return known[1]
-    try:
-        names = {n.lower(): n for n in os.listdir(folder or ".") if n.lower().endswith(".xmp")}
-    except OSError:
-        return {}
-    if len(_SIDECARS) >= _SIDECAR_FOLDERS:
-        _SIDECARS.clear()
-    _SIDECARS[folder] = (mtime, names)
-    return names
-
-
-def find_sidecar(path: str | os.PathLike[str]) -> str | None:
-    """The sidecar beside ``path`` if one exists (either name, any case of ``.xmp``)."""
-    folder = os.path.dirname(os.fspath(path))
-    names = _xmp_names(folder)
-    if not names:
+    Which file is a photo's sidecar is decided in ``imaging/sidecar_files.py``; its
+    folder is listed once and remembered while unchanged. ``shared`` (the default for
+    reading): a stem-form ``IMG.xmp`` shared by a RAW and its JPEG applies to both.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    listing = sidecar_files.cached_listing(folder)
+    if listing is None:
         return None
-    for candidate in sidecar_paths(path):
-        found = names.get(os.path.basename(candidate).lower())
-        if found is not None:
-            return os.path.join(folder, found)
-    return None
+    found = listing.xmp(name, shared=shared)
+    return os.path.join(folder, found) if found is not None else None
 
 
 def read_sidecar(path: str | os.PathLike[str]) -> dict[str, XmpValue]:
