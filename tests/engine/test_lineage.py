@@ -57,3 +57,27 @@ def test_exports_name_their_original(tmp_path):
     kept = choose(members, presets.BUILTIN["prefer-edited"], range(2))
     assert members[kept.keeper].image.path == str(darktable)
     assert "exported from IMG_1234.CR3" in kept.reason
+
+
+def test_a_derived_from_reference_names_the_group_member_it_points_at(tmp_path):
+    # Lightroom writes xmpMM:DerivedFrom as a struct: read its stRef:documentID, not the
+    # struct itself as a file name.
+    original = write_file(tmp_path / "IMG_5.CR3", b"raw " * 64)
+    write_file(tmp_path / "IMG_5.xmp", ORIGINAL_SIDECAR)
+    export = write_photo(tmp_path / "edit.jpg", seed=4)
+    write_file(
+        tmp_path / "edit.jpg.xmp",
+        b"""<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
+    xmlns:stRef="http://ns.adobe.com/xap/1.0/sType/ResourceRef#" xmpMM:DocumentID="xmp.did:9">
+   <xmpMM:DerivedFrom rdf:parseType="Resource">
+    <stRef:documentID>xmp.did:0A1B</stRef:documentID>
+   </xmpMM:DerivedFrom>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+""",
+    )
+    said = lineage.describe([str(original), str(export)])
+    assert said == {str(export): "exported from IMG_5.CR3"}

@@ -12,8 +12,9 @@ history, its settings, unknown namespaces and their prefixes). It writes the sta
 properties: ``xmp:Rating``, ``xmp:Label``, ``dc:subject`` (a bag), ``dc:title`` and
 ``dc:description`` (language alternatives), ``exif:GPSLatitude``/``exif:GPSLongitude``.
 
-This module is issue 14's; the capture-metadata work of issue 9 has its own XMP reader,
-and the two are to be reconciled.
+The lineage fields (``xmpMM:DocumentID``, ``OriginalDocumentID``, ``DerivedFrom``) are
+parsed by ``imaging/xmp.py``, the scan's reader: exiv2 finds the XMP in any format (RAWs
+included) and :func:`lineage_of` reads the fields from it. IPTC and EXIF stay exiv2's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from desktop_app.engine.imaging.xmp import XmpValue, parse_packet, text_value
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +157,36 @@ def read(path: str) -> PhotoMetadata:
         caption=caption,
         gps=_xmp_gps(text("Xmp.exif.GPSLatitude"), text("Xmp.exif.GPSLongitude"))
         or _exif_gps(exif),
-        lineage=Lineage(
-            document_id=text("Xmp.xmpMM.DocumentID"),
-            original_document_id=text("Xmp.xmpMM.OriginalDocumentID"),
-            derived_from=text("Xmp.xmpMM.DerivedFrom/stRef:documentID")
-            or text("Xmp.xmpMM.DerivedFrom/stRef:instanceID"),
-            derived_from_name=text("Xmp.xmpMM.DerivedFrom")  # darktable: a plain name
-            or text("Xmp.xmpMM.DerivedFrom/stRef:filePath")
-            or text("Xmp.crs.RawFileName"),
-        ),
+        lineage=lineage_of(_xmp_properties(exiv2, image)),
+    )
+
+
+def _xmp_properties(exiv2: Any, image: Any) -> dict[str, XmpValue]:
+    """The XMP exiv2 read from a file of any format, as :func:`xmp.parse_packet` gives it."""
+    data = image.xmpData()
+    if data.empty():
+        return {}
+    flags = exiv2.XmpParser.XmpFormatFlags
+    try:
+        code, packet = exiv2.XmpParser.encode(
+            data, flags.omitPacketWrapper | flags.useCompactFormat, 0
+        )
+    except Exception as error:  # exiv2.Exiv2Error: unreadable is "nothing said"
+        log.info("XMP of %s not re-encoded: %s", image, error)
+        return {}
+    return parse_packet(packet) if code == 0 and packet else {}
+
+
+def lineage_of(props: dict[str, XmpValue]) -> Lineage:
+    """The :class:`Lineage` an XMP packet states (properties from :func:`xmp.parse_packet`)."""
+    return Lineage(
+        document_id=text_value(props, "xmpMM:DocumentID"),
+        original_document_id=text_value(props, "xmpMM:OriginalDocumentID"),
+        derived_from=text_value(props, "xmpMM:DerivedFrom/stRef:documentID")
+        or text_value(props, "xmpMM:DerivedFrom/stRef:instanceID"),
+        derived_from_name=text_value(props, "xmpMM:DerivedFrom")  # darktable: a plain name
+        or text_value(props, "xmpMM:DerivedFrom/stRef:filePath")
+        or text_value(props, "crs:RawFileName"),
     )
 
 
