@@ -44,6 +44,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import crop_kinds
 import quality_corpus
 import quality_signals
 from _common import machine_notes
@@ -141,7 +142,7 @@ def truth(corpus: quality_corpus.Corpus, paths: Sequence[str]) -> Truth:
     original_of = {
         k: originals[corpus.files[p][0]]
         for k, p in enumerate(paths)
-        if kinds[k] not in ("original", "distractor")
+        if kinds[k] not in ("original", "distractor", *crop_kinds.NEGATIVE_KINDS)
     }
     sizes = np.bincount(labels)
     return Truth(labels, kinds, original_of, int((sizes * (sizes - 1) // 2).sum()))

@@ -8,6 +8,7 @@ on the same catalog file, and the GUI thread keeps another for reading.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -22,10 +23,11 @@ from desktop_app.engine.errors import UnreadableImage, UsageError
 from desktop_app.engine.imaging import hashing
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
-from desktop_app.engine.search import grouping, pairing
+from desktop_app.engine.search import confirm, grouping, pairing
 from desktop_app.engine.selection import not_copies, raw_jpeg
 from desktop_app.engine.types import (
     FileFailure,
+    GeometryCheck,
     Group,
     Grouping,
     IdArray,
@@ -92,6 +94,7 @@ class Library:
         self._records: dict[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
         self._sidecars: set[int] | None = None
+        self._checks: confirm.Checks = {}
 
     def close(self) -> None:
         """Close the catalog if this Library opened it."""
@@ -173,7 +176,23 @@ class Library:
         reach = wanted if state.upto is None else max(wanted, state.upto)
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
         pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
+        # Crops, rotations and upper-range distances only once the pixels agree (issue 10).
+        pairs, checks = confirm.confirm(
+            self.catalog,
+            pairs,
+            wanted,
+            self.records(),
+            max_pixels=self.config.max_pixels,
+            trim=self.config.trim_borders,
+            cancel=cancel,
+        )
+        self._checks.update(checks)
         return raw_jpeg.without(pairs, self.folded())
+
+    def geometry(self, a: int, b: int) -> GeometryCheck | None:
+        """The geometric check of the pair of images ``a`` and ``b`` (either order) as
+        :meth:`pairs` reached it, or None when the pair needed none (or was not seen)."""
+        return self._checks.get((min(a, b), max(a, b)))
 
     def folded(self) -> set[int]:
         """Ids of the photos folded into another one and hidden from the results: the
@@ -237,7 +256,7 @@ class Library:
 
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
-        return resolve_group(found, index, self.records())
+        return resolve_group(found, index, self.records(), self._checks)
 
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back
@@ -323,7 +342,12 @@ class Library:
         return result
 
 
-def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord]) -> Group:
+def resolve_group(
+    found: Grouping,
+    index: int,
+    records: Mapping[int, ImageRecord],
+    checks: Mapping[tuple[int, int], GeometryCheck] | None = None,
+) -> Group:
     """Group ``index`` of ``found`` with its members' records taken from ``records``.
 
     What :meth:`Library.resolve` does, without the Library: a worker thread (the window's
@@ -334,6 +358,8 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
         found: A grouping of image ids.
         index: The group's index in it.
         records: Catalog records by image id (``Library.records()``).
+        checks: Geometric checks by pair (``Library.geometry``), to say how each
+            member relates to the reference.
     """
     start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
     reference = records[int(found.members[start])]
@@ -345,10 +371,25 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
             and reference.digest is not None
             and records[int(found.members[k])].digest == reference.digest,
             transform=Transform(int(found.transform[k])),
+            geometry=_oriented(checks, int(found.members[k]), reference.id)
+            if checks and k > start
+            else None,
         )
         for k in range(start, stop)
     )
     return Group(index, members)
+
+
+def _oriented(
+    checks: Mapping[tuple[int, int], GeometryCheck], member: int, reference: int
+) -> GeometryCheck | None:
+    """The check of (member, reference), with ``cropped`` and ``frame`` relative to
+    the member as *a*."""
+    check = checks.get((min(member, reference), max(member, reference)))
+    if check is None or member < reference:
+        return check
+    swapped = {"a": "b", "b": "a"}.get(check.cropped, "")
+    return dataclasses.replace(check, cropped=swapped)
 
 
 def _cancelled(summary: ScanSummary) -> ScanSummary:

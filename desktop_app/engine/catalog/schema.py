@@ -10,7 +10,8 @@ cleanup data: the journal of file operations (``operations`` and ``journal``, se
 ``journal.py``), the "not duplicates" memory (``ignored_pairs``, ``ignore.py``) and the
 keep-the-best presets (``presets``, ``presets.py``); version 3 adds the size of the
 picture without added borders to ``images`` (a cache column); version 4 adds the
-``groupings`` cache.
+``groupings`` cache; version 5 the window hashes of each image (``imaging/windows.py``)
+and the verdicts of the geometric check (``geometry_checks``, ``search/confirm.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -163,12 +164,26 @@ def _add_groupings(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_windows(db: sqlite3.Connection) -> None:
+    """Version 5: window hashes (a cache column) and geometric-check verdicts (a cache
+    table keyed by the two files' digests, so it never goes stale)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(images)")}
+    if "windows" not in columns:
+        db.execute("ALTER TABLE images ADD COLUMN windows BLOB")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS geometry_checks(first BLOB NOT NULL, second BLOB NOT NULL,"
+        " transform INTEGER NOT NULL, confirmed INTEGER NOT NULL, evidence TEXT NOT NULL,"
+        " cropped TEXT NOT NULL, frame TEXT, PRIMARY KEY(first, second, transform))"
+    )
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
     1: _add_cleanup_tables,
     2: _add_picture_size,
     3: _add_groupings,
+    4: _add_windows,
 }
 
 

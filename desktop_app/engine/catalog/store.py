@@ -41,6 +41,7 @@ from desktop_app.engine.errors import (
     CatalogLocked,
     CatalogTooNew,
 )
+from desktop_app.engine.imaging.windows import WINDOWS
 from desktop_app.engine.search import mih
 from desktop_app.engine.types import (
     FileFailure,
@@ -402,10 +403,14 @@ class Catalog:
                     variants = (
                         np.array(item.variants, dtype="<u8").tobytes() if item.variants else None
                     )
+                    windows = (
+                        np.array(item.windows, dtype="<u8").tobytes() if item.windows else None
+                    )
                     cur = db.execute(
                         "INSERT INTO images(path, size, mtime_ns, hash_version, digest, phash,"
                         " variants, width, height, format, taken, camera, content_width,"
-                        " content_height) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " content_height, windows)"
+                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             encode_path(item.path),
                             item.size,
@@ -421,6 +426,7 @@ class Catalog:
                             item.camera,
                             item.content_width,
                             item.content_height,
+                            windows,
                         ),
                     )
                 elif not item.gone:
@@ -536,6 +542,27 @@ class Catalog:
             table = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u8").reshape(-1, 8)
             table = table.astype(np.uint64)
         return ids, hashes, table
+
+    def windows(self, ids: IdArray) -> npt.NDArray[np.uint64]:
+        """The window hashes (``imaging/windows.py``) of these images, one row each in
+        the order given; images without them get a row of zeros, which match nothing
+        (no photo hashes to 0: bit 63, the DC term, is set in every real pHash)."""
+        count = len(WINDOWS)
+        table = np.zeros((ids.shape[0], count), dtype=np.uint64)
+        if not ids.size:
+            return table
+        position = {int(v): k for k, v in enumerate(ids.tolist())}
+        for chunk in _chunks(ids.tolist(), 900):
+            rows = self.execute(
+                f"SELECT id, windows FROM images WHERE id IN ({','.join('?' * len(chunk))})"
+                " AND windows IS NOT NULL",
+                chunk,
+            ).fetchall()
+            for image_id, blob in rows:
+                values = np.frombuffer(blob, dtype="<u8")
+                if values.shape[0] == count:
+                    table[position[int(image_id)]] = values
+        return table
 
     def max_id(self) -> int:
         """The largest image id ever handed out (0 for a new catalog)."""

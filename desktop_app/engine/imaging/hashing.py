@@ -46,6 +46,7 @@ from PIL import Image
 
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
+from desktop_app.engine.imaging import windows
 from desktop_app.engine.imaging.borders import find_content_box
 from desktop_app.engine.imaging.loading import (
     apply_orientation,
@@ -64,7 +65,8 @@ log = logging.getLogger(__name__)
 #: (algorithm, resampling, trimming rules, draft scale); the catalog re-hashes on mismatch.
 #: 2: a flat run is cut as a border only if it is one exact colour (borders.RUN_NOISE),
 #: which changes the hash of photos with fog or a plain backdrop at an edge.
-HASH_VERSION = 2
+#: 3: window hashes (``windows.py``) are part of a photo's features.
+HASH_VERSION = 3
 
 #: The side of the square picture the DCT runs on, and of the low-frequency block kept.
 DCT_SIZE = 32
@@ -200,7 +202,7 @@ def _features(
             image.draft("L", (REDUCED_SIDE, REDUCED_SIDE))
         image.load()
         grey = apply_orientation(to_grey(image), opened.exif.orientation)
-        phash, variants, kept = _hash_and_kept(grey, config)
+        phash, variants, kept, window_hashes = _hash_and_kept(grey, config)
     except Exception as exc:
         raise UnreadableImage(path, failure_reason(exc, opened.format)) from exc
     return ImageFeatures(
@@ -218,6 +220,7 @@ def _features(
         # Measured at reduced scale: to within a few pixels of the full-size picture.
         content_width=round(opened.width * kept[0]),
         content_height=round(opened.height * kept[1]),
+        windows=window_hashes,
     )
 
 
@@ -268,9 +271,12 @@ def dct_block(grey: Image.Image, trim: bool = True) -> FloatBlock:
     return _trimmed_block(grey, trim)[0]
 
 
-def _trimmed_block(grey: Image.Image, trim: bool) -> tuple[FloatBlock, tuple[float, float]]:
-    """:func:`dct_block`, and the share of the width and height the picture keeps once
-    its flat borders are trimmed ((1.0, 1.0) when there are none)."""
+def _trimmed_block(
+    grey: Image.Image, trim: bool
+) -> tuple[FloatBlock, tuple[float, float], Image.Image]:
+    """:func:`dct_block`, the share of the width and height the picture keeps once
+    its flat borders are trimmed ((1.0, 1.0) when there are none), and the reduced,
+    trimmed picture itself (for the window hashes)."""
     grey = reduce_for_hash(grey)
     kept = (1.0, 1.0)
     if trim:
@@ -283,7 +289,7 @@ def _trimmed_block(grey: Image.Image, trim: bool) -> tuple[FloatBlock, tuple[flo
     # The same calls as imagehash.phash, so ties and rounding come out the same.
     dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
     block: FloatBlock = np.ascontiguousarray(dct[:HASH_SIZE, :HASH_SIZE])
-    return block, kept
+    return block, kept, grey
 
 
 def block_hash(block: FloatBlock) -> int:
@@ -317,15 +323,17 @@ def variant_hashes(block: FloatBlock) -> tuple[int, ...]:
 
 
 def _hash_grey(grey: Image.Image, config: EngineConfig) -> tuple[int, tuple[int, ...]]:
-    phash, variants, _ = _hash_and_kept(grey, config)
+    phash, variants, _, _ = _hash_and_kept(grey, config)
     return phash, variants
 
 
 def _hash_and_kept(
     grey: Image.Image, config: EngineConfig
-) -> tuple[int, tuple[int, ...], tuple[float, float]]:
-    block, kept = _trimmed_block(grey, config.trim_borders)
+) -> tuple[int, tuple[int, ...], tuple[float, float], tuple[int, ...]]:
+    """Hash, rotation variants, share kept by trimming, and window hashes."""
+    block, kept, trimmed = _trimmed_block(grey, config.trim_borders)
+    window_hashes = windows.window_hashes(trimmed)
     if config.rotations:
         variants = variant_hashes(block)
-        return variants[Transform.IDENTITY], variants, kept
-    return block_hash(block), (), kept
+        return variants[Transform.IDENTITY], variants, kept, window_hashes
+    return block_hash(block), (), kept, window_hashes
