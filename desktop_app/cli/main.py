@@ -38,6 +38,7 @@ from desktop_app.engine.errors import (
 from desktop_app.engine.library import Library
 from desktop_app.engine.scan.scanner import normalise_root
 from desktop_app.engine.types import (
+    GeometryCheck,
     Group,
     ImageRecord,
     Match,
@@ -252,6 +253,11 @@ def _transform_name(transform: Transform) -> str:
     return transform.name.lower()
 
 
+def _evidence(check: GeometryCheck | None) -> list[str]:
+    """What the geometric check found on a pair ("crop of the original: ...")."""
+    return list(check.evidence) if check is not None else []
+
+
 def _group_json(group: Group) -> dict[str, Any]:
     return {
         "index": group.index,
@@ -263,6 +269,7 @@ def _group_json(group: Group) -> dict[str, Any]:
                 "distance": m.distance,
                 "identical": m.identical,
                 "transform": _transform_name(m.transform),
+                "evidence": _evidence(m.geometry),
             }
             for m in group.members
         ],
@@ -332,6 +339,7 @@ def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                 records[int(a)].path,
                 records[int(b)].path,
                 Transform(int(t)),
+                _evidence(library.geometry(int(a), int(b))),
             )
             for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
         )
@@ -340,14 +348,20 @@ def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
                 "threshold": args.threshold,
                 "roots": list(library.roots),
                 "pairs": [
-                    {"a": a, "b": b, "distance": d, "transform": _transform_name(t)}
-                    for d, a, b, t in rows
+                    {
+                        "a": a,
+                        "b": b,
+                        "distance": d,
+                        "transform": _transform_name(t),
+                        "evidence": evidence,
+                    }
+                    for d, a, b, t, evidence in rows
                 ],
             }
             json.dump(out, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            for d, a, b, _ in rows:
+            for d, a, b, _, _ in rows:
                 print(f"{d}\t{a}\t{b}")
     return EXIT_OK
 

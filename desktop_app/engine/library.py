@@ -95,6 +95,7 @@ class Library:
         self._rank: IdArray | None = None
         self._sidecars: set[int] | None = None
         self._checks: confirm.Checks = {}
+        self._stored_checks_loaded = False
 
     def close(self) -> None:
         """Close the catalog if this Library opened it."""
@@ -136,6 +137,7 @@ class Library:
         self._records = None
         self._rank = None
         self._sidecars = None
+        self._stored_checks_loaded = False
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -192,7 +194,17 @@ class Library:
     def geometry(self, a: int, b: int) -> GeometryCheck | None:
         """The geometric check of the pair of images ``a`` and ``b`` (either order) as
         :meth:`pairs` reached it, or None when the pair needed none (or was not seen)."""
-        return self._checks.get((min(a, b), max(a, b)))
+        return self._geometry_checks().get((min(a, b), max(a, b)))
+
+    def _geometry_checks(self) -> confirm.Checks:
+        """The checks this Library reached, and those stored in the catalog by others
+        (the window's Library reads what its worker's Library checked)."""
+        if not self._stored_checks_loaded:
+            stored = confirm.stored_checks(self.catalog, self.records())
+            stored.update(self._checks)
+            self._checks = stored
+            self._stored_checks_loaded = True
+        return self._checks
 
     def folded(self) -> set[int]:
         """Ids of the photos folded into another one and hidden from the results: the
@@ -256,13 +268,14 @@ class Library:
 
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
-        return resolve_group(found, index, self.records(), self._checks)
+        return resolve_group(found, index, self.records(), self._geometry_checks())
 
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back
         (``fileops``) so that the next :meth:`groups` sees the catalog as it is now."""
         self._records = None
         self._rank = None
+        self._stored_checks_loaded = False
 
     def records(self) -> dict[int, ImageRecord]:
         """Every catalogued file of the library by id (cached until the next scan)."""

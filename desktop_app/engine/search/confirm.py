@@ -55,7 +55,8 @@ Checks = dict[tuple[int, int], GeometryCheck]
 
 def needs_check(pairs: PairSet) -> npt.NDArray[np.bool_]:
     """Which pairs the geometric check must confirm before they are shown."""
-    return (pairs.transform != 0) | (pairs.distance > CERTAIN_DISTANCE)
+    need: npt.NDArray[np.bool_] = (pairs.transform != 0) | (pairs.distance > CERTAIN_DISTANCE)
+    return need
 
 
 def confirm(
@@ -264,3 +265,31 @@ def _store_verdicts(
             " evidence, cropped, frame) VALUES(?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+
+def stored_checks(catalog: Catalog, records: Mapping[int, ImageRecord]) -> Checks:
+    """Every confirmed verdict in the catalog, by the ``(a, b)`` ids of the records whose
+    files it was reached on (for a Library that did not run :func:`confirm` itself)."""
+    by_digest: dict[bytes, list[int]] = {}
+    for record in records.values():
+        if record.digest is not None:
+            by_digest.setdefault(record.digest, []).append(record.id)
+    out: Checks = {}
+    rows = catalog.execute(
+        "SELECT first, second, evidence, cropped, frame FROM geometry_checks WHERE confirmed = 1"
+    ).fetchall()
+    for first, second, evidence, cropped, frame in rows:
+        check = GeometryCheck(
+            True,
+            tuple(json.loads(evidence)),
+            cropped,
+            None if frame is None else tuple(json.loads(frame)),
+        )
+        swapped = GeometryCheck(
+            True, check.evidence, {"a": "b", "b": "a"}.get(cropped, ""), check.frame
+        )
+        for a in by_digest.get(bytes(first), ()):
+            for b in by_digest.get(bytes(second), ()):
+                if a != b:
+                    out[(min(a, b), max(a, b))] = check if a < b else swapped
+    return out

@@ -146,6 +146,9 @@ class ClusterView(CardListView):
             return "Show every photo of this group"
         member = group.members[slot]
         lines = [member.image.path]
+        if member.geometry is not None and member.geometry.evidence:
+            # What the geometric check found against the group's first photo (issue 10).
+            lines.append("Compared with the first photo: " + "; ".join(member.geometry.evidence))
         decision = card_infos(group, (), index.data(PlanRole), limit=slot + 1)[slot].decision
         if decision is not None:
             lines.append(decision.note)
