@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from desktop_app.engine.config import default_workers
 from desktop_app.engine.search import all_pairs as bulk
-from desktop_app.engine.search.plan import plan_search
+from desktop_app.engine.search.plan import Plan, plan_search
 from desktop_app.engine.search.segment_join import (
     Cancelled,
     Hits,
@@ -72,6 +72,7 @@ def window_pairs(
     *,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    plan: Plan | None = None,
 ) -> PairSet:
     """Every pair whose one photo's window is within ``threshold`` of the other's hash.
 
@@ -82,6 +83,7 @@ def window_pairs(
         threshold: Largest distance reported.
         cancel: Stops the search (:class:`Cancelled` is raised).
         workers: Threads (default: one per core).
+        plan: Force a method (tests); default: what :func:`plan_search` picks.
 
     Returns:
         Pairs ``a < b`` with the smallest window distance each and its :func:`window_code`.
@@ -90,7 +92,8 @@ def window_pairs(
     if n < 2 or windows.shape[1] == 0:
         return PairSet.empty(threshold)
     workers = workers or default_workers()
-    plan = plan_search(hashes, threshold, variants=np.column_stack([hashes, windows]))
+    if plan is None:
+        plan = plan_search(hashes, threshold, variants=np.column_stack([hashes, windows]))
     records: list[tuple[Hits, int]] = []
     jobs = (
         _brute_jobs(hashes, windows, threshold, cancel)
