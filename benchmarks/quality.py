@@ -116,7 +116,10 @@ def scan(corpus: quality_corpus.Corpus, catalog: Path, rotations: bool) -> tuple
     library = Library([corpus.root / "library"], catalog=catalog, config=config)
     started = time.perf_counter()
     summary = drain(library.scan())
-    pairs = library.pairs(MAX_THRESHOLD)
+    # Pairs at the default threshold, and beyond it as far as the geometric check's
+    # budget reaches (engine/search/confirm.py): figures above pairs.threshold are partial.
+    pairs = library.pairs(DEFAULT_THRESHOLD)
+    print(f"  {found_name(rotations)}: pairs confirmed up to distance {pairs.threshold}")
     seconds = time.perf_counter() - started
     if summary.failures:
         for failure in summary.failures:
@@ -125,11 +128,15 @@ def scan(corpus: quality_corpus.Corpus, catalog: Path, rotations: bool) -> tuple
     paths = sorted(corpus.files)
     index = {p: k for k, p in enumerate(paths)}
     position = {rid: index[r.path] for rid, r in records.items() if r.path in index}
-    keep = pairs.distance <= MAX_THRESHOLD
+    keep = pairs.distance <= pairs.threshold
     a = np.array([position[int(x)] for x in pairs.a[keep]], dtype=np.int64)
     b = np.array([position[int(x)] for x in pairs.b[keep]], dtype=np.int64)
-    name = "Doppel, rotations " + ("on" if rotations else "off")
+    name = found_name(rotations)
     return Found(name, paths, a, b, pairs.distance[keep].astype(np.int64), seconds), library
+
+
+def found_name(rotations: bool) -> str:
+    return "Doppel, rotations " + ("on" if rotations else "off")
 
 
 def baseline(corpus: quality_corpus.Corpus) -> Found:

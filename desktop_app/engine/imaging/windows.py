@@ -24,8 +24,9 @@ Off-centre crops fall between windows; their distance to the nearest window is l
 which is why every window pair is confirmed by the geometric check
 (``engine/search/geometry.py``) before it is shown.
 
-Cost: one 32x32 LANCZOS reduction and one DCT per window on the ~256 px picture the
-hash already made, about 0.15 ms each, and 8 bytes per window in the catalog.
+Cost: one 32x32 LANCZOS reduction and one DCT per window on the ~256-511 px picture the
+hash already made (about as much as the whole-image reduction, per window), 8 bytes per
+window in the catalog; ``benchmarks/hashing.py --windows-only`` measures it per photo.
 """
 
 from __future__ import annotations
@@ -114,9 +115,9 @@ def window_box(window: Window, width: int, height: int) -> tuple[int, int, int, 
 def window_hashes(grey: Image.Image) -> tuple[int, ...]:
     """The pHash of each of :data:`WINDOWS` of an upright, trimmed, reduced picture.
 
-    Computed exactly as the whole-image hash (32x32 LANCZOS, 2-D DCT, 8x8 block against
-    its median, bit 63 the DC term), so that a crop's whole-image hash is directly
-    comparable with its original's window.
+    Computed exactly as the whole-image hash (32x32 LANCZOS with ``reducing_gap=2.0``,
+    2-D DCT, 8x8 block against its median, bit 63 the DC term), so that a crop's
+    whole-image hash is directly comparable with its original's window.
 
     Args:
         grey: The "L" picture the whole-image hash was computed from, before its
