@@ -114,8 +114,8 @@ def test_window_pairs_are_exact(method: str) -> None:
         if method == "brute"
         else Plan(
             "mih",
-            tuple(Segment(tuple(range(21 * s, 21 * s + 21)), r) for s, r in enumerate((3, 2, 2)))
-            + (Segment((63,), 0),),
+            # Radii 3, 2, 2 over three 21-bit segments: (3+1)+(2+1)+(2+1) > 8.
+            tuple(Segment(tuple(range(21 * s, 21 * s + 21)), r) for s, r in enumerate((3, 2, 2))),
         )
     )
     found = window_pairs.window_pairs(ids, hashes, table, threshold, plan=plan, workers=2)
@@ -263,6 +263,6 @@ def test_two_different_photos_in_the_upper_range_are_not_paired(
         from desktop_app.engine.types import drain
 
         drain(lib.scan())
-        ids, hashes, _ = lib.catalog.hashes()
+        _, hashes, _ = lib.catalog.hashes()
         assert 10 <= int(mih.hamming(hashes[:1], hashes[1])[0]) <= 12
         assert len(lib.pairs(12).within(12)) == 0
