@@ -6,7 +6,15 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPixmap, QShortcut
 
-from desktop_app.engine.types import FileFailure, ImageFeatures, Match, Phase, Progress, QueryResult
+from desktop_app.engine.types import (
+    FileFailure,
+    GeometryCheck,
+    ImageFeatures,
+    Match,
+    Phase,
+    Progress,
+    QueryResult,
+)
 from desktop_app.gui.compare.compare_dialog import CompareDialog, PreviewDialog
 from desktop_app.gui.groups.cluster_view import ClusterView
 from desktop_app.gui.groups.models import GroupModel
@@ -217,3 +225,30 @@ def test_small_panels(qtbot):
         empty.recent.itemActivated.emit(empty.recent.item(0))
     assert blocker.args == [["/photos/a", "/photos/b"]]
     assert isinstance(QPixmap(), QPixmap)
+
+
+def test_compare_outlines_the_crop_on_its_original(qtbot, tmp_path):
+    original = write_photo(tmp_path / "original.jpg", seed=5, size=(600, 400))
+    crop = write_photo(tmp_path / "crop.jpg", seed=5, size=(468, 340))
+    left = record(1, str(crop), width=468, height=340, phash=0x8000000000000003)
+    right = record(2, str(original), width=600, height=400, phash=0x8000000000000001)
+    check = GeometryCheck(
+        True,
+        ("crop of the original: 78 % of its width, offset (5 %, 10 %)", "212 matching keypoints"),
+        cropped="a",
+        frame=(0.05, 0.10, 0.83, 0.95),
+    )
+    previews = ThumbnailLoader(max_side=None, threads=1)
+    try:
+        dialog = CompareDialog(left, right, previews, geometry=check)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        crop_view, original_view = (pane.view for pane in dialog.panes)
+        qtbot.waitUntil(lambda: crop_view.has_image() and original_view.has_image(), timeout=5000)
+        assert original_view.frame() == check.frame
+        assert crop_view.frame() is None
+        assert "Crop of the original: 78 % of its width" in dialog.verdict.text()
+        dialog.resize(900, 500)
+        dialog.grab().save(str(tmp_path / "compare_crop.png"))
+    finally:
+        previews.shutdown()
