@@ -338,6 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-rotations", action="store_true", help="skip the rotations-on scan")
     parser.add_argument("--no-signals", action="store_true", help="skip the crop experiments")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--catalogs",
+        type=Path,
+        help="keep the catalogs here: a second run re-uses their pairs and geometric checks",
+    )
     args = parser.parse_args(argv)
 
     print(f"Machine: {machine_notes()}")
@@ -369,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"- {name}: {got[0]} photographs, {got[1]} distractors ({origin})")
 
-    catalogs = Path(temp.name) / "catalogs"
+    catalogs = args.catalogs or Path(temp.name) / "catalogs"
     catalogs.mkdir(parents=True, exist_ok=True)
     off, off_library = scan(corpus, catalogs / "off.sqlite", rotations=False)
     print(f"\nScan, rotations off: {off.seconds:.1f} s")

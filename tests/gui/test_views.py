@@ -252,3 +252,28 @@ def test_compare_outlines_the_crop_on_its_original(qtbot, tmp_path):
         dialog.grab().save(str(tmp_path / "compare_crop.png"))
     finally:
         previews.shutdown()
+
+
+def test_card_tooltip_carries_the_geometric_evidence(qtbot, tmp_path, loader):
+    from desktop_app.engine.library import resolve_group
+
+    records = {i: record(i, str(write_photo(tmp_path / f"p{i}.jpg", seed=i))) for i in (1, 2)}
+    check = GeometryCheck(
+        True, ("crop of the original: 80 % of its width, offset (10 %, 10 %)",), "b", None
+    )
+    model = GroupModel(loader)
+    model.set_grouping(
+        grouping([[(1, 0), (2, 0)]]),
+        lambda found, index: resolve_group(found, index, records, {(1, 2): check}),
+    )
+    made = ClusterView(loader)
+    made.setModel(model)
+    qtbot.addWidget(made)
+    made.resize(820, 300)
+    made.show()
+    member = model.group(0).members[1]
+    # Oriented to the member: it is the crop ("a") of the reference.
+    assert member.geometry is not None and member.geometry.cropped == "a"
+    tip = made.card_tooltip(0, 1)
+    assert "Compared with the first photo: crop of the original: 80 % of its width" in tip
+    assert "Compared with" not in made.card_tooltip(0, 0)
