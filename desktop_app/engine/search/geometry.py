@@ -266,33 +266,25 @@ def _crop_frame(
 def _refine(a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The keypoint fit refined on the pixels themselves (ECC, a similarity), so that
     what the cell test sees is what differs, not a fraction of a pixel of misfit."""
-    # At half size: four times cheaper, and a fit to a quarter pixel there is plenty.
-    half = np.diag([0.5, 0.5, 1.0])
-    small = (max(1, b.size[0] // 2), max(1, b.size[1] // 2))
-    target = cv2.resize(b.pixels, small, interpolation=cv2.INTER_AREA)
-    to_half = (half @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
-    warped = cv2.warpAffine(a.pixels, to_half, small, flags=cv2.INTER_AREA)
+    warped = cv2.warpAffine(a.pixels, matrix, b.size, flags=cv2.INTER_LINEAR)
     mask = cv2.warpAffine(
-        np.full(a.pixels.shape, 255, np.uint8), to_half, small, flags=cv2.INTER_NEAREST
+        np.full(a.pixels.shape, 255, np.uint8), matrix, b.size, flags=cv2.INTER_NEAREST
     )
-    mask = cv2.erode(mask, np.ones((5, 5), np.uint8))
+    mask = cv2.erode(mask, np.ones((7, 7), np.uint8))
     try:
         _, found = cv2.findTransformECC(
-            target.astype(np.float32),
+            b.pixels.astype(np.float32),
             warped.astype(np.float32),
             np.eye(2, 3, dtype=np.float32),
             cv2.MOTION_AFFINE,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 1e-4),
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-4),
             mask,
-            3,
+            5,
         )
     except cv2.error:
         return matrix
-    # ECC maps b's coordinates into the warped a (at half size): back to full size,
-    # then compose its inverse with the fit.
-    step = np.vstack([np.asarray(found, np.float64), [0.0, 0.0, 1.0]])
-    step = np.linalg.inv(half) @ step @ half
-    inverse = np.asarray(cv2.invertAffineTransform(step[:2]), np.float64)
+    # ECC maps b's coordinates into the warped a: compose its inverse with the fit.
+    inverse = np.asarray(cv2.invertAffineTransform(np.asarray(found, np.float64)), np.float64)
     full = np.vstack([matrix, [0.0, 0.0, 1.0]])
     refined: npt.NDArray[np.float64] = (np.vstack([inverse, [0.0, 0.0, 1.0]]) @ full)[:2]
     return refined
