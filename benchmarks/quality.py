@@ -226,7 +226,9 @@ def print_overall(results: Sequence[Found], gt: Truth, thresholds: Sequence[int]
 def print_by_kind(
     results: Sequence[Found], gt: Truth, thresholds: Sequence[int], default: int
 ) -> None:
-    kinds = [k for k in quality_corpus.KINDS if k in set(gt.kinds)]
+    kinds = [
+        k for k in quality_corpus.KINDS if k in set(gt.kinds) and k not in crop_kinds.NEGATIVE_KINDS
+    ]
     dist = {f.name: copy_distances(f, gt) for f in results}
     print(f"\n### Recall by transformation at threshold {default}\n")
     print("| transformation | " + " | ".join(f.name for f in results) + " | required |")
