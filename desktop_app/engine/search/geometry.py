@@ -14,12 +14,12 @@ fail at least one of these: the subject moved, so the pixels of the overlap disa
 the camera moved, so the background follows a perspective change that a similarity
 fits only loosely.
 
-Why recompute rather than store. ORB descriptors are 32 bytes each; the 500 a photo
-needs to match a crop would add 16 KB per photo to the catalog (1.6 GB for 100,000
-photos, 40 times the rest of the catalog), to serve the few pairs that need a check:
-a few per hundred photos on real libraries. Recomputing costs one reduced decode and one
-ORB pass per photo involved (about 15-25 ms, docs/benchmarks.md), and the verdicts are
-kept in the catalog keyed by the two files' digests, so each pair is checked once.
+Why recompute rather than store. ORB descriptors are 32 bytes each; the 700 a photo
+gets here would add 22 KB per photo to the catalog (2.2 GB for 100,000 photos, where the
+window hashes add 88 bytes), to serve the few pairs that need a check. Recomputing costs
+one reduced decode and one ORB pass per photo involved (about 30 + 25 ms), the photo's
+keypoints serve all its pairs within one call, and the verdicts are kept in the catalog
+keyed by the two files' digests, so each pair is checked once (docs/benchmarks.md).
 
 Pure functions on pixels; no catalog, no Qt. ``confirm.py`` runs them for the pairs.
 """

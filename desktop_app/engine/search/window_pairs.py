@@ -13,9 +13,9 @@ marked by its transform code (:func:`window_code`): :data:`WINDOW_BASE` and abov
 a :class:`~desktop_app.engine.types.Transform`; :func:`merge` joins window pairs with
 whole-image pairs, keeping each pair's smaller distance (the whole-image match on ties).
 
-Cost: one cross join per window at the window threshold, which is small (the measured
-choice is in :data:`WINDOW_THRESHOLD`): at 100,000 photos a few seconds, against the
-whole-image search at the slider's full reach (docs/benchmarks.md, "Crops").
+Cost: one table over every window of every photo, probed once by each whole-image hash
+at the window threshold (:data:`WINDOW_THRESHOLD`). At 100,000 photos it adds 8-12 s
+and about 400 MB to the whole-image search (docs/benchmarks.md, "Crops").
 """
 
 from __future__ import annotations
