@@ -42,6 +42,7 @@ from PIL import Image
 from desktop_app.demo import camera_jpeg, synthetic_photo
 from desktop_app.demo.shots import capture_exif, replace_exif
 from desktop_app.engine.config import EngineConfig
+from desktop_app.engine.imaging import windows
 from desktop_app.engine.imaging.capture import read_capture
 from desktop_app.engine.imaging.hashing import (
     block_hash,
@@ -176,6 +177,29 @@ def identity_work(path: str) -> float:
     return time.perf_counter() - start
 
 
+def _without_windows(path: str) -> None:
+    """``hash_file`` as it was before window hashes (issue 10): the baseline they cost."""
+    saved = windows.window_hashes
+    windows.window_hashes = lambda grey: ()
+    try:
+        ours(path)
+    finally:
+        windows.window_hashes = saved
+
+
+def window_cost(kinds: dict[str, list[str]], rounds: int) -> None:
+    """What the window hashes add per photo, against hash_file without them."""
+    print("\n| files | without windows photos/s | with windows photos/s | ratio |")
+    print("|---|---:|---:|---:|")
+    for label, paths in kinds.items():
+        times = best_times(paths, {"before": _without_windows, "after": ours}, rounds)
+        n = len(paths)
+        print(
+            f"| {label} | {n / times['before']:.1f} | {n / times['after']:.1f} "
+            f"| {times['after'] / times['before']:.3f}x |"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=6, help="files per kind (default 6)")
@@ -187,6 +211,9 @@ def main() -> int:
         "--pool-rounds", type=int, default=3, help="rounds of one process vs the pool"
     )
     parser.add_argument("--folder", help="write the files here and keep them (default: temporary)")
+    parser.add_argument(
+        "--windows-only", action="store_true", help="only the cost of the window hashes"
+    )
     args = parser.parse_args()
 
     print(machine_notes())
@@ -215,6 +242,9 @@ def main() -> int:
         for path in everything:  # warm the page cache and every per-process set-up
             ours(path)
             bare(path)
+        window_cost(kinds, args.rounds)
+        if args.windows_only:
+            return 0
 
         print(
             "| files | MB/file | plain photos/s | bare draft photos/s | hash_file photos/s "

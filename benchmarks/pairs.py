@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -27,8 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import crowding, synthetic_hashes
+from desktop_app.engine.imaging.windows import WINDOWS
 from desktop_app.engine.search.all_pairs import all_pairs, brute_force_pairs, plan_search
 from desktop_app.engine.search.grouping import group_pairs
+from desktop_app.engine.search.window_pairs import WINDOW_THRESHOLD, merge, window_pairs
 
 SAMPLE_ROWS = 2000
 SUBSET = 100_000
@@ -74,6 +77,59 @@ def _variants(hashes: np.ndarray, seed: int) -> np.ndarray:
         flips = np.uint64(1) << rng.integers(0, 63, int(near.sum())).astype(np.uint64)
         out[near, t] = hashes[rng.integers(0, n, int(near.sum()))] ^ flips
     return out
+
+
+def _windows(hashes: np.ndarray, seed: int) -> np.ndarray:
+    """Synthetic window hashes (issue 10): the photo's own hash with 6 + 2w bits flipped
+    for window w (on real photos a window's hash lies 6-30 bits from its photo's, the
+    tighter windows further), so they are as biased as the hashes and near the photo's
+    own copies as real windows are; made without the large temporaries of
+    ``synthetic_hashes``, which would count in the peak memory. 2% of each window column
+    is a few bits from another photo's hash (a crop of it in the library)."""
+    n = hashes.shape[0]
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, len(WINDOWS)), np.uint64)
+    rows = np.arange(n)
+    for w in range(len(WINDOWS)):
+        column = hashes.copy()
+        for _ in range(6 + 2 * w):
+            column[rows] ^= np.uint64(1) << rng.integers(0, 63, n).astype(np.uint64)
+        near = rng.random(n) < 0.02
+        flips = np.uint64(1) << rng.integers(0, 63, int(near.sum())).astype(np.uint64)
+        column[near] = hashes[rng.integers(0, n, int(near.sum()))] ^ flips
+        out[:, w] = column
+    return out
+
+
+def run_window_case(n: int, threshold: int, workers: int, with_windows: bool) -> dict[str, Any]:
+    """Today's all-pairs search, then (``with_windows``) the window pairs after it, as
+    ``pairing._full`` runs them; time and peak memory of the whole."""
+    hashes = synthetic_hashes(n)
+    ids = np.arange(n, dtype=np.int64)
+    # Both cases make the window table, so that the peak memory compares the searches.
+    table = _windows(hashes, 300)
+    if not with_windows:
+        table = None
+    started = time.perf_counter()
+    pairs = all_pairs(ids, hashes, threshold, workers=workers)
+    whole = time.perf_counter() - started
+    windowed = 0
+    if table is not None:
+        found = window_pairs(ids, hashes, table, args_window_threshold(), workers=workers)
+        windowed = len(found)
+        pairs = merge(pairs, found)
+    return {
+        "seconds": time.perf_counter() - started,
+        "whole_seconds": whole,
+        "pairs": len(pairs),
+        "window_pairs": windowed,
+        "rss_mb": _rss_mb(),
+    }
+
+
+def args_window_threshold() -> int:
+    """The window threshold to measure (``DOPPEL_WINDOW_THRESHOLD`` overrides the engine's)."""
+    return int(os.environ.get("DOPPEL_WINDOW_THRESHOLD", WINDOW_THRESHOLD))
 
 
 def run_case(
@@ -177,7 +233,31 @@ def main() -> None:
     parser.add_argument("--estimate", type=int, nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--with-variants", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--regroup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--windows", action="store_true", help="only: the cost of window pairs at 100k"
+    )
+    parser.add_argument("--window-case", type=int, nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.window_case:
+        n, t, on = args.window_case
+        print(json.dumps(run_window_case(n, t, args.workers, bool(on))))
+        return
+    if args.windows:
+        w = ["--workers", str(args.workers)]
+        for n in args.sizes:
+            t = 16 if n <= 150_000 else 12  # the reach pairing.py searches at this size
+            before = _child(["--window-case", str(n), str(t), "0", *w])
+            after = _child(["--window-case", str(n), str(t), "1", *w])
+            print(
+                f"Window pairs, {n:,} photos, whole-image pairs at {t} and window pairs at "
+                f"{args_window_threshold()} ({len(WINDOWS)} windows): {after['seconds']:.1f} s "
+                f"(whole-image part {after['whole_seconds']:.1f} s, "
+                f"{after['window_pairs']:,} window pairs) against {before['seconds']:.1f} s "
+                f"today: {after['seconds'] / before['seconds']:.2f}x; peak RSS "
+                f"{after['rss_mb']:.0f} MB against {before['rss_mb']:.0f} MB.",
+                flush=True,
+            )
+        return
     if args.case:
         print(json.dumps(run_case(*args.case, args.workers, args.with_variants, args.regroup)))
         return

@@ -43,6 +43,9 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import crop_kinds
 
 from desktop_app.demo import write_variant
 
@@ -67,6 +70,8 @@ KINDS: dict[str, str] = {
     "noise": "Gaussian noise, sigma 10 levels",
     "mirror": "mirrored left-right",
     "rotate90": "turned 90 degrees, no EXIF tag",
+    **crop_kinds.CROP_KINDS,
+    **crop_kinds.NEGATIVE_KINDS,
 }
 
 #: Photographs among the Plasma wallpapers (the rest are illustrations: distractors).
@@ -385,6 +390,8 @@ def _write_copy(picture: Image.Image, original: Path, kind: str, target: Path) -
         out = target.with_suffix(original.suffix)
         shutil.copyfile(original, out)
         return out
+    if kind in crop_kinds.CROP_KINDS or kind in crop_kinds.NEGATIVE_KINDS:
+        return crop_kinds.write(picture, kind, target)
     if kind == "resize25":
         out = target.with_suffix(".jpg")
         width, height = picture.size
@@ -448,7 +455,9 @@ def build(
             written = _write_copy(
                 picture, original, kind, library / kind / f"{item.source}-{item.name}"
             )
-            files[str(written)] = (label, kind)
+            # A negative is another shot, not a copy: it gets a label of its own.
+            negative = kind in crop_kinds.NEGATIVE_KINDS
+            files[str(written)] = (f"{label}#{kind}" if negative else label, kind)
         print(f"  {number + 1}/{len(images)} {label}", file=sys.stderr)
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(

@@ -72,6 +72,7 @@ def test_groups_json(capsys, photos, catalog):
         "distance",
         "identical",
         "transform",
+        "evidence",
     }
     assert len(member["hash"]) == 16
 
@@ -89,6 +90,8 @@ def test_pairs_json_and_text(capsys, photos, catalog):
     assert len(data["pairs"]) == 3
     keys = {"a", "b", "distance", "transform", "verdict", "evidence"}
     assert all(set(p) == keys for p in data["pairs"])
+    # What the geometric check found, for the pairs that needed one (a list of sentences).
+    assert all(isinstance(p["evidence"], list) for p in data["pairs"])
     assert all(p["distance"] <= 10 for p in data["pairs"])
     code, out, _ = run(capsys, "pairs", str(photos), "-t", "10")
     assert len(out.strip().splitlines()) == 3

@@ -255,7 +255,7 @@ def _group_json(group: Group, sidecars: dict[str, list[tuple[str, str]]]) -> dic
                 "identical": m.identical,
                 "transform": _transform_name(m.transform),
                 "sidecars": [{"path": p, "kind": k} for p, k in sidecars.get(m.image.path, [])],
-                **shot_cli.verdict_json(m.verdict),
+                **shot_cli.verdict_json(m.verdict, m.geometry),
             }
             for m in group.members
         ],
@@ -328,7 +328,7 @@ def cmd_groups(args: argparse.Namespace, printer: ProgressPrinter) -> int:
         )
         if shots:
             print(f"{len(shots)} pairs of similar shots (different exposures, not copies):")
-            for d, a, b, _, verdict in shots:
+            for d, a, b, _, verdict, _ in shots:
                 print(f"  {d}\t{a}\t{b}\t{'; '.join(verdict.evidence)}")
     return EXIT_OK
 
@@ -346,7 +346,7 @@ def cmd_pairs(args: argparse.Namespace, printer: ProgressPrinter) -> int:
             json.dump(out, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            for d, a, b, _, _ in rows:
+            for d, a, b, _, _, _ in rows:
                 print(f"{d}\t{a}\t{b}")
     return EXIT_OK
 

@@ -16,42 +16,51 @@ from desktop_app.cli.opening import open_library
 from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.cli.records import record_json
 from desktop_app.engine.library import Library
-from desktop_app.engine.types import ImageRecord, PairSet, PairVerdict, Transform
+from desktop_app.engine.types import GeometryCheck, ImageRecord, PairSet, PairVerdict, Transform
 
 EXIT_OK = 0
 
 
-def verdict_json(verdict: PairVerdict | None) -> dict[str, Any]:
-    """``verdict`` and ``evidence`` keys (issue 9); None and [] for a group's reference."""
+#: A pair as the command line lists it: distance, the two paths, the transform, the
+#: verdict (issue 9) and what the geometric check found (issue 10).
+PairRow = tuple[int, str, str, Transform, PairVerdict, tuple[str, ...]]
+
+
+def verdict_json(
+    verdict: PairVerdict | None, geometry: GeometryCheck | None = None
+) -> dict[str, Any]:
+    """``verdict`` and ``evidence`` keys: the verdict's evidence (issue 9), then what the
+    geometric check found (issue 10); None and [] for a group's reference."""
+    found = list(geometry.evidence) if geometry is not None else []
     if verdict is None:
-        return {"verdict": None, "evidence": []}
-    return {"verdict": verdict.kind.value, "evidence": list(verdict.evidence)}
+        return {"verdict": None, "evidence": found}
+    return {"verdict": verdict.kind.value, "evidence": [*verdict.evidence, *found]}
 
 
-def pair_rows(
-    library: Library, pairs: PairSet
-) -> list[tuple[int, str, str, Transform, PairVerdict]]:
+def pair_rows(library: Library, pairs: PairSet) -> list[PairRow]:
+    """The pairs of ``pairs`` by distance, with their paths, verdicts and evidence."""
     records = library.records()
-    return sorted(
-        (
-            int(d),
-            records[int(a)].path,
-            records[int(b)].path,
-            Transform(int(t)),
-            library.verdict(records[int(a)], records[int(b)], int(d)),
+    rows: list[PairRow] = []
+    for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True):
+        x, y = records[int(a)], records[int(b)]
+        check = library.geometry(int(a), int(b))
+        evidence = tuple(check.evidence) if check is not None else ()
+        rows.append(
+            (int(d), x.path, y.path, Transform(int(t)), library.verdict(x, y, int(d)), evidence)
         )
-        for a, b, d, t in zip(pairs.a, pairs.b, pairs.distance, pairs.transform, strict=True)
-    )
+    return sorted(rows)
 
 
-def pair_json(row: tuple[int, str, str, Transform, PairVerdict]) -> dict[str, Any]:
-    d, a, b, t, verdict = row
+def pair_json(row: PairRow) -> dict[str, Any]:
+    """One pair as JSON: paths, distance, transform, verdict and evidence."""
+    d, a, b, t, verdict, evidence = row
     return {
         "a": a,
         "b": b,
         "distance": d,
         "transform": t.name.lower(),
-        **verdict_json(verdict),
+        "verdict": verdict.kind.value,
+        "evidence": [*verdict.evidence, *evidence],
     }
 
 

@@ -36,11 +36,12 @@ from desktop_app.engine.imaging.loading import open_oriented as open_oriented
 from desktop_app.engine.paths import within_any
 from desktop_app.engine.scan import scanner
 from desktop_app.engine.scan.scanner import normalise_root as normalise_root
-from desktop_app.engine.search import grouping, pairing, shots, verdicts
+from desktop_app.engine.search import confirm, grouping, pairing, shots, verdicts
 from desktop_app.engine.search.grouping import group_pairs as group_pairs
 from desktop_app.engine.selection import not_copies, raw_jpeg, saved_marks
 from desktop_app.engine.types import (
     FileFailure,
+    GeometryCheck,
     Group,
     Grouping,
     IdArray,
@@ -137,6 +138,8 @@ class Library:
         self._camera_jpegs: set[int] | None = None
         # Verdicts on pairs (issue 9), by (a, b); they depend only on the two records.
         self._verdicts: dict[tuple[int, int], PairVerdict] = {}
+        self._checks: confirm.Checks = {}
+        self._stored_checks_loaded = False
 
     def close(self) -> None:
         """Close the catalog if this Library opened it, and the Milvus index if open."""
@@ -222,6 +225,7 @@ class Library:
         self._rank = None
         self._camera_jpegs = None
         self._verdicts = {}
+        self._stored_checks_loaded = False
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -275,6 +279,17 @@ class Library:
         reach = wanted if state.upto is None else max(wanted, state.upto)
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
         pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
+        # Crops, rotations and upper-range distances only once the pixels agree (issue 10).
+        pairs, checks = confirm.confirm(
+            self.catalog,
+            pairs,
+            wanted,
+            self.records(),
+            max_pixels=self.config.max_pixels,
+            trim=self.config.trim_borders,
+            cancel=cancel,
+        )
+        self._checks.update(checks)
         pairs = raw_jpeg.without(pairs, self.folded())
         if similar_shots:
             return pairs
@@ -320,6 +335,21 @@ class Library:
         if self._records is not None:
             return self._records
         return self.catalog.records(ids)
+
+    def geometry(self, a: int, b: int) -> GeometryCheck | None:
+        """The geometric check of the pair of images ``a`` and ``b`` (either order) as
+        :meth:`pairs` reached it, or None when the pair needed none (or was not seen)."""
+        return self._geometry_checks().get((min(a, b), max(a, b)))
+
+    def _geometry_checks(self) -> confirm.Checks:
+        """The checks this Library reached, and those stored in the catalog by others
+        (the window's Library reads what its worker's Library checked)."""
+        if not self._stored_checks_loaded:
+            stored = confirm.stored_checks(self.catalog, self.records())
+            stored.update(self._checks)
+            self._checks = stored
+            self._stored_checks_loaded = True
+        return self._checks
 
     def folded(self) -> set[int]:
         """Ids of the photos folded into another one and hidden from the results: the
@@ -387,7 +417,7 @@ class Library:
 
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
-        return resolve_group(found, index, self.records())
+        return resolve_group(found, index, self.records(), self._geometry_checks())
 
     def saved_marks(self) -> SavedMarks:
         """The marks left unapplied when this library was last closed (by photo path)."""
@@ -404,6 +434,7 @@ class Library:
         self._records = None
         self._rank = None
         self._verdicts = {}
+        self._stored_checks_loaded = False
 
     def records(self) -> dict[int, ImageRecord]:
         """Every catalogued file of the library by id (cached until the next scan)."""
@@ -505,7 +536,12 @@ class Library:
         return result
 
 
-def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord]) -> Group:
+def resolve_group(
+    found: Grouping,
+    index: int,
+    records: Mapping[int, ImageRecord],
+    checks: Mapping[tuple[int, int], GeometryCheck] | None = None,
+) -> Group:
     """Group ``index`` of ``found`` with its members' records taken from ``records``.
 
     What :meth:`Library.resolve` does, without the Library: a worker thread (the window's
@@ -516,6 +552,8 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
         found: A grouping of image ids.
         index: The group's index in it.
         records: Catalog records by image id (``Library.records()``).
+        checks: Geometric checks by pair (``Library.geometry``), to say how each
+            member relates to the reference.
     """
     start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
     reference = records[int(found.members[start])]
@@ -533,6 +571,9 @@ def resolve_group(found: Grouping, index: int, records: Mapping[int, ImageRecord
             else verdicts.verdict_among(
                 inside, reference.id, int(found.members[k]), int(found.distance[k])
             ),
+            geometry=_oriented(checks, int(found.members[k]), reference.id)
+            if checks and k > start
+            else None,
         )
         for k in range(start, stop)
     )
@@ -567,6 +608,18 @@ def query_record(features: ImageFeatures) -> ImageRecord:
         greyscale=features.greyscale,
         brightness=features.brightness,
     )
+
+
+def _oriented(
+    checks: Mapping[tuple[int, int], GeometryCheck], member: int, reference: int
+) -> GeometryCheck | None:
+    """The check of (member, reference), with ``cropped`` and ``frame`` relative to
+    the member as *a*."""
+    check = checks.get((min(member, reference), max(member, reference)))
+    if check is None or member < reference:
+        return check
+    swapped = {"a": "b", "b": "a"}.get(check.cropped, "")
+    return dataclasses.replace(check, cropped=swapped)
 
 
 def _cancelled(summary: ScanSummary) -> ScanSummary:

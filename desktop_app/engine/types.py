@@ -202,6 +202,8 @@ class ImageFeatures:
         greyscale: The picture has no colour (one channel).
         brightness: Mean grey level (0-255) of the border-trimmed picture: a bracket one
             stop darker has half of it, a copy the same.
+        windows: pHashes of fixed windows of the picture (``imaging/windows.py``), so
+            that a crop of it can be found; empty when unknown.
     """
 
     path: str
@@ -222,6 +224,7 @@ class ImageFeatures:
     sharpness: float | None = None
     greyscale: bool = False
     brightness: float | None = None
+    windows: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +447,34 @@ class Grouping:
 
 
 @dataclass(frozen=True, slots=True)
+class GeometryCheck:
+    """The verdict of the geometric check (``search/geometry.py``) on a pair ``(a, b)``.
+
+    Attributes:
+        confirmed: *a* (turned by the pair's transform) is a copy of *b*, possibly
+            cropped, straightened or resized.
+        evidence: Short sentences for the user, e.g. "crop of the original: 78 % of its
+            width, offset (5 %, 10 %)", "turned 2 degrees", "mirrored". They merge with
+            the pair's other evidence (a tuple of strings).
+        cropped: Which picture is the crop of the other: "a", "b", or "" for neither.
+        frame: Where the crop lies in the other picture, as fractions of its width and
+            height ``(left, top, right, bottom)``; None when neither is a crop.
+        angle: Rotation of *a* onto *b* beyond the pair's transform, in degrees
+            (counter-clockwise).
+        inliers: Keypoint matches that agree with the fitted transform.
+        reason: Why the pair was not confirmed (for the log and the benchmark).
+    """
+
+    confirmed: bool
+    evidence: tuple[str, ...] = ()
+    cropped: str = ""
+    frame: tuple[float, float, float, float] | None = None
+    angle: float = 0.0
+    inliers: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     """One image of a group, with its relation to the group's reference."""
 
@@ -452,6 +483,10 @@ class Member:
     identical: bool
     transform: Transform = Transform.IDENTITY
     verdict: PairVerdict | None = None  # with the reference; None for the reference
+    #: The geometric check of this member against the reference, oriented so that
+    #: ``geometry.cropped == "a"`` means this member is the crop; None when the pHash
+    #: match was certain enough not to need one.
+    geometry: GeometryCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)

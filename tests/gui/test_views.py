@@ -6,7 +6,15 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPixmap, QShortcut
 
-from desktop_app.engine.types import FileFailure, ImageFeatures, Match, Phase, Progress, QueryResult
+from desktop_app.engine.types import (
+    FileFailure,
+    GeometryCheck,
+    ImageFeatures,
+    Match,
+    Phase,
+    Progress,
+    QueryResult,
+)
 from desktop_app.gui.compare.compare_dialog import CompareDialog, PreviewDialog
 from desktop_app.gui.groups.cluster_view import ClusterView
 from desktop_app.gui.groups.models import GroupModel
@@ -245,3 +253,55 @@ def test_compare_says_which_was_exported_from_which_and_lists_sidecars(qtbot, tm
     assert "Made from" in differing_rows(dialog)
     dialog.show()
     dialog.grab().save(str(tmp_path / "compare_lineage.png"))
+
+
+def test_compare_outlines_the_crop_on_its_original(qtbot, tmp_path):
+    original = write_photo(tmp_path / "original.jpg", seed=5, size=(600, 400))
+    crop = write_photo(tmp_path / "crop.jpg", seed=5, size=(468, 340))
+    left = record(1, str(crop), width=468, height=340, phash=0x8000000000000003)
+    right = record(2, str(original), width=600, height=400, phash=0x8000000000000001)
+    check = GeometryCheck(
+        True,
+        ("crop of the original: 78 % of its width, offset (5 %, 10 %)", "212 matching keypoints"),
+        cropped="a",
+        frame=(0.05, 0.10, 0.83, 0.95),
+    )
+    previews = ThumbnailLoader(max_side=None, threads=1)
+    try:
+        dialog = CompareDialog(left, right, previews, geometry=check)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        crop_view, original_view = (pane.view for pane in dialog.panes)
+        qtbot.waitUntil(lambda: crop_view.has_image() and original_view.has_image(), timeout=5000)
+        assert original_view.frame() == check.frame
+        assert crop_view.frame() is None
+        assert "Crop of the original: 78 % of its width" in dialog.verdict.text()
+        dialog.resize(900, 500)
+        dialog.grab().save(str(tmp_path / "compare_crop.png"))
+    finally:
+        previews.shutdown()
+
+
+def test_card_tooltip_carries_the_geometric_evidence(qtbot, tmp_path, loader):
+    from desktop_app.engine.library import resolve_group
+
+    records = {i: record(i, str(write_photo(tmp_path / f"p{i}.jpg", seed=i))) for i in (1, 2)}
+    check = GeometryCheck(
+        True, ("crop of the original: 80 % of its width, offset (10 %, 10 %)",), "b", None
+    )
+    model = GroupModel(loader)
+    model.set_grouping(
+        grouping([[(1, 0), (2, 0)]]),
+        lambda found, index: resolve_group(found, index, records, {(1, 2): check}),
+    )
+    made = ClusterView(loader)
+    made.setModel(model)
+    qtbot.addWidget(made)
+    made.resize(820, 300)
+    made.show()
+    member = model.group(0).members[1]
+    # Oriented to the member: it is the crop ("a") of the reference.
+    assert member.geometry is not None and member.geometry.cropped == "a"
+    tip = made.card_tooltip(0, 1)
+    assert "Compared with the first photo: crop of the original: 80 % of its width" in tip
+    assert "Compared with" not in made.card_tooltip(0, 0)

@@ -15,7 +15,9 @@ picture without added borders to ``images`` (a cache column); version 4 adds the
 (``saved_marks`` and ``saved_selection``, ``selection/saved_marks.py``); version 6
 adds each photo's sidecars (a cache) and the journalled sidecar edits of the metadata
 merge (``sidecar_edits``, user data); version 7 adds each photo's capture identity, pixel
-digest, sharpness and greyscale flag to ``images`` (cache columns).
+digest, sharpness and greyscale flag to ``images`` (cache columns); version 8 the window
+hashes of each image (``imaging/windows.py``) and the verdicts of the geometric check
+(``geometry_checks``, ``search/confirm.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -229,6 +231,19 @@ def _add_capture_identity(db: sqlite3.Connection) -> None:
     db.execute("UPDATE images SET hash_version=0 WHERE phash IS NOT NULL AND pixel_digest IS NULL")
 
 
+def _add_windows(db: sqlite3.Connection) -> None:
+    """Version 8: window hashes (a cache column) and geometric-check verdicts (a cache
+    table keyed by the two files' digests, so it never goes stale)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(images)")}
+    if "windows" not in columns:
+        db.execute("ALTER TABLE images ADD COLUMN windows BLOB")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS geometry_checks(first BLOB NOT NULL, second BLOB NOT NULL,"
+        " transform INTEGER NOT NULL, confirmed INTEGER NOT NULL, evidence TEXT NOT NULL,"
+        " cropped TEXT NOT NULL, frame TEXT, PRIMARY KEY(first, second, transform))"
+    )
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
@@ -238,6 +253,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: _add_saved_marks,
     5: _add_sidecars,
     6: _add_capture_identity,
+    7: _add_windows,
 }
 
 

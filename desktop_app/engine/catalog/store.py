@@ -44,6 +44,7 @@ from desktop_app.engine.errors import (
     CatalogLocked,
     CatalogTooNew,
 )
+from desktop_app.engine.imaging.windows import WINDOWS
 from desktop_app.engine.types import (
     Capture,
     FileFailure,
@@ -518,12 +519,15 @@ class Catalog:
                     variants = (
                         np.array(item.variants, dtype="<u8").tobytes() if item.variants else None
                     )
+                    windows = (
+                        np.array(item.windows, dtype="<u8").tobytes() if item.windows else None
+                    )
                     cur = db.execute(
                         "INSERT INTO images(path, size, mtime_ns, hash_version, digest, phash,"
                         " variants, width, height, format, taken, camera, content_width,"
                         " content_height, capture, pixel_digest, sharpness, greyscale,"
-                        " brightness)"
-                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " brightness, windows)"
+                        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             encode_path(item.path),
                             item.size,
@@ -544,6 +548,7 @@ class Catalog:
                             item.sharpness,
                             int(item.greyscale),
                             item.brightness,
+                            windows,
                         ),
                     )
                 elif not item.gone:
@@ -698,6 +703,27 @@ class Catalog:
             [*params, limit],
         )
         return {decode_path(row[0]) for row in rows}
+
+    def windows(self, ids: IdArray) -> npt.NDArray[np.uint64]:
+        """The window hashes (``imaging/windows.py``) of these images, one row each in
+        the order given; images without them get a row of zeros, which match nothing
+        (no photo hashes to 0: bit 63, the DC term, is set in every real pHash)."""
+        count = len(WINDOWS)
+        table = np.zeros((ids.shape[0], count), dtype=np.uint64)
+        if not ids.size:
+            return table
+        position = {int(v): k for k, v in enumerate(ids.tolist())}
+        for chunk in chunks(ids.tolist(), 900):
+            rows = self.execute(
+                f"SELECT id, windows FROM images WHERE id IN ({','.join('?' * len(chunk))})"
+                " AND windows IS NOT NULL",
+                chunk,
+            ).fetchall()
+            for image_id, blob in rows:
+                values = np.frombuffer(blob, dtype="<u8")
+                if values.shape[0] == count:
+                    table[position[int(image_id)]] = values
+        return table
 
     def max_id(self) -> int:
         """The largest image id ever handed out (0 for a new catalog)."""

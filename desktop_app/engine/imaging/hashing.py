@@ -46,7 +46,7 @@ from PIL import Image
 
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.errors import UnreadableImage
-from desktop_app.engine.imaging import budget, reading
+from desktop_app.engine.imaging import budget, reading, windows
 from desktop_app.engine.imaging import capture as capture_reader
 from desktop_app.engine.imaging import identity as pixel_identity
 from desktop_app.engine.imaging.borders import find_content_box
@@ -74,7 +74,8 @@ RAW_HEAD_BYTES = 256 * 1024
 #: (algorithm, resampling, trimming rules, draft scale); the catalog re-hashes on mismatch.
 #: 2: a flat run is cut as a border only if it is one exact colour (borders.RUN_NOISE),
 #: which changes the hash of photos with fog or a plain backdrop at an edge.
-HASH_VERSION = 2
+#: 3: window hashes (``windows.py``) are part of a photo's features.
+HASH_VERSION = 3
 
 #: The side of the square picture the DCT runs on, and of the low-frequency block kept.
 DCT_SIZE = 32
@@ -292,7 +293,7 @@ def _opened_features(
         if identity:
             grey = reduce_for_hash(grey)  # _hash_and_kept's own reduction is then a no-op
             sharp = pixel_identity.sharpness(grey)
-        phash, variants, kept, mean = _hash_and_kept(grey, config)
+        phash, variants, kept, mean, window_hashes = _hash_and_kept(grey, config)
     except Exception as exc:
         raise UnreadableImage(path, failure_reason(exc, opened.format)) from exc
     return ImageFeatures(
@@ -315,6 +316,7 @@ def _opened_features(
         sharpness=sharp,
         greyscale=greyscale,
         brightness=round(mean, 2) if identity else None,
+        windows=window_hashes,
     )
 
 
@@ -381,9 +383,12 @@ def dct_block(grey: Image.Image, trim: bool = True) -> FloatBlock:
     return _trimmed_block(grey, trim)[0]
 
 
-def _trimmed_block(grey: Image.Image, trim: bool) -> tuple[FloatBlock, tuple[float, float]]:
-    """:func:`dct_block`, and the share of the width and height the picture keeps once
-    its flat borders are trimmed ((1.0, 1.0) when there are none)."""
+def _trimmed_block(
+    grey: Image.Image, trim: bool
+) -> tuple[FloatBlock, tuple[float, float], Image.Image]:
+    """:func:`dct_block`, the share of the width and height the picture keeps once
+    its flat borders are trimmed ((1.0, 1.0) when there are none), and the reduced,
+    trimmed picture itself (for the window hashes)."""
     grey = reduce_for_hash(grey)
     kept = (1.0, 1.0)
     if trim:
@@ -396,7 +401,7 @@ def _trimmed_block(grey: Image.Image, trim: bool) -> tuple[FloatBlock, tuple[flo
     # The same calls as imagehash.phash, so ties and rounding come out the same.
     dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
     block: FloatBlock = np.ascontiguousarray(dct[:HASH_SIZE, :HASH_SIZE])
-    return block, kept
+    return block, kept, grey
 
 
 def block_hash(block: FloatBlock) -> int:
@@ -430,18 +435,19 @@ def variant_hashes(block: FloatBlock) -> tuple[int, ...]:
 
 
 def _hash_grey(grey: Image.Image, config: EngineConfig) -> tuple[int, tuple[int, ...]]:
-    phash, variants, _, _ = _hash_and_kept(grey, config)
+    phash, variants, _, _, _ = _hash_and_kept(grey, config)
     return phash, variants
 
 
 def _hash_and_kept(
     grey: Image.Image, config: EngineConfig
-) -> tuple[int, tuple[int, ...], tuple[float, float], float]:
-    """Hash, variants, the share of the picture kept by trimming, and its mean grey level
-    (0-255, from the DCT's DC term: the unnormalised 2-D DCT-II's [0, 0] is 4 x the sum)."""
-    block, kept = _trimmed_block(grey, config.trim_borders)
+) -> tuple[int, tuple[int, ...], tuple[float, float], float, tuple[int, ...]]:
+    """Hash, rotation variants, share kept by trimming, mean grey level (0-255, from the
+    DCT's DC term: the unnormalised 2-D DCT-II's [0, 0] is 4 x the sum), window hashes."""
+    block, kept, trimmed = _trimmed_block(grey, config.trim_borders)
     mean = float(block[0, 0]) / (4 * DCT_SIZE * DCT_SIZE)
+    window_hashes = windows.window_hashes(trimmed)
     if config.rotations:
         variants = variant_hashes(block)
-        return variants[Transform.IDENTITY], variants, kept, mean
-    return block_hash(block), (), kept, mean
+        return variants[Transform.IDENTITY], variants, kept, mean, window_hashes
+    return block_hash(block), (), kept, mean, window_hashes

@@ -33,7 +33,7 @@ from desktop_app.engine.catalog import mih
 from desktop_app.engine.catalog.paircache import PairState
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.config import MAX_THRESHOLD
-from desktop_app.engine.search import all_pairs
+from desktop_app.engine.search import all_pairs, window_pairs
 from desktop_app.engine.search.segment_join import Hits
 from desktop_app.engine.types import (
     INVERSE_TRANSFORM,
@@ -180,6 +180,13 @@ def _full(
         return
     if isinstance(result, BaseException):
         raise result
+    try:
+        # Crops: whole-image hashes against the windows of the others (window_pairs.py).
+        windowed = window_pairs.window_pairs(ids, hashes, catalog.windows(ids), cancel=cancel)
+    except window_pairs.Cancelled:
+        log.info("Pair search cancelled; the cache is unchanged")
+        return
+    result = window_pairs.merge(result, windowed)
     catalog.pairs.store(result, watermark=watermark, rotations=rotations, replace=True)
     log.info(
         "Found %d pairs within %d among %d photos in %.1f s",
@@ -231,6 +238,14 @@ def _incremental(
             rate = done / elapsed if elapsed > 0 else 0.0
             yield Progress(Phase.PAIRING, done, total, rate=rate)
     pairs = _assemble(records, threshold)
+    windowed: dict[tuple[int, int], tuple[int, int]] = {}
+    _collect_windows(windowed, catalog, pending_ids, pending_hashes, watermark)
+    if windowed:
+        keys = np.array(sorted(windowed), dtype=np.int64).reshape(-1, 2)
+        values = np.array([windowed[(int(a), int(b))] for a, b in keys], dtype=np.uint8)
+        pairs = window_pairs.merge(
+            pairs, PairSet(keys[:, 0], keys[:, 1], values[:, 0], values[:, 1], threshold)
+        )
     catalog.pairs.store(pairs, watermark=watermark, rotations=state.rotations, replace=False)
     log.info("Paired %d new photos: %d pairs", total, len(pairs))
 
@@ -260,6 +275,58 @@ def _assemble(records: list[tuple[Hits, int]], threshold: int) -> PairSet:
         for (x, y, d), t in records
     ]
     return all_pairs.assemble(universe, positional, threshold)
+
+
+def _collect_windows(
+    found: dict[tuple[int, int], tuple[int, int]],
+    catalog: Catalog,
+    pending_ids: IdArray,
+    pending_hashes: HashArray,
+    watermark: int,
+) -> None:
+    """Window pairs of the new images, both ways: their hash against every window,
+    and their windows against every hash (``window_pairs.py``), by brute force; only
+    with images up to ``watermark`` (the others are paired when their turn comes)."""
+    all_ids, all_hashes, _ = catalog.hashes()
+    known = all_ids <= watermark
+    all_ids, all_hashes = all_ids[known], all_hashes[known]
+    all_windows = catalog.windows(all_ids)
+    mine = catalog.windows(pending_ids)
+    limit = window_pairs.WINDOW_THRESHOLD
+    for image_id, value, windows in zip(
+        pending_ids.tolist(), pending_hashes.tolist(), mine, strict=True
+    ):
+        # This photo is the crop: its hash near another photo's window w ...
+        near = mih.hamming(all_windows.ravel(), np.uint64(value)).reshape(all_windows.shape)
+        for row, w in zip(*np.nonzero(near <= limit), strict=True):
+            _add_window(found, image_id, int(all_ids[row]), int(near[row, w]), int(w), False)
+        # ... or another photo is: its hash near this photo's window w.
+        for w, window in enumerate(windows.tolist()):
+            if not window:
+                continue
+            distances = mih.hamming(all_hashes, np.uint64(window))
+            for row in np.flatnonzero(distances <= limit).tolist():
+                _add_window(found, image_id, int(all_ids[row]), int(distances[row]), w, True)
+
+
+def _add_window(
+    found: dict[tuple[int, int], tuple[int, int]],
+    image_id: int,
+    other: int,
+    distance: int,
+    window: int,
+    mine: bool,
+) -> None:
+    """Record a window pair; ``mine``: the window is ``image_id``'s, else ``other``'s."""
+    if other == image_id:
+        return
+    key = (min(image_id, other), max(image_id, other))
+    owner = image_id if mine else other
+    code = window_pairs.window_code(window, of_b=owner == key[1])
+    best = found.get(key)
+    # A whole-image (or rotation) match wins ties: it needs no window.
+    if best is None or (distance, 1) < (best[0], int(best[1] >= window_pairs.WINDOW_BASE)):
+        found[key] = (distance, code)
 
 
 def _collect_rotations(

@@ -381,7 +381,13 @@ class MainWindow(QMainWindow):
 
     def compare(self, left: ImageRecord, right: ImageRecord) -> CompareDialog:
         """Show two photos side by side."""
-        dialog = CompareDialog(left, right, self.previews, self.thumbnails, self)
+        library = self.session.library
+        geometry = library.geometry(left.id, right.id) if library is not None else None
+        if geometry is not None and left.id > right.id:  # checks are kept as (smaller, larger)
+            geometry = dataclasses.replace(
+                geometry, cropped={"a": "b", "b": "a"}.get(geometry.cropped, "")
+            )
+        dialog = CompareDialog(left, right, self.previews, self.thumbnails, self, geometry=geometry)
         dialog.show()
         return dialog
 

@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.library import Library, pair_verdict
-from desktop_app.engine.types import ImageRecord, PhotoNotes, hash_distance, hash_to_hex
+from desktop_app.engine.types import (
+    GeometryCheck,
+    ImageRecord,
+    PhotoNotes,
+    hash_distance,
+    hash_to_hex,
+)
 from desktop_app.gui.common import desktop, text
 from desktop_app.gui.compare.zoom_view import ZoomView
 from desktop_app.gui.groups.thumbnails import ThumbnailLoader
@@ -178,6 +184,9 @@ class CompareDialog(QDialog):
         previews: Loader of large images (None: thumbnails only).
         thumbnails: Loader whose cached thumbnails are shown while previews load.
         parent: Owner window.
+        geometry: The geometric check of (left, right), if the pair had one: its
+            evidence is shown, and when one photo is a crop of the other, the crop's
+            frame is outlined on the other.
     """
 
     def __init__(
@@ -187,6 +196,8 @@ class CompareDialog(QDialog):
         previews: ThumbnailLoader | None = None,
         thumbnails: ThumbnailLoader | None = None,
         parent: QWidget | None = None,
+        *,
+        geometry: GeometryCheck | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Compare {left.name} and {right.name}")
@@ -216,6 +227,12 @@ class CompareDialog(QDialog):
         judged = pair_verdict(left, right, gap)
         evidence = ", ".join(judged.evidence)
         verdict += f"  {judged.kind.label}: {evidence}." if evidence else ""
+        if geometry is not None and geometry.confirmed:
+            verdict += "  " + "; ".join(geometry.evidence).capitalize() + "."
+            # The crop's frame, outlined on the photo it was cut from.
+            if geometry.frame is not None and geometry.cropped in ("a", "b"):
+                original = self.panes[1] if geometry.cropped == "a" else self.panes[0]
+                original.view.set_frame(geometry.frame)
         self.verdict = QLabel(verdict + "  Wheel zooms both photos; drag pans both; 0 fits.")
         self.verdict.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

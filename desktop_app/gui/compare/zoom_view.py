@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
     QImage,
     QKeyEvent,
     QPainter,
+    QPen,
     QPixmap,
     QResizeEvent,
     QTransform,
@@ -47,6 +49,7 @@ class ZoomView(QGraphicsView):
         self._center = QPointF(0.5, 0.5)
         self._applying = False
         self._message = ""
+        self._frame: tuple[float, float, float, float] | None = None
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
@@ -74,6 +77,16 @@ class ZoomView(QGraphicsView):
         self.scene().setSceneRect(self._item.boundingRect())
         self._apply()
         self.viewport().update()
+
+    def set_frame(self, frame: tuple[float, float, float, float] | None) -> None:
+        """Outline the part of the photo another one was cropped from, as fractions
+        ``(left, top, right, bottom)`` of its width and height; None removes it."""
+        self._frame = frame
+        self.viewport().update()
+
+    def frame(self) -> tuple[float, float, float, float] | None:
+        """The outlined crop, if any."""
+        return self._frame
 
     def has_image(self) -> bool:
         """Whether a photo is shown."""
@@ -184,6 +197,23 @@ class ZoomView(QGraphicsView):
         self._apply()
 
     def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        if self._frame is not None and self.has_image():
+            bounds = self._item.boundingRect()
+            left, top, right, bottom = self._frame
+            painter.save()
+            pen = QPen(QColor(255, 210, 0), 2)
+            pen.setCosmetic(True)  # two screen pixels wide at any zoom
+            pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(
+                QRectF(
+                    bounds.left() + left * bounds.width(),
+                    bounds.top() + top * bounds.height(),
+                    (right - left) * bounds.width(),
+                    (bottom - top) * bounds.height(),
+                )
+            )
+            painter.restore()
         if self._message and not self.has_image():
             painter.save()
             painter.resetTransform()

@@ -185,6 +185,10 @@ class ClusterView(CardListView):
         if info.image.path not in shown:
             shown.append(info.image.path)
         lines += Library.photo_notes(shown)[info.image.path].lines
+        member = group.members[order[slot] if order is not None else slot]
+        if member.geometry is not None and member.geometry.evidence:
+            # What the geometric check found against the group's first photo (issue 10).
+            lines.append("Compared with the first photo: " + "; ".join(member.geometry.evidence))
         decision = info.decision
         if decision is not None:
             lines.append(decision.note)

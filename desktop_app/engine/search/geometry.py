@@ -1,0 +1,334 @@
+"""The geometric check: is one photo a copy of another, cropped, turned or mirrored?
+
+A pHash match says two pictures look alike at 8x8 frequencies; for pairs that are not
+certain from that alone (a window of one matched the other, a rotation variant matched,
+or the whole-image distance is in the upper part of the slider's range) this module
+looks at the pixels. Both pictures are reduced (the long side to :data:`WORK_SIDE`),
+ORB keypoints and descriptors are taken from each, matched with Lowe's ratio test, and a
+similarity transform (scale, rotation, shift) is fitted to the matches by RANSAC
+(OpenCV's ``estimateAffinePartial2D``). A copy, however it was cropped, straightened or
+resized, is one similarity away from its original: many matches agree with it, to a
+fraction of a pixel, and once the first picture is warped onto the second the pixels of
+their overlap agree too. Two different shots of one scene (a burst, a step to the side)
+fail at least one of these: the subject moved, so the pixels of the overlap disagree, or
+the camera moved, so the background follows a perspective change that a similarity
+fits only loosely.
+
+Why recompute rather than store. ORB descriptors are 32 bytes each; the 700 a photo
+gets here would add 22 KB per photo to the catalog (2.2 GB for 100,000 photos, where the
+window hashes add 88 bytes), to serve the few pairs that need a check. Recomputing costs
+one reduced decode and one ORB pass per photo involved (about 30 + 25 ms), the photo's
+keypoints serve all its pairs within one call, and the verdicts are kept in the catalog
+keyed by the two files' digests, so each pair is checked once (docs/benchmarks.md).
+
+Pure functions on pixels; no catalog, no Qt. ``confirm.py`` runs them for the pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from desktop_app.engine.types import GeometryCheck, Transform
+
+log = logging.getLogger(__name__)
+
+#: Long side, in pixels, of the picture keypoints are taken from.
+WORK_SIDE = 512
+#: Keypoints per picture.
+KEYPOINTS = 700
+#: Lowe's ratio: a match is kept when its best descriptor distance is this much
+#: smaller than the second best.
+RATIO = 0.8
+#: RANSAC's inlier distance, in pixels of the second picture at WORK_SIDE.
+RANSAC_PIXELS = 3.0
+
+# What a copy looks like (chosen with benchmarks/quality.py on the tuning half).
+#: At least this many matches agree with the fitted similarity ...
+MIN_INLIERS = 20
+#: ... and they are at least this share of the matches that passed the ratio test.
+MIN_INLIER_SHARE = 0.2
+#: Median distance of the inliers from where the similarity puts them, in pixels.
+MAX_RESIDUAL = 1.6
+#: Correlation of the overlapping pixels once the first picture is warped onto the second.
+MIN_CORRELATION = 0.9
+#: ... and in the worst of the 4x4 cells of the overlap (where a moved subject shows),
+#: the pixels left unexplained, as a share of the overlap's spread.
+MAX_CELL_ERROR = 0.10
+#: The overlap is cut into GRID x GRID cells for that test.
+GRID = 4
+#: Both pictures are blurred by this (Gaussian sigma, px) first: what is left of a
+#: slightly imprecise fit or of resampling goes, a moved subject stays.
+BLUR = 1.5
+#: The overlap covers at least this share of the smaller picture.
+MIN_OVERLAP = 0.3
+
+Grey = npt.NDArray[np.uint8]
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Keypoints:
+    """What the check needs of one picture: its reduced pixels, keypoints, descriptors."""
+
+    pixels: Grey
+    points: FloatArray
+    descriptors: Grey
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height of ``pixels``."""
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+
+def prepare(grey: Image.Image, transform: Transform = Transform.IDENTITY) -> Image.Image:
+    """The picture the check works on: greyscale, turned by ``transform``, long side
+    :data:`WORK_SIDE` (or less, never enlarged beyond twice its size).
+
+    Args:
+        grey: An upright "L" picture, its flat borders already cut.
+        transform: Applied first (the pair's rotation or mirror).
+    """
+    if transform != Transform.IDENTITY:
+        grey = grey.transpose(Image.Transpose(int(_PIL_TRANSPOSE[transform])))
+    scale = WORK_SIDE / max(grey.size)
+    scale = min(scale, 2.0)
+    size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+    if size != grey.size:
+        grey = grey.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return grey
+
+
+# Transform -> PIL.Image.Transpose value (the Transform enum follows PIL's meaning).
+_PIL_TRANSPOSE = {
+    Transform.ROTATE_90: Image.Transpose.ROTATE_90,
+    Transform.ROTATE_180: Image.Transpose.ROTATE_180,
+    Transform.ROTATE_270: Image.Transpose.ROTATE_270,
+    Transform.FLIP_LEFT_RIGHT: Image.Transpose.FLIP_LEFT_RIGHT,
+    Transform.FLIP_TOP_BOTTOM: Image.Transpose.FLIP_TOP_BOTTOM,
+    Transform.TRANSPOSE: Image.Transpose.TRANSPOSE,
+    Transform.TRANSVERSE: Image.Transpose.TRANSVERSE,
+}
+
+
+def keypoints(picture: Image.Image) -> Keypoints:
+    """ORB keypoints and descriptors of a picture from :func:`prepare`."""
+    pixels: Grey = np.ascontiguousarray(np.asarray(picture.convert("L"), dtype=np.uint8))
+    found: Sequence[cv2.KeyPoint] = ()
+    descriptors = None
+    # Low-contrast pictures (fog, a plain backdrop) need a lower corner threshold.
+    for threshold in (10, 4, 1):
+        orb = cv2.ORB.create(
+            nfeatures=KEYPOINTS, fastThreshold=threshold, edgeThreshold=15, patchSize=15
+        )
+        found, descriptors = orb.detectAndCompute(pixels, None)
+        if len(found) >= KEYPOINTS // 4:
+            break
+    if descriptors is None or not found:
+        return Keypoints(pixels, np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
+    points = np.array([k.pt for k in found], dtype=np.float32).reshape(-1, 2)
+    return Keypoints(pixels, points, np.asarray(descriptors, dtype=np.uint8))
+
+
+def compare(a: Keypoints, b: Keypoints, *, turned: Transform = Transform.IDENTITY) -> GeometryCheck:
+    """Decide whether *a* is a copy of *b* (cropped, straightened, resized).
+
+    Args:
+        a: Keypoints of the first picture, already turned by the pair's transform.
+        b: Keypoints of the second.
+        turned: The transform ``a`` was turned by (only for the evidence).
+
+    Returns:
+        The verdict, with its evidence.
+    """
+    if len(a.points) < MIN_INLIERS or len(b.points) < MIN_INLIERS:
+        return GeometryCheck(False, reason="too few keypoints")
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    knn = matcher.knnMatch(a.descriptors, b.descriptors, k=2)
+    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < RATIO * m[1].distance]
+    if len(good) < MIN_INLIERS:
+        return GeometryCheck(False, reason=f"{len(good)} matches")
+    src = a.points[[m.queryIdx for m in good]]
+    dst = b.points[[m.trainIdx for m in good]]
+    cv2.setRNGSeed(12345)
+    fitted, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=RANSAC_PIXELS,
+        maxIters=4000,
+        confidence=0.999,
+    )
+    if fitted is None or mask is None:
+        return GeometryCheck(False, reason="no transform")
+    matrix: npt.NDArray[np.float64] = np.asarray(fitted, dtype=np.float64)
+    inlier = mask.ravel().astype(bool)
+    inliers = int(inlier.sum())
+    if inliers < MIN_INLIERS or inliers < MIN_INLIER_SHARE * len(good):
+        return GeometryCheck(False, inliers=inliers, reason=f"{inliers}/{len(good)} inliers")
+    projected = src[inlier] @ matrix[:, :2].T + matrix[:, 2]
+    residual = float(np.median(np.linalg.norm(projected - dst[inlier], axis=1)))
+    if residual > MAX_RESIDUAL:
+        return GeometryCheck(False, inliers=inliers, reason=f"residual {residual:.2f} px")
+    scale = math.hypot(matrix[0, 0], matrix[1, 0])
+    # Image y points down: a positive angle in these coordinates is a clockwise turn.
+    angle = -math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
+    overlap, worst, share = _photometric(a, b, matrix)
+    if worst > MAX_CELL_ERROR and share >= MIN_OVERLAP:
+        # A keypoint fit can be off by a pixel at the far edges: refine it on the
+        # pixels before blaming them.
+        matrix = _refine(a, b, matrix)
+        overlap, worst, share = _photometric(a, b, matrix)
+    if share < MIN_OVERLAP:
+        return GeometryCheck(False, inliers=inliers, reason=f"overlap {share:.2f}")
+    if overlap < MIN_CORRELATION or worst > MAX_CELL_ERROR:
+        return GeometryCheck(
+            False, inliers=inliers, reason=f"pixels differ (r {overlap:.3f}, cell {worst:.3f})"
+        )
+    cropped, frame = _crop_frame(a, b, matrix, scale)
+    evidence: list[str] = []
+    if frame is not None:
+        width = frame[2] - frame[0]
+        evidence.append(
+            f"crop of the original: {width * 100:.0f} % of its width, offset "
+            f"({frame[0] * 100:.0f} %, {frame[1] * 100:.0f} %)"
+        )
+    evidence += _turn_evidence(turned, angle)
+    evidence.append(f"{inliers} matching keypoints")
+    measures = (
+        f"{inliers}/{len(good)} inliers, residual {residual:.2f} px, r {overlap:.3f},"
+        f" cell {worst:.3f}"
+    )
+    if frame is not None:
+        frame = (float(frame[0]), float(frame[1]), float(frame[2]), float(frame[3]))
+    return GeometryCheck(True, tuple(evidence), cropped, frame, float(angle), inliers, measures)
+
+
+def _turn_evidence(turned: Transform, angle: float) -> list[str]:
+    out: list[str] = []
+    mirrored = turned in (
+        Transform.FLIP_LEFT_RIGHT,
+        Transform.FLIP_TOP_BOTTOM,
+        Transform.TRANSPOSE,
+        Transform.TRANSVERSE,
+    )
+    if mirrored:
+        out.append("mirrored")
+    quarter = {
+        Transform.ROTATE_90: 90,
+        Transform.ROTATE_180: 180,
+        Transform.ROTATE_270: 270,
+        Transform.FLIP_TOP_BOTTOM: 180,
+        Transform.TRANSPOSE: 90,
+        Transform.TRANSVERSE: 270,
+    }.get(turned, 0)
+    if quarter:
+        out.append(f"turned {quarter} degrees")
+    if abs(angle) >= 0.5:
+        out.append(f"turned {abs(angle):.0f} degrees")
+    return out
+
+
+def _crop_frame(
+    a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64], scale: float
+) -> tuple[str, tuple[float, float, float, float] | None]:
+    """Which picture is a crop of the other, and its frame in that other one."""
+    wa, ha = a.size
+    wb, hb = b.size
+    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float64)
+    in_b = corners @ matrix[:, :2].T + matrix[:, 2]
+    x0, y0 = in_b.min(axis=0)
+    x1, y1 = in_b.max(axis=0)
+    # The frame of a inside b (clipped), as fractions of b.
+    fa = (max(0.0, x0 / wb), max(0.0, y0 / hb), min(1.0, x1 / wb), min(1.0, y1 / hb))
+    a_smaller = (fa[2] - fa[0]) * (fa[3] - fa[1])
+    inverse = cv2.invertAffineTransform(matrix)
+    corners_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float64)
+    in_a = corners_b @ inverse[:, :2].T + inverse[:, 2]
+    u0, v0 = in_a.min(axis=0)
+    u1, v1 = in_a.max(axis=0)
+    fb = (max(0.0, u0 / wa), max(0.0, v0 / ha), min(1.0, u1 / wa), min(1.0, v1 / ha))
+    b_smaller = (fb[2] - fb[0]) * (fb[3] - fb[1])
+    if a_smaller <= b_smaller and a_smaller < 0.95:
+        return "a", fa
+    if b_smaller < a_smaller and b_smaller < 0.95:
+        return "b", fb
+    return "", None
+
+
+def _refine(a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The keypoint fit refined on the pixels themselves (ECC, a similarity), so that
+    what the cell test sees is what differs, not a fraction of a pixel of misfit."""
+    warped = cv2.warpAffine(a.pixels, matrix, b.size, flags=cv2.INTER_LINEAR)
+    mask = cv2.warpAffine(
+        np.full(a.pixels.shape, 255, np.uint8), matrix, b.size, flags=cv2.INTER_NEAREST
+    )
+    mask = cv2.erode(mask, np.ones((7, 7), np.uint8))
+    try:
+        _, found = cv2.findTransformECC(
+            b.pixels.astype(np.float32),
+            warped.astype(np.float32),
+            np.eye(2, 3, dtype=np.float32),
+            cv2.MOTION_AFFINE,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-4),
+            mask,
+            5,
+        )
+    except cv2.error:
+        return matrix
+    # ECC maps b's coordinates into the warped a: compose its inverse with the fit.
+    inverse = np.asarray(cv2.invertAffineTransform(np.asarray(found, np.float64)), np.float64)
+    full = np.vstack([matrix, [0.0, 0.0, 1.0]])
+    refined: npt.NDArray[np.float64] = (np.vstack([inverse, [0.0, 0.0, 1.0]]) @ full)[:2]
+    return refined
+
+
+def _photometric(
+    a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64]
+) -> tuple[float, float, float]:
+    """Once *a* is warped onto *b*: the correlation of their overlap, the worst 4x4
+    cell's error (RMS of what a gain and offset fitted over the whole overlap leaves,
+    over the overlap's spread), and the overlap's share of the smaller picture."""
+    wb, hb = b.size
+    warped = cv2.warpAffine(a.pixels, matrix, (wb, hb), flags=cv2.INTER_LINEAR)
+    mask_u8 = cv2.warpAffine(
+        np.full(a.pixels.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST
+    )
+    # Keep away from the warped edge, where interpolation mixes in the black outside.
+    mask = cv2.erode(mask_u8, np.ones((7, 7), np.uint8)) > 0
+    scale2 = float(matrix[0, 0] ** 2 + matrix[1, 0] ** 2)
+    smaller = min(a.pixels.size * scale2, float(b.pixels.size))
+    share = float(mask.sum()) / max(1.0, smaller)
+    if mask.sum() < 256:
+        return 0.0, 1e9, share
+    first = cv2.GaussianBlur(warped, (0, 0), BLUR).astype(np.float32)
+    second = cv2.GaussianBlur(b.pixels, (0, 0), BLUR).astype(np.float32)
+    x, y = first[mask], second[mask]
+    xc, yc = x - x.mean(), y - y.mean()
+    sx, sy = float(np.sqrt((xc * xc).mean())), float(np.sqrt((yc * yc).mean()))
+    if sx < 1.0 or sy < 1.0:
+        return (1.0 if abs(float(x.mean()) - float(y.mean())) < 8 else 0.0), 0.0, share
+    overall = float((xc * yc).mean() / (sx * sy))
+    gain = float((xc * yc).mean() / (sx * sx))
+    residual = np.zeros_like(second)
+    residual[mask] = yc - gain * xc
+    ys, xs = np.nonzero(mask)
+    top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    worst = 0.0
+    for i in range(GRID):
+        for j in range(GRID):
+            r0, r1 = top + (bottom - top) * i // GRID, top + (bottom - top) * (i + 1) // GRID
+            c0, c1 = left + (right - left) * j // GRID, left + (right - left) * (j + 1) // GRID
+            cell = mask[r0:r1, c0:c1]
+            if cell.sum() < max(16, 0.5 * cell.size):
+                continue
+            values = residual[r0:r1, c0:c1][cell]
+            worst = max(worst, float(np.sqrt((values * values).mean())) / sy)
+    return overall, worst, share

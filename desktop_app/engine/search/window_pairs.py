@@ -1,0 +1,223 @@
+"""Window pairs: a photo's whole-image hash near another photo's window hash.
+
+A crop's whole-image pHash is close to the hash of the matching window of its original
+(``imaging/windows.py``). This module finds, exactly, every ordered pair (x, y) of
+photos with ``distance(windows[x, w], hashes[y]) <= threshold`` for some window w, with
+the cross joins of the multi-index search that the rotation matching uses
+(``segment_join.cross_join_jobs``, the pigeonhole argument of ``all_pairs.py``), or by
+blocked brute force when the planner says that is cheaper.
+
+Such a pair is a *candidate*: it is shown only once the geometric check
+(``geometry.py``, run by ``confirm.py``) has confirmed it. In a :class:`PairSet` it is
+marked by its transform code (:func:`window_code`): :data:`WINDOW_BASE` and above, never
+a :class:`~desktop_app.engine.types.Transform`; :func:`merge` joins window pairs with
+whole-image pairs, keeping each pair's smaller distance (the whole-image match on ties).
+
+Cost: one table over every window of every photo, probed once by each whole-image hash
+at the window threshold (:data:`WINDOW_THRESHOLD`). At 100,000 photos it adds 8-12 s
+and about 400 MB to the whole-image search (docs/benchmarks.md, "Crops").
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+from desktop_app.engine.config import default_workers
+from desktop_app.engine.search import all_pairs as bulk
+from desktop_app.engine.search.plan import Plan, plan_search
+from desktop_app.engine.search.segment_join import (
+    Cancelled,
+    Hits,
+    Job,
+    Segment,
+    Table,
+    cross_join_count,
+    cross_join_jobs,
+)
+from desktop_app.engine.types import HashArray, IdArray, PairSet
+
+__all__ = ["WINDOW_BASE", "WINDOW_THRESHOLD", "Cancelled", "merge", "window_pairs"]
+
+#: Transform codes from here up mark window pairs (the eight Transforms are 0-7).
+WINDOW_BASE = 8
+#: Largest distance between a whole-image hash and a window hash that makes a
+#: candidate. Chosen with benchmarks/quality.py on the tuning half of its corpus.
+WINDOW_THRESHOLD = 10
+_BLOCK = 2048
+
+
+def window_code(window: int, of_b: bool) -> int:
+    """The transform code of a window pair: window ``window`` of *a* (or of *b* when
+    ``of_b``) matched the other photo's whole picture, which is then the crop."""
+    return WINDOW_BASE + 2 * window + int(of_b)
+
+
+def decode(code: int) -> tuple[int, bool] | None:
+    """``(window, of_b)`` of a window pair's code, None for a Transform."""
+    if code < WINDOW_BASE:
+        return None
+    return (code - WINDOW_BASE) // 2, bool((code - WINDOW_BASE) % 2)
+
+
+def window_pairs(
+    ids: IdArray,
+    hashes: HashArray,
+    windows: npt.NDArray[np.uint64],
+    threshold: int = WINDOW_THRESHOLD,
+    *,
+    cancel: threading.Event | None = None,
+    workers: int | None = None,
+    plan: Plan | None = None,
+) -> PairSet:
+    """Every pair whose one photo's window is within ``threshold`` of the other's hash.
+
+    Args:
+        ids: Unique image ids.
+        hashes: Their whole-image hashes.
+        windows: ``(n, k)`` window hashes, row per image (zeros where unknown).
+        threshold: Largest distance reported.
+        cancel: Stops the search (:class:`Cancelled` is raised).
+        workers: Threads (default: one per core).
+        plan: Force a method (tests); default: what :func:`plan_search` picks.
+
+    Returns:
+        Pairs ``a < b`` with the smallest window distance each and its :func:`window_code`.
+    """
+    n = int(ids.shape[0])
+    if n < 2 or windows.shape[1] == 0:
+        return PairSet.empty(threshold)
+    workers = workers or default_workers()
+    if plan is None:
+        plan = plan_search(hashes, threshold, variants=np.column_stack([hashes, windows]))
+    records: list[tuple[Hits, int]] = []
+    jobs = (
+        _brute_jobs(hashes, windows, threshold, cancel)
+        if plan.method == "brute"
+        else _mih_jobs(hashes, windows, threshold, list(plan.segments), cancel)
+    )
+    count = int(windows.shape[1])
+    for hits, code in bulk._run(
+        ((functools.partial(_tagged, job, code, count), 1) for job, code in jobs),
+        0,
+        workers,
+        cancel,
+        None,
+    ):
+        records.append((hits, code))
+    return _assemble(ids, records, threshold)
+
+
+def _tagged(job: Job, window: int, count: int) -> list[tuple[Hits, int]]:
+    """A job's hits as ``((owner, crop, distance), window)`` records, without a photo's
+    own windows. ``window`` < 0: the job searched the flattened window table, whose
+    position ``owner * count + w`` names both."""
+    x, y, d = job()
+    if window >= 0:
+        keep = x != y  # a photo's own window is not a pair
+        return [((x[keep], y[keep], d[keep]), window)]
+    crop, owner, which = x, y // count, y % count
+    keep = crop != owner
+    crop, owner, which, d = crop[keep], owner[keep], which[keep], d[keep]
+    return [
+        ((owner[which == w], crop[which == w], d[which == w]), int(w))
+        for w in np.unique(which).tolist()
+    ]
+
+
+def _mih_jobs(
+    hashes: HashArray,
+    windows: npt.NDArray[np.uint64],
+    threshold: int,
+    segments: list[Segment],
+    cancel: threading.Event | None,
+) -> Iterator[tuple[Callable[[], Hits], int]]:
+    # One table over every window of every photo, probed once by each whole-image hash:
+    # the probes are paid once rather than once per window (measured 2.4x faster at
+    # 100,000 photos and 11 windows than a cross join per window).
+    flat = np.ascontiguousarray(windows.reshape(-1))
+    for k, seg in enumerate(segments):
+        table = Table.build(flat, seg)
+        if not cross_join_count(table, seg):
+            continue
+        for job in cross_join_jobs(hashes, flat, table, seg, segments[:k], threshold, cancel):
+            yield job, -1
+
+
+def _brute_jobs(
+    hashes: HashArray,
+    windows: npt.NDArray[np.uint64],
+    threshold: int,
+    cancel: threading.Event | None,
+) -> Iterator[tuple[Callable[[], Hits], int]]:
+    n = int(hashes.shape[0])
+    for w in range(windows.shape[1]):
+        for r0 in range(0, n, _BLOCK):
+            yield functools.partial(_brute_block, hashes, windows[:, w], r0, threshold, cancel), w
+
+
+def _brute_block(
+    hashes: HashArray,
+    queries: HashArray,
+    r0: int,
+    threshold: int,
+    cancel: threading.Event | None,
+) -> Hits:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
+    rows = queries[r0 : r0 + _BLOCK]
+    distance = np.bitwise_count(rows[:, None] ^ hashes[None, :])
+    x, y = np.nonzero(distance <= threshold)
+    return (x + r0).astype(np.int64), y.astype(np.int64), distance[x, y].astype(np.uint8)
+
+
+def _assemble(ids: IdArray, records: list[tuple[Hits, int]], threshold: int) -> PairSet:
+    """Records ``((x, y, d), w)``: window w of x is d from y, as a PairSet."""
+    if not records:
+        return PairSet.empty(threshold)
+    x = np.concatenate([r[0][0] for r in records])
+    y = np.concatenate([r[0][1] for r in records])
+    d = np.concatenate([r[0][2] for r in records]).astype(np.int64)
+    w = np.concatenate([np.full(r[0][0].shape[0], r[1], np.int64) for r in records])
+    ix, iy = ids[x], ids[y]
+    of_b = ix > iy  # the window belongs to the larger id: b
+    a = np.minimum(ix, iy)
+    b = np.maximum(ix, iy)
+    code = WINDOW_BASE + 2 * w + of_b.astype(np.int64)
+    order = np.lexsort((code, d, b, a))
+    a, b, d, code = a[order], b[order], d[order], code[order]
+    first = np.ones(a.shape[0], np.bool_)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return PairSet(
+        a[first].astype(np.int64),
+        b[first].astype(np.int64),
+        d[first].astype(np.uint8),
+        code[first].astype(np.uint8),
+        threshold,
+    )
+
+
+def merge(whole: PairSet, windowed: PairSet) -> PairSet:
+    """Whole-image pairs and window pairs as one set, complete to ``whole.threshold``
+    for whole-image matches; a pair found both ways keeps the smaller distance, and the
+    whole-image match on ties."""
+    if not len(windowed):
+        return whole
+    a = np.concatenate([whole.a, windowed.a])
+    b = np.concatenate([whole.b, windowed.b])
+    d = np.concatenate([whole.distance, windowed.distance]).astype(np.int64)
+    t = np.concatenate([whole.transform, windowed.transform]).astype(np.int64)
+    keep_window = d[len(whole) :] <= whole.threshold
+    mask = np.concatenate([np.ones(len(whole), np.bool_), keep_window])
+    a, b, d, t = a[mask], b[mask], d[mask], t[mask]
+    order = np.lexsort((t >= WINDOW_BASE, d, b, a))
+    a, b, d, t = a[order], b[order], d[order], t[order]
+    first = np.ones(a.shape[0], np.bool_)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return PairSet(
+        a[first], b[first], d[first].astype(np.uint8), t[first].astype(np.uint8), whole.threshold
+    )
