@@ -379,3 +379,14 @@ def test_choose_without_explaining_the_losses_keeps_the_same_photo_for_the_same_
     short = choose(members, KeepRules(), range(3), explain_losses=False)
     assert (short.keeper, short.reason) == (full.keeper, full.reason)
     assert full.losses and short.losses == {}
+
+
+def test_the_path_reason_names_the_folder_when_the_names_are_the_same():
+    from desktop_app.engine.selection.keeprules import _distinct_part
+
+    kept = "/lib/2023/2023-09-02 Studio/IMG_1.jpg"
+    other = "/lib/backup copy/2023-09-02 Studio/IMG_1.jpg"
+    assert _distinct_part(kept, other) == "2023/…/IMG_1.jpg"
+    assert _distinct_part(other, kept) == "backup copy/…/IMG_1.jpg"
+    assert _distinct_part("/a/x/IMG_1.jpg", "/a/y/IMG_1.jpg") == "x/IMG_1.jpg"
+    assert _distinct_part("/a/IMG_1 (1).jpg", "/a/IMG_1.jpg") == "IMG_1 (1).jpg"

@@ -212,13 +212,26 @@ def _show(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRe
         return (r.taken or "no date").replace("T", " ")
     if criterion is Criterion.PATH:
         if copy_marks(r.path) != copy_marks(other.path):
-            return os.path.basename(r.path)
+            return _distinct_part(r.path, other.path)
         return f"{len(r.path)} characters"
     if criterion in (Criterion.SOURCE, Criterion.EDITED):
         said = lineage.describe([r.path, other.path]).get(r.path)
         return said or "an original"
     rank = _folder_rank(rules, r)
     return rules.folders[rank] if rank < len(rules.folders) else "another folder"
+
+
+def _distinct_part(path: str, other: str) -> str:
+    """The end of ``path`` that tells it from ``other``: its name, or, when both have the
+    same name, the folder where they part ("2023/…/IMG_1.jpg" vs "backup copy/…/IMG_1.jpg")."""
+    mine, theirs = path.split(os.sep), other.split(os.sep)
+    same = 0
+    while same < min(len(mine), len(theirs)) - 1 and mine[-1 - same] == theirs[-1 - same]:
+        same += 1
+    if same == 0:
+        return mine[-1]
+    head = mine[-1 - same]
+    return f"{head}/{mine[-1]}" if same == 1 else f"{head}/…/{mine[-1]}"
 
 
 def _why(criterion: Criterion, rules: KeepRules, r: ImageRecord, other: ImageRecord) -> str:
