@@ -268,3 +268,80 @@ def test_a_query_carries_the_verdict(library, burst):
     assert by_name["IMG_0.jpg"] is VerdictKind.IDENTICAL
     assert by_name["stripped.jpg"] is VerdictKind.SAME_PIXELS
     assert by_name.get("IMG_1.jpg", VerdictKind.SIMILAR_SHOT) is VerdictKind.SIMILAR_SHOT
+
+
+def test_the_array_fast_path_agrees_with_the_verdict_pair_by_pair(monkeypatch):
+    """certain_shots decides on arrays what verdict() would decide one pair at a time:
+    every pair it calls a similar shot is one, and split_pairs gives the same split with
+    and without it, over random captures with missing fields, time-zone shifts,
+    lineage, same bytes, same pixels and photos without any capture."""
+    import random
+
+    import numpy as np
+
+    from desktop_app.engine.search import verdicts
+    from desktop_app.engine.types import Capture, ImageRecord, PairSet, VerdictKind
+
+    rng = random.Random(7)
+    times = ["2024-05-01T14:22:48", "2024-05-01T15:22:48", "2024-05-01T14:22:49", "bad", None]
+    records = {}
+    for i in range(1, 161):
+        capture = None
+        if rng.random() < 0.85:
+            capture = Capture(
+                taken=rng.choice(times),
+                subsec=rng.choice(["12", "120", "24", None]),
+                make=rng.choice(["Canon", None]),
+                model=rng.choice(["EOS R5", "EOS R6", None]),
+                serial=rng.choice(["111", "222", None]),
+                unique_id=rng.choice(["u1", "u2", None, None]),
+                exposure_time=rng.choice([1 / 250, 1 / 125, None]),
+                f_number=rng.choice([4.0, 4.02, 5.6, None]),
+                iso=rng.choice([100, 200, None]),
+                exposure_bias=rng.choice([0.0, -1.0, None]),
+                document_id=rng.choice([None] * 6 + ["doc1"]),
+                derived_from=rng.choice([None] * 8 + ["doc1", "p3.jpg"]),
+            )
+        records[i] = ImageRecord(
+            id=i,
+            path=f"/lib/p{i}.jpg",
+            size=1000,
+            mtime_ns=0,
+            digest=bytes([rng.randrange(120)]) * 16,
+            phash=0,
+            width=10,
+            height=10,
+            format="JPEG",
+            taken=None,
+            camera=None,
+            capture=capture,
+            pixel_digest=rng.choice([None, bytes([rng.randrange(140)]) * 16]),
+        )
+    keys = sorted({tuple(sorted(rng.sample(range(1, 161), 2))) for _ in range(4000)})
+    pairs = PairSet(
+        np.array([k[0] for k in keys], dtype=np.int64),
+        np.array([k[1] for k in keys], dtype=np.int64),
+        np.array([rng.randrange(17) for _ in keys], dtype=np.uint8),
+        np.zeros(len(keys), dtype=np.uint8),
+        16,
+    )
+    copies, shots = verdicts.split_pairs(pairs, lambda ids: records)
+    captured = {i for i, r in records.items() if r.capture is not None and r.capture.shot}
+    twins: dict[bytes, list[int]] = {}
+    for i in captured:
+        if records[i].pixel_digest is not None:
+            twins.setdefault(records[i].pixel_digest, []).append(i)
+    rows = np.arange(len(pairs))
+    certain = verdicts.certain_shots(pairs, rows, records, captured, twins)
+    assert 0 < certain.sum() < len(pairs)  # both paths are exercised
+    for k in np.flatnonzero(certain).tolist():
+        a, b = records[int(pairs.a[k])], records[int(pairs.b[k])]
+        assert verdicts.verdict(a, b, int(pairs.distance[k])).kind is VerdictKind.SIMILAR_SHOT
+    monkeypatch.setattr(
+        verdicts, "certain_shots", lambda pairs, rows, *_: np.zeros(rows.size, dtype=bool)
+    )
+    slow_copies, slow_shots = verdicts.split_pairs(pairs, lambda ids: records)
+    assert set(zip(copies.a.tolist(), copies.b.tolist(), strict=True)) == set(
+        zip(slow_copies.a.tolist(), slow_copies.b.tolist(), strict=True)
+    )
+    assert len(shots) == len(slow_shots)

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 
 from desktop_app.engine.types import (
     Capture,
@@ -242,7 +243,12 @@ def split_pairs(
     judged_ids = np.fromiter((*captured, *source), dtype=np.int64)
     suspects = np.flatnonzero(np.isin(pairs.a, judged_ids) & np.isin(pairs.b, judged_ids))
     shot = np.zeros(len(pairs), dtype=bool)
-    for k in suspects.tolist():
+    # Most pairs of two captured photos are decided by their capture fields alone: judge
+    # those with arrays, and only the rest one by one (a library of camera photos has
+    # millions of pairs within the slider's range).
+    certain = certain_shots(pairs, suspects, found, captured, twins)
+    shot[suspects[certain]] = True
+    for k in suspects[~certain].tolist():
         key = (int(pairs.a[k]), int(pairs.b[k]))
         if key[0] in captured and key[1] in captured:
             judged = cache.get(key) if cache is not None else None
@@ -276,6 +282,105 @@ def verdict_among(
         if record.pixel_digest is not None and record.capture is not None:
             twins.setdefault(record.pixel_digest, []).append(i)
     return _through_twins(records, twins, (a, b), distance) or judged
+
+
+def certain_shots(
+    pairs: PairSet,
+    rows: npt.NDArray[np.intp],
+    found: Mapping[int, ImageRecord],
+    captured: set[int],
+    twins: Mapping[bytes, list[int]],
+) -> npt.NDArray[np.bool_]:
+    """Which of the pairs at ``rows`` :func:`verdict` certainly calls similar shots,
+    decided on arrays of capture fields rather than pair by pair.
+
+    Certain means: both photos captured, other bytes and other pixels, neither with a
+    document id, original document id or derived-from (no lineage can say "copy"),
+    neither with a same-pixel sibling (:func:`_through_twins` cannot say "copy"), and a
+    difference :func:`_differences` names that a time-zone shift cannot explain (another
+    body, camera, ImageUniqueID, exposure or sub-second, or a capture time that is not a
+    whole number of hours away). Every other pair is left to :func:`verdict`.
+    """
+    ids = sorted(captured)
+    if not ids or not rows.size:
+        return np.zeros(rows.size, dtype=bool)
+    n = len(ids)
+    plain = np.zeros(n, dtype=bool)
+    epoch = np.full(n, np.nan)
+    text_fields = ("unique_id", "serial", "model", "make", "iso", "subsec", "taken")
+    number_fields = ("exposure_time", "f_number", "exposure_bias")
+    codes = {name: np.full(n, -1, dtype=np.int64) for name in (*text_fields, "bytes", "pixels")}
+    numbers = {name: np.full(n, np.nan) for name in number_fields}
+    vocabulary: dict[object, int] = {}
+
+    def code(value: object) -> int:
+        return -1 if value is None else vocabulary.setdefault(value, len(vocabulary))
+
+    for k, image in enumerate(ids):
+        record = found[image]
+        c = record.capture
+        assert c is not None
+        plain[k] = not (c.document_id or c.original_document_id or c.derived_from) and not (
+            record.pixel_digest is not None and len(twins.get(record.pixel_digest, ())) > 1
+        )
+        for name in text_fields:
+            value = getattr(c, name)
+            if name == "subsec" and value is not None:
+                value = ("subsec", value.rstrip("0"))
+            codes[name][k] = code(None if value is None else (name, value))
+        codes["bytes"][k] = code(None if record.digest is None else ("d", record.digest))
+        codes["pixels"][k] = code(
+            None if record.pixel_digest is None else ("p", record.pixel_digest)
+        )
+        for name in number_fields:
+            value = getattr(c, name)
+            numbers[name][k] = math.nan if value is None else float(value)
+        epoch[k] = _epoch(c.taken)
+    sorted_ids = np.asarray(ids, dtype=np.int64)
+
+    def rank(side: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        at = np.minimum(np.searchsorted(sorted_ids, side), n - 1)
+        return at, sorted_ids[at] == side
+
+    a, known_a = rank(pairs.a[rows])
+    b, known_b = rank(pairs.b[rows])
+    both = known_a & known_b
+
+    def differ(values: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        x, y = values[a], values[b]
+        out: npt.NDArray[np.bool_] = (x >= 0) & (y >= 0) & (x != y)
+        return out
+
+    def same(values: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        x, y = values[a], values[b]
+        out: npt.NDArray[np.bool_] = (x >= 0) & (x == y)
+        return out
+
+    hard = differ(codes["unique_id"]) | differ(codes["serial"]) | differ(codes["model"])
+    hard |= differ(codes["make"]) | differ(codes["iso"]) | differ(codes["subsec"])
+    for name in number_fields:
+        x, y = numbers[name][a], numbers[name][b]
+        with np.errstate(invalid="ignore"):
+            hard |= np.abs(x - y) > EXPOSURE_TOLERANCE * np.maximum(
+                np.maximum(np.abs(x), np.abs(y)), 1e-9
+            )
+    seconds = np.abs(epoch[b] - epoch[a])
+    with np.errstate(invalid="ignore"):
+        whole_hours = (seconds % 3600 == 0) & (seconds <= MAX_ZONE_HOURS * 3600)
+    hard |= differ(codes["taken"]) & ~whole_hours
+    return both & plain[a] & plain[b] & ~same(codes["bytes"]) & ~same(codes["pixels"]) & hard
+
+
+def _epoch(taken: str | None) -> float:
+    """Seconds since the epoch of an ISO capture time (NaN when there is none)."""
+    from datetime import UTC, datetime
+
+    if taken is None:
+        return math.nan
+    try:
+        return datetime.fromisoformat(taken).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return math.nan
 
 
 def _through_twins(
