@@ -2,7 +2,7 @@
 
 A library of camera photos has millions of pairs within the slider's range, and every
 photo carries a capture. ``verdicts.split_pairs`` decides on arrays the pairs whose
-capture fields alone say "different shots" (``verdicts.certain_shots``) and judges the
+capture fields alone say "different shots" (``verdicts.decide_on_arrays``) and judges the
 rest one by one; this script times it against judging every pair one by one (the
 array path switched off), in the same run, on generated records.
 
@@ -87,12 +87,16 @@ def main() -> int:
         return time.perf_counter() - begin, len(shots)
 
     fast, fast_shots = split()
-    original = verdicts.certain_shots
-    verdicts.certain_shots = lambda pairs, rows, *_: np.zeros(rows.size, dtype=bool)  # type: ignore[assignment]
+    original = verdicts.decide_on_arrays
+
+    def pair_by_pair(pairs: PairSet, rows: np.ndarray, *_: object) -> tuple[np.ndarray, ...]:
+        return np.zeros(rows.size, dtype=bool), np.zeros(rows.size, dtype=bool)
+
+    verdicts.decide_on_arrays = pair_by_pair  # type: ignore[assignment]
     try:
         slow, slow_shots = split()
     finally:
-        verdicts.certain_shots = original
+        verdicts.decide_on_arrays = original
     assert fast_shots == slow_shots, (fast_shots, slow_shots)
     print(
         f"{len(pairs):,} pairs of {args.photos:,} captured photos ({fast_shots:,} similar "

@@ -271,8 +271,8 @@ def test_a_query_carries_the_verdict(library, burst):
 
 
 def test_the_array_fast_path_agrees_with_the_verdict_pair_by_pair(monkeypatch):
-    """certain_shots decides on arrays what verdict() would decide one pair at a time:
-    every pair it calls a similar shot is one, and split_pairs gives the same split with
+    """decide_on_arrays decides on arrays what verdict() would decide one pair at a time:
+    every pair it calls a similar shot or a copy is one, and split_pairs gives the same split with
     and without it, over random captures with missing fields, time-zone shifts,
     lineage, same bytes, same pixels and photos without any capture."""
     import random
@@ -332,13 +332,21 @@ def test_the_array_fast_path_agrees_with_the_verdict_pair_by_pair(monkeypatch):
         if records[i].pixel_digest is not None:
             twins.setdefault(records[i].pixel_digest, []).append(i)
     rows = np.arange(len(pairs))
-    certain = verdicts.certain_shots(pairs, rows, records, captured, twins)
-    assert 0 < certain.sum() < len(pairs)  # both paths are exercised
-    for k in np.flatnonzero(certain).tolist():
+    sure_shots, sure_copies = verdicts.decide_on_arrays(pairs, rows, records, captured, twins)
+    assert (
+        sure_shots.sum() > 0
+        and sure_copies.sum() > 0
+        and (sure_shots | sure_copies).sum() < len(pairs)
+    )
+    for k in np.flatnonzero(sure_shots | sure_copies).tolist():
         a, b = records[int(pairs.a[k])], records[int(pairs.b[k])]
-        assert verdicts.verdict(a, b, int(pairs.distance[k])).kind is VerdictKind.SIMILAR_SHOT
+        judged = verdicts.verdict(a, b, int(pairs.distance[k]))
+        assert judged.is_copy == bool(sure_copies[k])
+        assert judged.kind is not VerdictKind.SIMILAR_SHOT or sure_shots[k]
     monkeypatch.setattr(
-        verdicts, "certain_shots", lambda pairs, rows, *_: np.zeros(rows.size, dtype=bool)
+        verdicts,
+        "decide_on_arrays",
+        lambda pairs, rows, *_: (np.zeros(rows.size, dtype=bool), np.zeros(rows.size, dtype=bool)),
     )
     slow_copies, slow_shots = verdicts.split_pairs(pairs, lambda ids: records)
     assert set(zip(copies.a.tolist(), copies.b.tolist(), strict=True)) == set(

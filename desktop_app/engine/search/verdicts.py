@@ -246,9 +246,9 @@ def split_pairs(
     # Most pairs of two captured photos are decided by their capture fields alone: judge
     # those with arrays, and only the rest one by one (a library of camera photos has
     # millions of pairs within the slider's range).
-    certain = certain_shots(pairs, suspects, found, captured, twins)
+    certain, copies = decide_on_arrays(pairs, suspects, found, captured, twins)
     shot[suspects[certain]] = True
-    for k in suspects[~certain].tolist():
+    for k in suspects[~(certain | copies)].tolist():
         key = (int(pairs.a[k]), int(pairs.b[k]))
         if key[0] in captured and key[1] in captured:
             judged = cache.get(key) if cache is not None else None
@@ -284,15 +284,18 @@ def verdict_among(
     return _through_twins(records, twins, (a, b), distance) or judged
 
 
-def certain_shots(
+def decide_on_arrays(
     pairs: PairSet,
     rows: npt.NDArray[np.intp],
     found: Mapping[int, ImageRecord],
     captured: set[int],
     twins: Mapping[bytes, list[int]],
-) -> npt.NDArray[np.bool_]:
-    """Which of the pairs at ``rows`` :func:`verdict` certainly calls similar shots,
-    decided on arrays of capture fields rather than pair by pair.
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which of the pairs at ``rows`` :func:`verdict` certainly calls similar shots, and
+    which certainly copies, decided on arrays of capture fields rather than pair by pair.
+
+    Certain copies: two captured photos with the same bytes or the same pixels
+    (:func:`verdict` says IDENTICAL or SAME PIXELS before it looks at anything else).
 
     Certain means: both photos captured, other bytes and other pixels, neither with a
     document id, original document id or derived-from (no lineage can say "copy"),
@@ -303,7 +306,7 @@ def certain_shots(
     """
     ids = sorted(captured)
     if not ids or not rows.size:
-        return np.zeros(rows.size, dtype=bool)
+        return np.zeros(rows.size, dtype=bool), np.zeros(rows.size, dtype=bool)
     n = len(ids)
     plain = np.zeros(n, dtype=bool)
     epoch = np.full(n, np.nan)
@@ -368,7 +371,10 @@ def certain_shots(
     with np.errstate(invalid="ignore"):
         whole_hours = (seconds % 3600 == 0) & (seconds <= MAX_ZONE_HOURS * 3600)
     hard |= differ(codes["taken"]) & ~whole_hours
-    return both & plain[a] & plain[b] & ~same(codes["bytes"]) & ~same(codes["pixels"]) & hard
+    twin = same(codes["bytes"]) | same(codes["pixels"])
+    shots: npt.NDArray[np.bool_] = both & plain[a] & plain[b] & ~twin & hard
+    copies: npt.NDArray[np.bool_] = both & twin
+    return shots, copies
 
 
 def _epoch(taken: str | None) -> float:
