@@ -314,23 +314,33 @@ class Catalog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction; nested use joins the outer one.
 
         ``BEGIN IMMEDIATE`` takes the write lock up front, so a second writer waits for
         ``timeout`` instead of failing half-way through.
         """
+        return self._within("BEGIN IMMEDIATE")
+
+    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same state of the catalog."""
+        return self._within("BEGIN")
+
+    @contextlib.contextmanager
+    def _within(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """A transaction started by ``begin`` (joining one already open): any sqlite
+        error, at BEGIN, inside the body (a constraint, a full disk...) or at COMMIT,
+        rolls it back and comes out as a :class:`CatalogError`."""
         if self._db.in_transaction:
             yield self._db
             return
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(begin)
         except sqlite3.Error as error:
             raise _translate(self.path, error) from error
         try:
             yield self._db
-        except sqlite3.Error as error:  # inside the body: a constraint, a full disk...
+        except sqlite3.Error as error:
             self._rollback()
             raise _translate(self.path, error) from error
         except BaseException:
@@ -349,31 +359,6 @@ class Catalog:
                 self._db.execute("ROLLBACK")
             except sqlite3.Error as error:  # SQLite may have rolled back on its own
                 log.debug("Rollback of %s failed: %s", self.path, error)
-
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same state of the catalog."""
-        if self._db.in_transaction:
-            yield self._db
-            return
-        try:
-            self._db.execute("BEGIN")
-        except sqlite3.Error as error:
-            raise _translate(self.path, error) from error
-        try:
-            yield self._db
-        except sqlite3.Error as error:
-            self._rollback()
-            raise _translate(self.path, error) from error
-        except BaseException:
-            self._rollback()
-            raise
-        else:
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                self._rollback()
-                raise _translate(self.path, error) from error
 
     def translate(self, error: sqlite3.Error) -> CatalogError:
         """The user-facing :class:`CatalogError` an sqlite3 exception stands for."""
