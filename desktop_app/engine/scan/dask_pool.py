@@ -7,7 +7,7 @@ reads and hashes them where they are, and only the features (a few hundred bytes
 photo) travel back. The scan stays on this machine and keeps writing the catalog, so
 cancelling, progress and resuming behave as they do locally:
 
-* files go out in batches (:func:`scanner._chunk_size`'s rule, about 4 MB of photos
+* files go out in batches (the local pool's rule, ``pool._Sizes``: about 4 MB of photos
   each), at most two batches per worker thread in flight, and results are yielded in
   the order the files were listed, batch by batch, as they come back;
 * cancelling stops submitting, cancels the batches not yet started and returns; the

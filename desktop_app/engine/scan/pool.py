@@ -234,6 +234,6 @@ def _on_dask(
             yield None
         else:
             listed.append(FoundFile(item.path, item.size, item.mtime_ns))
-    mean = sum(f.size for f in listed) / max(len(listed), 1)
-    chunk = max(1, min(16, int(4_000_000 // max(mean, 1))))
-    yield from dask_pool.hash_files(listed, config, cancel, hasher, chunk)
+    sizes = _Sizes()
+    sizes.add(listed)
+    yield from dask_pool.hash_files(listed, config, cancel, hasher, sizes.chunk())

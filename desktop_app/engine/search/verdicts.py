@@ -192,15 +192,10 @@ def same_exposure(ca: Capture, cb: Capture) -> bool:
     return not _differences(ca, cb)[0]
 
 
-def _seconds_between(x: str | None, y: str | None) -> int | None:
-    from datetime import datetime
-
-    if x is None or y is None:
-        return None
-    try:
-        return int((datetime.fromisoformat(y) - datetime.fromisoformat(x)).total_seconds())
-    except ValueError:
-        return None
+def _seconds_between(x: str | None, y: str | None) -> float | None:
+    """Seconds from capture time ``x`` to ``y`` (None when either is missing or unreadable)."""
+    seconds = _epoch(y) - _epoch(x)
+    return None if math.isnan(seconds) else seconds
 
 
 def split_pairs(
@@ -385,7 +380,7 @@ def _epoch(taken: str | None) -> float:
         return math.nan
     try:
         return datetime.fromisoformat(taken).replace(tzinfo=UTC).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return math.nan
 
 
