@@ -8,16 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageEnhance
 
+from desktop_app.demo.library import add_watermark
 from desktop_app.demo.pictures import synthetic_photo
 from desktop_app.engine.catalog import mih
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.imaging import windows
-from desktop_app.engine.imaging.hashing import hash_image
+from desktop_app.engine.imaging.hashing import hash_file, hash_image
 from desktop_app.engine.library import Library
-from desktop_app.engine.search import geometry, window_pairs
-from desktop_app.engine.search.confirm import CERTAIN_DISTANCE, needs_check
+from desktop_app.engine.search import confirm, geometry, window_pairs
+from desktop_app.engine.search.confirm import CERTAIN_DISTANCE, needs_check, windows_disagree
 from desktop_app.engine.search.plan import Plan
 from desktop_app.engine.search.segment_join import Segment
 from desktop_app.engine.types import PairSet, Transform
@@ -154,6 +155,52 @@ def test_merge_prefers_the_smaller_distance_and_the_whole_image_on_ties() -> Non
     assert CERTAIN_DISTANCE < 12
 
 
+def test_near_pairs_whose_windows_disagree_are_checked() -> None:
+    pairs = PairSet(
+        np.array([1, 1, 2]), np.array([2, 3, 3]), np.array([4, 4, 10], np.uint8),
+        np.zeros(3, np.uint8), 12,
+    )  # fmt: skip
+    base = np.full(len(windows.WINDOWS), 0x8F0F_0F0F_0F0F_0F0F, np.uint64)
+    moved = base ^ np.uint64(0xFF)  # every window 8 bits away
+    table = {1: base, 2: base ^ np.uint64(1), 3: moved}
+
+    def lookup(ids: np.ndarray) -> np.ndarray:
+        return np.stack([table[int(i)] for i in ids])
+
+    # (1, 2): near, windows agree; (1, 3): near, windows 8 bits apart; (2, 3): far.
+    assert needs_check(pairs, lookup).tolist() == [False, True, True]
+    assert needs_check(pairs).tolist() == [False, False, True]
+    unknown = np.zeros((1, len(windows.WINDOWS)), np.uint64)  # hashed before windows
+    assert not windows_disagree(unknown, moved[None, :])[0]
+
+
+def _features(folder: Path, name: str, image: Image.Image):
+    path = folder / name
+    image.save(path, quality=92)
+    found = hash_file(str(path), EngineConfig(workers=0))
+    assert not isinstance(found, Exception)
+    return found
+
+
+def test_a_burst_frame_near_as_a_whole_has_windows_that_disagree(
+    tmp_path: Path, photo: Image.Image
+) -> None:
+    original = _features(tmp_path, "original.jpg", photo)
+    shot = _features(tmp_path, "shot.jpg", _another_shot(photo))
+    assert bin(shot.phash ^ original.phash).count("1") <= CERTAIN_DISTANCE
+    pair = (np.array([shot.windows], np.uint64), np.array([original.windows], np.uint64))
+    assert windows_disagree(*pair)[0]
+    copies = {
+        "resized": photo.resize((360, 240), Image.Resampling.LANCZOS),
+        "brightened": ImageEnhance.Brightness(photo).enhance(1.25),
+        "watermarked": add_watermark(photo),
+    }
+    for name, image in copies.items():
+        copy = _features(tmp_path, f"{name}.jpg", image)
+        rows = (np.array([copy.windows], np.uint64), np.array([original.windows], np.uint64))
+        assert not windows_disagree(*rows)[0], name
+
+
 # ----------------------------------------------------------------- geometric check
 
 
@@ -186,6 +233,20 @@ def test_a_quarter_turn_is_confirmed(photo: Image.Image) -> None:
     assert "turned 270 degrees" in check.evidence
 
 
+def test_a_copy_with_clipped_highlights_is_confirmed_either_way(photo: Image.Image) -> None:
+    # Brightened until the light parts clip: no gain and offset maps one onto the
+    # other, a monotone tone curve does (from the picture that kept its highlights).
+    bright = ImageEnhance.Brightness(photo).enhance(1.5)
+    assert np.asarray(bright.convert("L")).max() == 255
+    assert _check(bright, photo).confirmed, _check(bright, photo).reason
+    assert _check(photo, bright).confirmed, _check(photo, bright).reason
+
+
+def test_a_watermarked_copy_is_confirmed(photo: Image.Image) -> None:
+    check = _check(add_watermark(photo), photo)
+    assert check.confirmed, check.reason
+
+
 def test_another_shot_of_the_scene_is_not_a_crop(photo: Image.Image) -> None:
     check = _check(_another_shot(photo), photo)
     assert not check.confirmed
@@ -210,7 +271,9 @@ def test_unrelated_photos_are_not_confirmed(photo: Image.Image) -> None:
 # ----------------------------------------------------------------- through the Library
 
 
-def test_a_library_pairs_crops_and_says_how(tmp_path: Path, photo: Image.Image) -> None:
+def test_a_library_pairs_crops_and_says_how(
+    tmp_path: Path, photo: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "photos"
     root.mkdir()
     photo.save(root / "original.jpg", quality=92)
@@ -227,10 +290,11 @@ def test_a_library_pairs_crops_and_says_how(tmp_path: Path, photo: Image.Image) 
         assert crop_pair in found
         # The other shot meets the crop only through a window: the check refuses it.
         assert tuple(sorted((records["crop.jpg"], records["another_shot.jpg"]))) not in found
-        # It is 6 bits from the original, which pHash alone vouches for: a similar
-        # shot (the verdicts of issue 9 tell those apart), never called a crop.
-        shot = lib.geometry(records["original.jpg"], records["another_shot.jpg"])
-        assert shot is None or not shot.cropped
+        # It is 6 bits from the original, near enough for pHash alone, but its windows
+        # disagree with the original's: the check sees the moved camera and subject.
+        shot_pair = tuple(sorted((records["original.jpg"], records["another_shot.jpg"])))
+        assert shot_pair not in found
+        assert lib.geometry(*shot_pair) is None
         check = lib.geometry(*crop_pair)
         assert check is not None and check.confirmed
         assert check.evidence[0].startswith("crop of the original: 80 % of its width")
@@ -239,6 +303,18 @@ def test_a_library_pairs_crops_and_says_how(tmp_path: Path, photo: Image.Image) 
         reference = next(g for g in groups if member in g.members).reference
         if reference.image.name == "original.jpg":
             assert member.geometry is not None and member.geometry.cropped == "a"
+
+    # Another Library on the catalog (the window's, after its worker's scan) reads the
+    # evidence of the groups it shows, one pair at a time, never the whole table.
+    def whole_table(self: object) -> None:
+        raise AssertionError("read every stored check")
+
+    monkeypatch.setattr(confirm.StoredChecks, "__iter__", whole_table)
+    monkeypatch.setattr(confirm.StoredChecks, "__len__", whole_table)
+    with Library([root], catalog=tmp_path / "c.sqlite", config=EngineConfig(workers=0)) as lib:
+        check = lib.geometry(*crop_pair)
+        assert check is not None and check.evidence[0].startswith("crop of the original")
+        assert any(m.geometry is not None for g in lib.groups(12) for m in g.members)
 
 
 def test_two_different_photos_in_the_upper_range_are_not_paired(

@@ -60,8 +60,13 @@ MAX_RESIDUAL = 1.6
 #: Correlation of the overlapping pixels once the first picture is warped onto the second.
 MIN_CORRELATION = 0.9
 #: ... and in the worst of the 4x4 cells of the overlap (where a moved subject shows),
-#: the pixels left unexplained, as a share of the overlap's spread.
+#: the difference left unexplained (its :data:`CELL_PERCENTILE`), as a share of the
+#: overlap's spread.
 MAX_CELL_ERROR = 0.10
+#: A cell's error is this percentile of its pixels' differences: a moved subject or a
+#: camera that moved changes most of a cell, a watermark's thin strokes a quarter of it
+#: at most, and a copy with a watermark is a copy.
+CELL_PERCENTILE = 75.0
 #: The overlap is cut into GRID x GRID cells for that test.
 GRID = 4
 #: Both pictures are blurred by this (Gaussian sigma, px) first: what is left of a
@@ -293,9 +298,10 @@ def _refine(a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64]) -> npt.
 def _photometric(
     a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64]
 ) -> tuple[float, float, float]:
-    """Once *a* is warped onto *b*: the correlation of their overlap, the worst 4x4
-    cell's error (RMS of what a gain and offset fitted over the whole overlap leaves,
-    over the overlap's spread), and the overlap's share of the smaller picture."""
+    """Once *a* is warped onto *b*: the correlation of their overlap (of one picture with
+    the other through the tone curve of :func:`_tone_curve`), the worst 4x4 cell's error
+    (what that curve leaves, as :data:`MAX_CELL_ERROR` says, over the predicted
+    picture's spread), and the overlap's share of the smaller picture."""
     wb, hb = b.size
     warped = cv2.warpAffine(a.pixels, matrix, (wb, hb), flags=cv2.INTER_LINEAR)
     mask_u8 = cv2.warpAffine(
@@ -315,10 +321,28 @@ def _photometric(
     sx, sy = float(np.sqrt((xc * xc).mean())), float(np.sqrt((yc * yc).mean()))
     if sx < 1.0 or sy < 1.0:
         return (1.0 if abs(float(x.mean()) - float(y.mean())) < 8 else 0.0), 0.0, share
-    overall = float((xc * yc).mean() / (sx * sy))
-    gain = float((xc * yc).mean() / (sx * sx))
+    # The edit may have gone either way (the brightened copy may be either picture),
+    # and a curve can only predict the clipped picture from the one that kept its
+    # highlights: fit both ways and keep the way that explains more.
+    ways = []
+    for source, target, spread_of_target in ((x, y, sy), (y, x, sx)):
+        fitted = _tone_curve(source, target)
+        left_over = target - fitted
+        ways.append(
+            (
+                float(np.sqrt((left_over * left_over).mean())) / spread_of_target,
+                fitted,
+                target,
+                left_over,
+                spread_of_target,
+            )
+        )
+    _, fitted, target, left_over, sy = min(ways, key=lambda way: way[0])
+    fc, tc = fitted - fitted.mean(), target - target.mean()
+    spread = float(np.sqrt((fc * fc).mean()))
+    overall = float((fc * tc).mean() / (spread * sy)) if spread > 0 else 0.0
     residual = np.zeros_like(second)
-    residual[mask] = yc - gain * xc
+    residual[mask] = left_over
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
     worst = 0.0
@@ -330,5 +354,40 @@ def _photometric(
             if cell.sum() < max(16, 0.5 * cell.size):
                 continue
             values = residual[r0:r1, c0:c1][cell]
-            worst = max(worst, float(np.sqrt((values * values).mean())) / sy)
+            worst = max(worst, float(np.percentile(np.abs(values), CELL_PERCENTILE)) / sy)
     return overall, worst, share
+
+
+def _tone_curve(x: FloatArray, y: FloatArray) -> FloatArray:
+    """*y* predicted from *x* by the best non-decreasing tone curve (least squares).
+
+    An edit that brightens, darkens, changes contrast or clips the highlights maps each
+    grey level of the original to one level of the copy, the same everywhere in the
+    picture, and never reverses their order: a monotone curve, which a gain and an
+    offset fit only where nothing clips (a brightened copy's sky at 255). A moved subject
+    is not a tone change: the curve, fitted over the whole overlap, leaves it in the
+    residual. Fitted on the 256 grey levels by pool-adjacent-violators, weighted by how
+    many pixels have each level.
+    """
+    levels = np.clip(np.rint(x), 0, 255).astype(np.intp)
+    count = np.bincount(levels, minlength=256).astype(np.float64)
+    total = np.bincount(levels, weights=y.astype(np.float64), minlength=256)
+    used = np.flatnonzero(count)
+    # Pool adjacent violators: blocks of levels with their weight and mean.
+    weights: list[float] = []
+    means: list[float] = []
+    sizes: list[int] = []
+    for w, m in zip(count[used].tolist(), (total[used] / count[used]).tolist(), strict=True):
+        weights.append(w)
+        means.append(m)
+        sizes.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            w2, m2, n2 = weights.pop(), means.pop(), sizes.pop()
+            w1, m1 = weights[-1], means[-1]
+            weights[-1] = w1 + w2
+            means[-1] = (w1 * m1 + w2 * m2) / (w1 + w2)
+            sizes[-1] += n2
+    curve = np.zeros(256, np.float64)
+    curve[used] = np.repeat(means, sizes)
+    fitted: FloatArray = curve[levels].astype(np.float32)
+    return fitted
