@@ -4,11 +4,13 @@ The engine's decision for every pair of the quality corpus that the figures need
 original with each of its copies, and every pair of files of different pictures,
 including the ``burst`` negatives), computed from the same parts the engine uses:
 ``hash_file`` features, the whole-image / rotation / window distances merged as
-``window_pairs.merge`` does, ``confirm.CERTAIN_DISTANCE``, and ``geometry.compare`` on
-the pictures ``confirm.load_picture`` reads. It skips the pairs between two copies of
-one picture, which the full ``quality.py`` run also checks (thousands of them, about
-half an hour on a busy 2-core machine), so its precision counts only original-copy
-pairs as true ones: a lower bound of the real precision.
+``window_pairs.merge`` does, ``confirm.CERTAIN_DISTANCE`` and
+``confirm.windows_disagree``, and ``geometry.compare`` on the pictures
+``confirm.load_picture`` reads. It skips the pairs between two copies of one picture,
+which the full ``quality.py`` run also checks (thousands of them, about half an hour on
+a busy 2-core machine), so its precision counts only original-copy pairs as true ones:
+a lower bound of the real precision. ``--failures`` lists the missed copies and the
+false pairs with the reason of each.
 
     python benchmarks/quality.py --keep /tmp/qc --no-signals   # builds the corpus
     python benchmarks/crop_quality.py /tmp/qc --half 1         # the report half
@@ -45,6 +47,9 @@ def main() -> int:
     parser.add_argument("corpus", type=Path, help="a corpus folder built by quality.py --keep")
     parser.add_argument("--half", type=int, choices=(0, 1), default=1, help="0 tuning, 1 report")
     parser.add_argument("--rotations", action="store_true", help="rotation matching on")
+    parser.add_argument(
+        "--failures", action="store_true", help="list the missed copies and the false pairs"
+    )
     args = parser.parse_args()
     print(f"Machine: {machine_notes()}")
     files = json.loads((args.corpus / "manifest.json").read_text())["files"]
@@ -78,6 +83,7 @@ def main() -> int:
     started = time.perf_counter()
     checks = 0
     found: dict[tuple[int, int], bool] = {}
+    why: dict[tuple[int, int], str] = {}
     for i in range(n):
         for j in range(i + 1, n):
             same = label[i] == label[j]
@@ -92,15 +98,22 @@ def main() -> int:
             distance = int(window[i, j]) if by_window else d
             if distance > DEFAULT_THRESHOLD:
                 decided = False
-            elif by_window or t != 0 or distance > confirm.CERTAIN_DISTANCE:
+            elif (
+                by_window
+                or t != 0
+                or distance > confirm.CERTAIN_DISTANCE
+                or confirm.windows_disagree(windows[i : i + 1], windows[j : j + 1])[0]
+            ):
                 t = 0 if by_window else t
-                decided = geometry.compare(
-                    keypoints(i, t), keypoints(j, 0), turned=Transform(t)
-                ).confirmed
+                check = geometry.compare(keypoints(i, t), keypoints(j, 0), turned=Transform(t))
+                decided = check.confirmed
+                why[(i, j)] = f"checked at {distance}: {check.reason or check.measures}"
                 checks += 1
             else:
                 decided = True
+                why[(i, j)] = f"certain at {distance}"
             found[(i, j)] = decided
+            why.setdefault((i, j), f"distance {distance}")
     seconds = time.perf_counter() - started
 
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -114,6 +127,11 @@ def main() -> int:
         elif decided:
             false += 1
             false_bursts += "burst" in (kind[i], kind[j])
+    if args.failures:
+        for (i, j), decided in sorted(found.items()):
+            if decided != (label[i] == label[j]):
+                what = "missed" if label[i] == label[j] else "false"
+                print(f"{what}: {label[i]}/{kind[i]} - {label[j]}/{kind[j]}: {why[(i, j)]}")
     name = "tuning" if args.half == 0 else "report"
     rotations = "on" if args.rotations else "off"
     print(

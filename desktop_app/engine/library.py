@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import os
 import threading
+from collections import ChainMap
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -139,7 +140,7 @@ class Library:
         # Verdicts on pairs (issue 9), by (a, b); they depend only on the two records.
         self._verdicts: dict[tuple[int, int], PairVerdict] = {}
         self._checks: confirm.Checks = {}
-        self._stored_checks_loaded = False
+        self._stored_checks: confirm.StoredChecks | None = None
 
     def close(self) -> None:
         """Close the catalog if this Library opened it, and the Milvus index if open."""
@@ -225,7 +226,7 @@ class Library:
         self._rank = None
         self._camera_jpegs = None
         self._verdicts = {}
-        self._stored_checks_loaded = False
+        self._stored_checks = None
         if not cancel.is_set():
             yield from pairing.update_pairs(
                 self.catalog,
@@ -341,15 +342,12 @@ class Library:
         :meth:`pairs` reached it, or None when the pair needed none (or was not seen)."""
         return self._geometry_checks().get((min(a, b), max(a, b)))
 
-    def _geometry_checks(self) -> confirm.Checks:
+    def _geometry_checks(self) -> Mapping[tuple[int, int], GeometryCheck]:
         """The checks this Library reached, and those stored in the catalog by others
-        (the window's Library reads what its worker's Library checked)."""
-        if not self._stored_checks_loaded:
-            stored = confirm.stored_checks(self.catalog, self.records())
-            stored.update(self._checks)
-            self._checks = stored
-            self._stored_checks_loaded = True
-        return self._checks
+        (the window's Library reads what its worker's Library checked), read when asked."""
+        if self._stored_checks is None:
+            self._stored_checks = confirm.stored_checks(self.catalog, self.records())
+        return ChainMap(self._checks, self._stored_checks)  # type: ignore[arg-type]
 
     def folded(self) -> set[int]:
         """Ids of the photos folded into another one and hidden from the results: the
@@ -434,7 +432,7 @@ class Library:
         self._records = None
         self._rank = None
         self._verdicts = {}
-        self._stored_checks_loaded = False
+        self._stored_checks = None
 
     def records(self) -> dict[int, ImageRecord]:
         """Every catalogued file of the library by id (cached until the next scan)."""
@@ -572,7 +570,7 @@ def resolve_group(
                 inside, reference.id, int(found.members[k]), int(found.distance[k])
             ),
             geometry=_oriented(checks, int(found.members[k]), reference.id)
-            if checks and k > start
+            if checks is not None and k > start
             else None,
         )
         for k in range(start, stop)

@@ -1,13 +1,16 @@
 """Confirming the pairs that pHash alone cannot vouch for, with the geometric check.
 
 Which pairs (:func:`needs_check`): window pairs (``window_pairs.py``), pairs matched
-through a rotation or mirror variant, and whole-image pairs above
-:data:`CERTAIN_DISTANCE`. Between distinct photographs the pHash distance averages about
-31 bits; below :data:`CERTAIN_DISTANCE` chance pairs are rare enough that the
-benchmark's hard negatives never reach it, but above it two different photos do meet
-(a mirrored copy of one photo and another photo 11 bits apart, on a real library). Each
-such pair is re-read from its two files and checked by ``geometry.py``; a pair it does
-not confirm is left out.
+through a rotation or mirror variant, whole-image pairs above :data:`CERTAIN_DISTANCE`,
+and near whole-image pairs whose window hashes disagree (:func:`windows_disagree`).
+Between distinct photographs the pHash distance averages about 31 bits; below
+:data:`CERTAIN_DISTANCE` chance pairs between unrelated photos are rare enough that the
+benchmark never shows one, but above it two different photos do meet (a mirrored copy
+of one photo and another photo 11 bits apart, on a real library); and a second frame of
+a burst can lie 4-8 bits from the first as a whole while its windows, which frame the
+moved subject and the moved camera differently, lie further. Each such pair is re-read
+from its two files and checked by ``geometry.py``; a pair it does not confirm is left
+out.
 
 Verdicts are kept in ``geometry_checks``, keyed by the two files' digests and the
 transform, so a pair is checked once whatever the scans that follow, and a changed file
@@ -26,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -38,13 +41,24 @@ from desktop_app.engine.imaging.borders import find_content_box
 from desktop_app.engine.imaging.loading import apply_orientation, open_image, to_grey
 from desktop_app.engine.search import geometry
 from desktop_app.engine.search.window_pairs import WINDOW_BASE
-from desktop_app.engine.types import GeometryCheck, ImageRecord, PairSet, Transform
+from desktop_app.engine.types import (
+    GeometryCheck,
+    HashArray,
+    IdArray,
+    ImageRecord,
+    PairSet,
+    Transform,
+)
 
 log = logging.getLogger(__name__)
 
 #: Whole-image pairs at or below this distance are copies without a further check.
 #: Chosen with benchmarks/quality.py on the tuning half of its corpus.
 CERTAIN_DISTANCE = 8
+#: ... and only when the mean distance between their matching window hashes is at most
+#: this (:func:`windows_disagree`). Chosen with benchmarks/crop_quality.py on the tuning
+#: half of its corpus.
+WINDOW_AGREEMENT = 7.0
 #: Unchecked pairs a call checks beyond the threshold asked for (about 30 ms each).
 EXTRA_BUDGET = 400
 #: Short side the check decodes to (JPEG DCT scaling, then box reduction).
@@ -53,10 +67,44 @@ _DECODE_SIDE = 512
 Checks = dict[tuple[int, int], GeometryCheck]
 
 
-def needs_check(pairs: PairSet) -> npt.NDArray[np.bool_]:
-    """Which pairs the geometric check must confirm before they are shown."""
+def needs_check(
+    pairs: PairSet, windows: Callable[[IdArray], HashArray] | None = None
+) -> npt.NDArray[np.bool_]:
+    """Which pairs the geometric check must confirm before they are shown.
+
+    Args:
+        pairs: Candidate pairs.
+        windows: The window hashes of photos by id (``Catalog.windows``); with them, a
+            whole-image pair within :data:`CERTAIN_DISTANCE` whose windows disagree
+            (:func:`windows_disagree`) is checked too.
+    """
     need: npt.NDArray[np.bool_] = (pairs.transform != 0) | (pairs.distance > CERTAIN_DISTANCE)
+    near = np.flatnonzero(~need)
+    if windows is not None and near.size:
+        ids = np.unique(np.concatenate([pairs.a[near], pairs.b[near]]))
+        table = windows(ids)
+        rows_a = table[np.searchsorted(ids, pairs.a[near])]
+        rows_b = table[np.searchsorted(ids, pairs.b[near])]
+        need[near[windows_disagree(rows_a, rows_b)]] = True
     return need
+
+
+def windows_disagree(first: HashArray, second: HashArray) -> npt.NDArray[np.bool_]:
+    """Which pairs of photos, near as wholes, have windows that are not.
+
+    Rows are the photos' window hashes (``imaging/windows.py``). A copy that keeps the
+    frame (resized, re-encoded, brightened, bordered, watermarked) has each window near
+    the same window of its original, as its whole picture is. A second frame of a burst
+    is near as a whole, but the camera moved and so did part of the scene: its thirds
+    and tighter windows frame other things, and their mean distance is larger
+    (docs/benchmarks.md, "Bursts near as wholes"). Such a pair is not certain from
+    pHash, and goes to the geometric check (as does a small crop, which then passes it).
+    A photo without window hashes (a row of zeros) cannot tell: the pair stays certain.
+    """
+    known = (first != 0).all(axis=1) & (second != 0).all(axis=1)
+    mean = np.bitwise_count(first ^ second).mean(axis=1)
+    out: npt.NDArray[np.bool_] = known & (mean > WINDOW_AGREEMENT)
+    return out
 
 
 def confirm(
@@ -83,38 +131,34 @@ def confirm(
     Returns:
         ``(pairs, checks)``: the kept pairs, complete to their ``threshold`` (between
         ``wanted`` and ``pairs.threshold``), all with Transform codes (a window pair
-        becomes IDENTITY), and the verdicts by ``(a, b)`` of the kept pairs that
-        needed one.
+        becomes IDENTITY), and the verdicts reached by this call, by ``(a, b)``, of
+        the kept pairs that needed one (those reached before are in the catalog:
+        :func:`stored_checks`).
     """
-    need = needs_check(pairs)
-    known = _load_verdicts(catalog, pairs, need, records)
-    pending_by_threshold = np.zeros(pairs.threshold + 2, np.int64)
-    for k in np.flatnonzero(need).tolist():
-        if (int(pairs.a[k]), int(pairs.b[k])) not in known:
-            pending_by_threshold[int(pairs.distance[k])] += 1
+    need = needs_check(pairs, catalog.windows)
+    decided, confirmed = _load_verdicts(catalog, pairs, need, records)
+    pending = need & ~decided
+    pending_by_threshold = np.bincount(
+        pairs.distance[pending].astype(np.int64), minlength=pairs.threshold + 2
+    )
     reach = min(wanted, pairs.threshold)
     budget = EXTRA_BUDGET
     while reach < pairs.threshold and pending_by_threshold[reach + 1] <= budget:
         reach += 1
         budget -= int(pending_by_threshold[reach])
-    todo = [
-        k
-        for k in np.flatnonzero(need & (pairs.distance <= reach)).tolist()
-        if (int(pairs.a[k]), int(pairs.b[k])) not in known
-    ]
+    within = pairs.distance <= reach
+    todo = np.flatnonzero(pending & within).tolist()
+    checks: Checks = {}
     if todo:
         log.info("Checking %d pairs geometrically (up to distance %d)", len(todo), reach)
         fresh = _check_pairs(pairs, todo, records, max_pixels, trim, cancel)
         _store_verdicts(catalog, pairs, fresh, records)
-        known.update(fresh)
-    keep = (pairs.distance <= reach) & ~need
-    checks: Checks = {}
-    for k in np.flatnonzero(need & (pairs.distance <= reach)).tolist():
-        key = (int(pairs.a[k]), int(pairs.b[k]))
-        verdict = known.get(key)
-        if verdict is not None and verdict.confirmed:
-            keep[k] = True
-            checks[key] = verdict
+        for k in todo:
+            verdict = fresh.get((int(pairs.a[k]), int(pairs.b[k])))
+            if verdict is not None and verdict.confirmed:
+                confirmed[k] = True
+                checks[(int(pairs.a[k]), int(pairs.b[k]))] = verdict
+    keep = within & (~need | confirmed)
     transform = np.where(pairs.transform >= WINDOW_BASE, 0, pairs.transform).astype(np.uint8)
     kept = PairSet(pairs.a[keep], pairs.b[keep], pairs.distance[keep], transform[keep], int(reach))
     return kept, checks
@@ -211,31 +255,63 @@ def _load_verdicts(
     pairs: PairSet,
     need: npt.NDArray[np.bool_],
     records: Mapping[int, ImageRecord],
-) -> Checks:
-    """Verdicts already in the catalog for the pairs that need one."""
-    wanted: dict[tuple[bytes, bytes, int], tuple[int, int]] = {}
-    for k in np.flatnonzero(need).tolist():
-        digests = _digests(pairs, k, records)
-        if digests is not None:
-            code = _pair_transform(int(pairs.transform[k]))
-            wanted[(digests[0], digests[1], code)] = (int(pairs.a[k]), int(pairs.b[k]))
-    if not wanted:
-        return {}
-    out: Checks = {}
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which pairs already have a verdict in the catalog, and which of those are
+    confirmed: ``(decided, confirmed)``, one flag per pair (False where not needed).
+
+    A join on arrays (the two digests and the transform of each pair against the
+    table's rows), so that opening a library with hundreds of thousands of checked
+    pairs costs a table read, not a Python step per pair; the evidence is read only
+    when it is shown (:func:`stored_checks`).
+    """
+    n = pairs.a.shape[0]
+    decided = np.zeros(n, dtype=bool)
+    confirmed = np.zeros(n, dtype=bool)
+    wanted = np.flatnonzero(need)
+    if not wanted.size:
+        return decided, confirmed
+    ids = np.array(sorted(records), dtype=np.int64)
+    digests = np.zeros((ids.shape[0], 2), dtype=np.uint64)
+    has_digest = np.zeros(ids.shape[0], dtype=bool)
+    for k, image_id in enumerate(ids.tolist()):
+        digest = records[image_id].digest
+        if digest is not None and len(digest) == 16:
+            digests[k] = np.frombuffer(digest, dtype="<u8")
+            has_digest[k] = True
+    a = np.searchsorted(ids, pairs.a[wanted]).clip(0, max(0, ids.shape[0] - 1))
+    b = np.searchsorted(ids, pairs.b[wanted]).clip(0, max(0, ids.shape[0] - 1))
+    usable = (
+        (ids[a] == pairs.a[wanted]) & (ids[b] == pairs.b[wanted]) & has_digest[a] & has_digest[b]
+    )
+    wanted, a, b = wanted[usable], a[usable], b[usable]
+    code = np.where(pairs.transform[wanted] >= WINDOW_BASE, 0, pairs.transform[wanted])
+    keys = _keys(digests[a], digests[b], code.astype(np.uint64))
     rows = catalog.execute(
-        "SELECT first, second, transform, confirmed, evidence, cropped, frame FROM geometry_checks"
+        "SELECT first, second, transform, confirmed FROM geometry_checks"
+        " WHERE length(first) = 16 AND length(second) = 16"
     ).fetchall()
-    for first, second, code, confirmed, evidence, cropped, frame in rows:
-        key = wanted.get((bytes(first), bytes(second), int(code)))
-        if key is None:
-            continue
-        out[key] = GeometryCheck(
-            bool(confirmed),
-            tuple(json.loads(evidence)),
-            cropped,
-            None if frame is None else tuple(json.loads(frame)),
-        )
-    return out
+    if not rows or not wanted.size:
+        return decided, confirmed
+    firsts = np.frombuffer(b"".join(bytes(r[0]) for r in rows), dtype="<u8").reshape(-1, 2)
+    seconds = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="<u8").reshape(-1, 2)
+    table = _keys(firsts, seconds, np.array([r[2] for r in rows], dtype=np.uint64))
+    flags = np.array([bool(r[3]) for r in rows], dtype=bool)
+    order = np.argsort(table)
+    table, flags = table[order], flags[order]
+    at = np.searchsorted(table, keys).clip(0, table.shape[0] - 1)
+    hit = table[at] == keys
+    decided[wanted[hit]] = True
+    confirmed[wanted[hit]] = flags[at[hit]]
+    return decided, confirmed
+
+
+def _keys(
+    first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64], code: npt.NDArray[np.uint64]
+) -> npt.NDArray[np.void]:
+    """Sortable keys of (first digest, second digest, transform), one per row."""
+    stacked = np.ascontiguousarray(np.column_stack([first, second, code]), dtype=np.uint64)
+    keys: npt.NDArray[np.void] = stacked.view(np.dtype((np.void, 40))).ravel()
+    return keys
 
 
 def _store_verdicts(
@@ -267,29 +343,74 @@ def _store_verdicts(
         )
 
 
-def stored_checks(catalog: Catalog, records: Mapping[int, ImageRecord]) -> Checks:
-    """Every confirmed verdict in the catalog, by the ``(a, b)`` ids of the records whose
-    files it was reached on (for a Library that did not run :func:`confirm` itself)."""
-    by_digest: dict[bytes, list[int]] = {}
-    for record in records.values():
-        if record.digest is not None:
-            by_digest.setdefault(record.digest, []).append(record.id)
-    out: Checks = {}
-    rows = catalog.execute(
-        "SELECT first, second, evidence, cropped, frame FROM geometry_checks WHERE confirmed = 1"
-    ).fetchall()
-    for first, second, evidence, cropped, frame in rows:
-        check = GeometryCheck(
-            True,
-            tuple(json.loads(evidence)),
-            cropped,
-            None if frame is None else tuple(json.loads(frame)),
-        )
-        swapped = GeometryCheck(
-            True, check.evidence, {"a": "b", "b": "a"}.get(cropped, ""), check.frame
-        )
-        for a in by_digest.get(bytes(first), ()):
-            for b in by_digest.get(bytes(second), ()):
-                if a != b:
-                    out[(min(a, b), max(a, b))] = check if a < b else swapped
-    return out
+def stored_checks(catalog: Catalog, records: Mapping[int, ImageRecord]) -> StoredChecks:
+    """Every confirmed verdict in the catalog, by the ``(a, b)`` ids (``a < b``) of the
+    records whose files it was reached on (for a Library that did not run
+    :func:`confirm` itself). Read one pair at a time, when asked."""
+    return StoredChecks(catalog, records)
+
+
+class StoredChecks(Mapping[tuple[int, int], GeometryCheck]):
+    """The confirmed verdicts of the catalog, looked up pair by pair (by the primary key
+    of ``geometry_checks``) and kept once read: opening a library with hundreds of
+    thousands of checked pairs reads only the evidence of the groups that are shown."""
+
+    def __init__(self, catalog: Catalog, records: Mapping[int, ImageRecord]) -> None:
+        self._catalog = catalog
+        self._records = records
+        self._seen: dict[tuple[int, int], GeometryCheck | None] = {}
+
+    def _digest(self, image_id: int) -> bytes | None:
+        record = self._records.get(image_id)
+        return None if record is None else record.digest
+
+    def _read(self, key: tuple[int, int]) -> GeometryCheck | None:
+        a, b = key
+        first, second = self._digest(a), self._digest(b)
+        if a == b or first is None or second is None:
+            return None
+        for x, y, swapped in ((first, second, False), (second, first, True)):
+            row = self._catalog.execute(
+                "SELECT evidence, cropped, frame FROM geometry_checks"
+                " WHERE first = ? AND second = ? AND confirmed = 1 ORDER BY transform LIMIT 1",
+                (x, y),
+            ).fetchone()
+            if row is not None:
+                evidence, cropped, frame = row
+                if swapped:
+                    cropped = {"a": "b", "b": "a"}.get(cropped, "")
+                return GeometryCheck(
+                    True,
+                    tuple(json.loads(evidence)),
+                    cropped,
+                    None if frame is None else tuple(json.loads(frame)),
+                )
+        return None
+
+    def __getitem__(self, key: tuple[int, int]) -> GeometryCheck:
+        if key not in self._seen:
+            self._seen[key] = self._read(key)
+        found = self._seen[key]
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        """Every pair with a confirmed verdict (reads the whole table)."""
+        by_digest: dict[bytes, list[int]] = {}
+        for record in self._records.values():
+            if record.digest is not None:
+                by_digest.setdefault(record.digest, []).append(record.id)
+        keys: set[tuple[int, int]] = set()
+        rows = self._catalog.execute(
+            "SELECT first, second FROM geometry_checks WHERE confirmed = 1"
+        ).fetchall()
+        for first, second in rows:
+            for a in by_digest.get(bytes(first), ()):
+                for b in by_digest.get(bytes(second), ()):
+                    if a != b:
+                        keys.add((min(a, b), max(a, b)))
+        return iter(sorted(keys))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
