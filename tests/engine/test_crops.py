@@ -343,3 +343,28 @@ def test_two_different_photos_in_the_upper_range_are_not_paired(
         _, hashes, _ = lib.catalog.hashes()
         assert 10 <= int(mih.hamming(hashes[:1], hashes[1])[0]) <= 12
         assert len(lib.pairs(12).within(12)) == 0
+
+
+def test_verdicts_of_an_earlier_check_are_reached_again(tmp_path: Path) -> None:
+    from desktop_app.engine.catalog.store import Catalog
+
+    def rows(catalog: Catalog) -> int:
+        return int(catalog.execute("SELECT COUNT(*) FROM geometry_checks").fetchone()[0])
+
+    def add(catalog: Catalog) -> None:
+        with catalog.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO geometry_checks(first, second, transform, confirmed,"
+                " evidence, cropped, frame) VALUES(?, ?, 0, 0, '[]', '', NULL)",
+                (b"a" * 16, b"b" * 16),
+            )
+
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        add(catalog)
+        catalog.set_meta(confirm.VERSION_KEY, str(geometry.CHECK_VERSION - 1))
+        confirm.forget_outdated(catalog)
+        assert rows(catalog) == 0
+        assert catalog.get_meta(confirm.VERSION_KEY) == str(geometry.CHECK_VERSION)
+        add(catalog)
+        confirm.forget_outdated(catalog)  # reached by this version: kept
+        assert rows(catalog) == 1

@@ -43,7 +43,15 @@ DATA_TABLES: tuple[str, ...] = (
 )
 
 #: ``meta`` keys that describe the cache; they are not salvaged into a rebuilt catalog.
-CACHE_META_KEYS = frozenset({"index_watermark", "pairs_upto", "pairs_watermark", "pairs_rotations"})
+CACHE_META_KEYS = frozenset(
+    {
+        "index_watermark",
+        "pairs_upto",
+        "pairs_watermark",
+        "pairs_rotations",
+        "geometry_check_version",
+    }
+)
 
 _V1 = """
 CREATE TABLE meta(

@@ -135,6 +135,7 @@ def confirm(
         the kept pairs that needed one (those reached before are in the catalog:
         :func:`stored_checks`).
     """
+    forget_outdated(catalog)
     need = needs_check(pairs, catalog.windows)
     decided, confirmed = _load_verdicts(catalog, pairs, need, records)
     pending = need & ~decided
@@ -162,6 +163,22 @@ def confirm(
     transform = np.where(pairs.transform >= WINDOW_BASE, 0, pairs.transform).astype(np.uint8)
     kept = PairSet(pairs.a[keep], pairs.b[keep], pairs.distance[keep], transform[keep], int(reach))
     return kept, checks
+
+
+#: ``meta`` key: the ``geometry.CHECK_VERSION`` the kept verdicts were reached with.
+VERSION_KEY = "geometry_check_version"
+
+
+def forget_outdated(catalog: Catalog) -> None:
+    """Drop the kept verdicts if an earlier version of the check reached them: they are
+    a cache, and a pair the check now decides otherwise must be checked again."""
+    if catalog.get_meta(VERSION_KEY) == str(geometry.CHECK_VERSION):
+        return
+    with catalog.transaction() as db:
+        forgotten = db.execute("DELETE FROM geometry_checks").rowcount
+        Catalog.put_meta(db, VERSION_KEY, str(geometry.CHECK_VERSION))
+    if forgotten:
+        log.info("Forgot %d geometric verdicts of an earlier check", forgotten)
 
 
 def _pair_transform(code: int) -> int:

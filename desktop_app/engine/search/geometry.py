@@ -40,6 +40,9 @@ from desktop_app.engine.types import GeometryCheck, Transform
 
 log = logging.getLogger(__name__)
 
+#: Bump when the check would decide a pair differently: the verdicts kept in the catalog
+#: (``confirm.py``) are then reached again. 2: the tone curve and the cell percentile.
+CHECK_VERSION = 2
 #: Long side, in pixels, of the picture keypoints are taken from.
 WORK_SIDE = 512
 #: Keypoints per picture.
