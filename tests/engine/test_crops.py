@@ -89,6 +89,8 @@ def test_window_boxes_stay_inside_the_picture() -> None:
 def _reference(ids: np.ndarray, hashes: np.ndarray, table: np.ndarray, threshold: int) -> set:
     found: dict[tuple[int, int], int] = {}
     for x in range(ids.size):
+        if not table[x].any():
+            continue
         near = np.bitwise_count(table[x][:, None] ^ hashes[None, :]).min(axis=0)
         for y in np.flatnonzero(near <= threshold).tolist():
             if x == y:
@@ -109,6 +111,7 @@ def test_window_pairs_are_exact(method: str) -> None:
         y = int(rng.integers(n))
         flips = rng.choice(64, int(rng.integers(0, 12)), replace=False)
         table[x, x % k] = hashes[y] ^ np.uint64(sum(1 << int(f) for f in flips))
+    table[n // 2 :: 7] = 0  # photos hashed before windows existed: they match nothing
     ids = np.arange(1, n + 1, dtype=np.int64) * 3
     threshold = 8
     plan = (
@@ -153,6 +156,23 @@ def test_merge_prefers_the_smaller_distance_and_the_whole_image_on_ties() -> Non
     assert window_pairs.decode(code) == (2, True)
     assert needs_check(merged).tolist() == [False, True]
     assert CERTAIN_DISTANCE < 12
+
+
+def test_a_certain_whole_image_match_is_kept_over_a_nearer_window() -> None:
+    whole = PairSet(
+        np.array([1, 1]), np.array([2, 3]), np.array([CERTAIN_DISTANCE, 11], np.uint8),
+        np.zeros(2, np.uint8), 12,
+    )  # fmt: skip
+    code = window_pairs.window_code(1, False)
+    windowed = PairSet(
+        np.array([1, 1]), np.array([2, 3]), np.array([3, 7], np.uint8),
+        np.full(2, code, np.uint8), 10,
+    )  # fmt: skip
+    merged = window_pairs.merge(whole, windowed)
+    # (1, 2): a full-frame copy at 8, certain on its own, stays one (its windows decide
+    # whether it is checked); (1, 3): at 11 only the window match is worth keeping.
+    assert merged.distance.tolist() == [CERTAIN_DISTANCE, 7]
+    assert merged.transform.tolist() == [0, code]
 
 
 def test_near_pairs_whose_windows_disagree_are_checked() -> None:
@@ -368,3 +388,29 @@ def test_verdicts_of_an_earlier_check_are_reached_again(tmp_path: Path) -> None:
         add(catalog)
         confirm.forget_outdated(catalog)  # reached by this version: kept
         assert rows(catalog) == 1
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_merge_in_place_equals_merging_by_sorting(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+
+    def pair_set(count: int, top: int, codes: tuple[int, int], threshold: int) -> PairSet:
+        a = rng.integers(1, top, count)
+        b = rng.integers(1, top, count)
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        keep = a < b
+        key = np.unique(a[keep] * top + b[keep])
+        n = key.shape[0]
+        return PairSet(
+            key // top, key % top, rng.integers(0, threshold + 3, n).astype(np.uint8),
+            rng.integers(*codes, n).astype(np.uint8), threshold,
+        )  # fmt: skip
+
+    whole = pair_set(400, 60, (0, 8), 12)
+    whole = whole.within(12)
+    windowed = pair_set(120, 70, (window_pairs.WINDOW_BASE, window_pairs.WINDOW_BASE + 22), 10)
+    fast = window_pairs.merge(whole, windowed)
+    slow = window_pairs._merge_sorting(whole, windowed)
+    for name in ("a", "b", "distance", "transform"):
+        assert getattr(fast, name).tolist() == getattr(slow, name).tolist(), name
+    assert fast.threshold == slow.threshold

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
@@ -36,6 +37,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from desktop_app.engine.catalog.store import Catalog
+from desktop_app.engine.config import CERTAIN_DISTANCE
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.imaging.borders import find_content_box
 from desktop_app.engine.imaging.loading import apply_orientation, open_image, to_grey
@@ -52,9 +54,6 @@ from desktop_app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-#: Whole-image pairs at or below this distance are copies without a further check.
-#: Chosen with benchmarks/quality.py on the tuning half of its corpus.
-CERTAIN_DISTANCE = 8
 #: ... and only when the mean distance between their matching window hashes is at most
 #: this (:func:`windows_disagree`). Chosen with benchmarks/crop_quality.py on the tuning
 #: half of its corpus.
@@ -194,21 +193,27 @@ def _check_pairs(
     trim: bool,
     cancel: threading.Event | None,
 ) -> Checks:
-    pictures: dict[int, Image.Image | None] = {}
-    points: dict[tuple[int, int], geometry.Keypoints | None] = {}
+    # Pairs in order of their first photo, so that each photo's keypoints serve its
+    # pairs while they are at hand; a bounded cache keeps memory flat however many
+    # photos are checked (a whole library after the check's version changed).
+    todo = sorted(todo, key=lambda k: (int(pairs.a[k]), int(pairs.b[k])))
+    points: OrderedDict[tuple[int, int], geometry.Keypoints | None] = OrderedDict()
 
     def keypoints_of(image_id: int, transform: int) -> geometry.Keypoints | None:
         key = (image_id, transform)
-        if key not in points:
-            if image_id not in pictures:
-                pictures[image_id] = _picture(records.get(image_id), max_pixels, trim)
-            picture = pictures[image_id]
-            points[key] = (
-                None
-                if picture is None
-                else geometry.keypoints(geometry.prepare(picture, Transform(transform)))
-            )
-        return points[key]
+        if key in points:
+            points.move_to_end(key)
+            return points[key]
+        picture = _picture(records.get(image_id), max_pixels, trim)
+        found = (
+            None
+            if picture is None
+            else geometry.keypoints(geometry.prepare(picture, Transform(transform)))
+        )
+        points[key] = found
+        if len(points) > _KEYPOINT_CACHE:
+            points.popitem(last=False)
+        return found
 
     out: Checks = {}
     for k in todo:
@@ -221,6 +226,10 @@ def _check_pairs(
             continue  # unreadable now: decided next time, never cached
         out[(a, b)] = geometry.compare(first, second, turned=Transform(transform))
     return out
+
+
+#: Photos whose keypoints one call keeps at hand (about 0.4 MB each).
+_KEYPOINT_CACHE = 256
 
 
 def load_picture(path: str, max_pixels: int, trim: bool = True) -> Image.Image:
