@@ -16,7 +16,9 @@ sub-second, body serial, exposure) and has beside it:
   exposure time.
 
 Each burst frame and the bracket is a different shot: a pair of it with the original
-(or any copy) is a false pair. It scans the library with the real engine and reports,
+(or any copy) is a false pair; so is a pair with the earlier benchmark's own negative,
+``burst`` (another shot of the scene written without capture metadata, as the copies
+are: pixels alone must refuse it). It scans the library with the real engine and reports,
 at the default threshold, on each half of the photographs (even and odd positions):
 precision over the pairs reported as copies, recall per kind (original and copy), how
 many different shots were called copies (both with capture metadata, and with one side
@@ -41,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import crop_kinds
 import quality_corpus
 from _common import machine_notes
 
@@ -59,9 +62,15 @@ from desktop_app.engine.types import PairSet, drain
 
 NEW_COPIES = ("stripped", "rewritten", "retimed")
 SHOTS = ("burst_moved", "burst_subject", "burst_moved4", "bracket")
+#: The earlier benchmark's negatives (``crop_kinds``: another shot, written without
+#: capture metadata as the copies are): different shots, which pixels alone must refuse.
+NEGATIVES = tuple(crop_kinds.NEGATIVE_KINDS)
 #: Kinds whose files carry capture metadata.
 CAPTURED = frozenset({"original", "exact", "rewritten", "retimed", *SHOTS})
 START = datetime(2024, 5, 1, 9, 0, 0)
+#: Every kind of file the library holds beside the originals (a library written with
+#: other kinds is written again).
+KINDS = [*quality_corpus.KINDS, *NEW_COPIES, *SHOTS]
 #: Kinds the pHash does not find at the default threshold with or without verdicts
 #: (crops beyond 5 %, mirrored or turned copies without the rotation setting).
 HARD = frozenset({"crop5", "crop10", "mirror", "rotate90", "watermark"})
@@ -73,7 +82,8 @@ def build(root: Path, images: list[quality_corpus.SourceImage], max_side: int) -
     names = [f"{i.source}/{i.name}" for i in images if i.photo]
     if manifest.exists():
         saved = json.loads(manifest.read_text())
-        if saved.get("names") == names and saved.get("max_side") == max_side:
+        kinds = saved.get("kinds")
+        if saved.get("names") == names and saved.get("max_side") == max_side and kinds == KINDS:
             return saved["files"]  # type: ignore[no-any-return]
     library = root / "library"
     files: dict[str, dict] = {}
@@ -100,7 +110,8 @@ def build(root: Path, images: list[quality_corpus.SourceImage], max_side: int) -
         put("original", original)
         for kind in quality_corpus.KINDS:
             target = library / kind / stem
-            put(kind, quality_corpus._write_copy(picture, original, kind, target))
+            negative = f"{label}#{kind}" if kind in NEGATIVES else None  # another shot
+            put(kind, quality_corpus._write_copy(picture, original, kind, target), negative)
         data = original.read_bytes()
         for kind in NEW_COPIES:
             (library / kind).mkdir(parents=True, exist_ok=True)
@@ -126,7 +137,9 @@ def build(root: Path, images: list[quality_corpus.SourceImage], max_side: int) -
             frame.save(path, "JPEG", quality=95, exif=capture_exif(taken, subsec, **extra))
             put(kind, path, f"{label}#{kind}")
         print(f"  {number + 1}/{len(photos)} {label}", file=sys.stderr)
-    manifest.write_text(json.dumps({"names": names, "max_side": max_side, "files": files}))
+    manifest.write_text(
+        json.dumps({"names": names, "max_side": max_side, "kinds": KINDS, "files": files})
+    )
     return files
 
 
@@ -155,7 +168,7 @@ def evaluate(
                     shots_uncaptured += 1
     originals = {f["photo"]: p for p, f in files.items() if f["kind"] == "original"}
     recall: dict[str, float] = {}
-    kinds = [*quality_corpus.KINDS, *NEW_COPIES]
+    kinds = [k for k in [*quality_corpus.KINDS, *NEW_COPIES] if k not in NEGATIVES]
     for kind in kinds:
         mine = [
             (originals[f["photo"]], p)
@@ -166,7 +179,7 @@ def evaluate(
     wrongly_marked = sum(
         1
         for p in marked
-        if p in files and files[p]["kind"] in SHOTS and files[p]["photo"] % 2 == half
+        if p in files and files[p]["kind"] in (*SHOTS, *NEGATIVES) and files[p]["photo"] % 2 == half
     )
     return {
         "precision": tp / (tp + fp) if tp + fp else 1.0,
@@ -183,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--keep", type=Path, help="build (or reuse) the library here")
+    parser.add_argument(
+        "--keep", type=Path, help="build (or reuse) the library and its catalog here"
+    )
     parser.add_argument(
         "--cache", type=Path, default=Path.home() / ".cache" / "doppel-bench", help="wheel cache"
     )
@@ -206,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     threshold = DEFAULT_THRESHOLD
     config = EngineConfig(threshold=threshold)
-    catalog = Path(temp.name) / "catalog.sqlite"
+    catalog = (work if args.keep else Path(temp.name)) / "catalog.sqlite"
     with Library([work / "library"], catalog=catalog, config=config) as library:
         started = time.perf_counter()
         drain(library.scan())
