@@ -144,6 +144,7 @@ def settle_checks(catalog: Catalog, library: Library) -> None:
     from desktop_app.engine.search import confirm
     from desktop_app.engine.types import GeometryCheck
 
+    confirm.forget_outdated(catalog)  # as the first check of a catalog does
     candidates = catalog.pairs.load(MAX_THRESHOLD, library.roots)
     need = confirm.needs_check(candidates, catalog.windows)
     verdict = GeometryCheck(True, ("synthetic pair",))
