@@ -176,18 +176,22 @@ def evaluate(
             if f["kind"] == kind and f["photo"] % 2 == half and f["photo"] in originals
         ]
         recall[kind] = sum(pair in found for pair in mine) / len(mine) if mine else 1.0
-    wrongly_marked = sum(
-        1
-        for p in marked
-        if p in files and files[p]["kind"] in (*SHOTS, *NEGATIVES) and files[p]["photo"] % 2 == half
-    )
+
+    def marked_of(kinds: Sequence[str]) -> int:
+        return sum(
+            1
+            for p in marked
+            if p in files and files[p]["kind"] in kinds and files[p]["photo"] % 2 == half
+        )
+
     return {
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "copy_pairs": tp + fp,
         "false_pairs": fp,
         "different_shots_called_copies_both_captured": shots_captured,
         "different_shots_called_copies_one_without_capture": shots_uncaptured,
-        "different_shots_marked": wrongly_marked,
+        "different_shots_marked_captured": marked_of(SHOTS),
+        "different_shots_marked_without_capture": marked_of(NEGATIVES),
         "recall": recall,
     }
 
@@ -271,11 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "precision",
             "different_shots_called_copies_both_captured",
             "different_shots_called_copies_one_without_capture",
-            "different_shots_marked",
+            "different_shots_marked_captured",
+            "different_shots_marked_without_capture",
         ):
             value, old = mine[key], before[key]
             fmt = (lambda v: f"{v:.4f}") if key == "precision" else str
-            shown_old = fmt(old) if key != "different_shots_marked" else "-"
+            shown_old = fmt(old) if not key.startswith("different_shots_marked") else "-"
             print(f"| {key.replace('_', ' ')} | {fmt(value)} | {shown_old} |")
         print("\nRecall per kind (original and copy in one pair reported as copies):\n")
         recall, old_recall = mine["recall"], before["recall"]

@@ -96,3 +96,14 @@ def test_pending_lists_images_above_the_watermark(catalog):
     pending_ids, pending_hashes = catalog.pairs.pending()
     assert pending_ids.tolist() == ids[2:]
     assert pending_hashes.dtype == np.uint64
+
+
+def test_a_cache_of_an_earlier_search_reads_as_empty(catalog):
+    ids = _ids(catalog, 3)
+    catalog.pairs.store(
+        _pairs([(ids[0], ids[1], 3)], 16), watermark=ids[2], rotations=False, replace=True
+    )
+    assert catalog.pairs.state().upto == 16
+    catalog.set_meta("pairs_version", "1")  # written by the search before this one
+    state = catalog.pairs.state()
+    assert state.upto is None and state.watermark == 0  # the next pairing searches in full

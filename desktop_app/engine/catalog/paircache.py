@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 _ID = np.dtype("<i8")
 _CHUNK = 1 << 20
+#: Bump when the pair search would store other pairs for the same hashes (a stored
+#: cache of another version reads as empty, and the next pairing searches in full).
+#: 2: a certain full-frame match kept over a nearer window match (window_pairs.merge).
+PAIRS_VERSION = 2
 #: Chunks are rewritten once this share of their pairs refer to images that are gone.
 _COMPACT_SHARE = 0.25
 
@@ -59,6 +63,8 @@ class PairCache:
     def state(self) -> PairState:
         """How complete the stored pairs are."""
         catalog = self._catalog
+        if catalog.get_meta("pairs_version", "1") != str(PAIRS_VERSION):
+            return PairState(None, 0, False)
         upto = catalog.get_meta("pairs_upto")
         return PairState(
             None if upto is None else int(upto),
@@ -89,6 +95,7 @@ class PairCache:
         with catalog.transaction() as db:
             if replace:
                 db.execute("DELETE FROM pair_chunks")
+                catalog.put_meta(db, "pairs_version", str(PAIRS_VERSION))
                 catalog.put_meta(db, "pairs_upto", str(pairs.threshold))
                 catalog.put_meta(db, "pairs_rotations", "1" if rotations else "0")
             else:
@@ -168,7 +175,8 @@ class PairCache:
         with catalog.transaction() as db:
             db.execute("DELETE FROM pair_chunks")
             db.execute(
-                "DELETE FROM meta WHERE key IN ('pairs_upto', 'pairs_watermark', 'pairs_rotations')"
+                "DELETE FROM meta WHERE key IN"
+                " ('pairs_upto', 'pairs_watermark', 'pairs_rotations', 'pairs_version')"
             )
 
 

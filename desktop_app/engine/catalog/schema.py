@@ -49,6 +49,7 @@ CACHE_META_KEYS = frozenset(
         "pairs_upto",
         "pairs_watermark",
         "pairs_rotations",
+        "pairs_version",
         "geometry_check_version",
     }
 )
