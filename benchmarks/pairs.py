@@ -31,7 +31,7 @@ from benchmarks.synthetic import crowding, synthetic_hashes
 from desktop_app.engine.imaging.windows import WINDOWS
 from desktop_app.engine.search.all_pairs import all_pairs, brute_force_pairs, plan_search
 from desktop_app.engine.search.grouping import group_pairs
-from desktop_app.engine.search.window_pairs import WINDOW_THRESHOLD, merge, window_pairs
+from desktop_app.engine.search.window_pairs import WINDOW_THRESHOLD, fold, window_pairs
 
 SAMPLE_ROWS = 2000
 SUBSET = 100_000
@@ -113,15 +113,16 @@ def run_window_case(n: int, threshold: int, workers: int, with_windows: bool) ->
     started = time.perf_counter()
     pairs = all_pairs(ids, hashes, threshold, workers=workers)
     whole = time.perf_counter() - started
-    windowed = 0
+    windowed = added = 0
     if table is not None:
         found = window_pairs(ids, hashes, table, args_window_threshold(), workers=workers)
         windowed = len(found)
-        pairs = merge(pairs, found)
+        pairs, extra = fold(pairs, found)  # stored side by side, as pairing.py does
+        added = len(extra)
     return {
         "seconds": time.perf_counter() - started,
         "whole_seconds": whole,
-        "pairs": len(pairs),
+        "pairs": len(pairs) + added,
         "window_pairs": windowed,
         "rss_mb": _rss_mb(),
     }

@@ -414,3 +414,16 @@ def test_merge_in_place_equals_merging_by_sorting(seed: int) -> None:
     for name in ("a", "b", "distance", "transform"):
         assert getattr(fast, name).tolist() == getattr(slow, name).tolist(), name
     assert fast.threshold == slow.threshold
+    # What the pair cache stores: the folded whole-image pairs and the extra ones.
+    folded, extra = window_pairs.fold(whole, windowed)
+    rows = {
+        row
+        for part in (folded, extra)
+        for row in zip(part.a.tolist(), part.b.tolist(), part.distance.tolist(),
+                       part.transform.tolist(), strict=True)
+    }  # fmt: skip
+    assert len(folded) + len(extra) == len(slow)
+    assert rows == set(
+        zip(slow.a.tolist(), slow.b.tolist(), slow.distance.tolist(), slow.transform.tolist(),
+            strict=True)
+    )  # fmt: skip

@@ -80,7 +80,15 @@ class PairCache:
         ).fetchall()
         return id_hash_arrays(rows)
 
-    def store(self, pairs: PairSet, *, watermark: int, rotations: bool, replace: bool) -> None:
+    def store(
+        self,
+        pairs: PairSet,
+        *,
+        watermark: int,
+        rotations: bool,
+        replace: bool,
+        extra: PairSet | None = None,
+    ) -> None:
         """Save pairs.
 
         Args:
@@ -90,6 +98,9 @@ class PairCache:
             watermark: Largest image id whose pairs are now all stored.
             rotations: Whether the search matched rotated and mirrored copies.
             replace: Replace the whole cache rather than append to it.
+            extra: More pairs of the same search, none of them in ``pairs`` (the window
+                pairs ``window_pairs.fold`` leaves apart), stored in the same
+                transaction, so that the two sets are never merged in memory.
         """
         catalog = self._catalog
         with catalog.transaction() as db:
@@ -105,17 +116,21 @@ class PairCache:
                 if state.rotations != rotations:
                     raise ValueError("appended pairs must use the cache's rotation setting")
                 pairs = pairs.within(state.upto)
-            for start in range(0, len(pairs), _CHUNK):
-                stop = start + _CHUNK
-                db.execute(
-                    "INSERT INTO pair_chunks(a, b, distance, transform) VALUES(?, ?, ?, ?)",
-                    (
-                        pairs.a[start:stop].astype(_ID).tobytes(),
-                        pairs.b[start:stop].astype(_ID).tobytes(),
-                        pairs.distance[start:stop].astype(np.uint8).tobytes(),
-                        pairs.transform[start:stop].astype(np.uint8).tobytes(),
-                    ),
-                )
+                extra = None if extra is None else extra.within(state.upto)
+            for part in (pairs, extra):
+                if part is None:
+                    continue
+                for start in range(0, len(part), _CHUNK):
+                    stop = start + _CHUNK
+                    db.execute(
+                        "INSERT INTO pair_chunks(a, b, distance, transform) VALUES(?, ?, ?, ?)",
+                        (
+                            part.a[start:stop].astype(_ID).tobytes(),
+                            part.b[start:stop].astype(_ID).tobytes(),
+                            part.distance[start:stop].astype(np.uint8).tobytes(),
+                            part.transform[start:stop].astype(np.uint8).tobytes(),
+                        ),
+                    )
             catalog.put_meta(db, "pairs_watermark", str(watermark))
 
     def load(self, threshold: int, roots: Sequence[str] | None = None) -> PairSet:

@@ -186,11 +186,13 @@ def _full(
     except window_pairs.Cancelled:
         log.info("Pair search cancelled; the cache is unchanged")
         return
-    result = window_pairs.merge(result, windowed)
-    catalog.pairs.store(result, watermark=watermark, rotations=rotations, replace=True)
+    result, extra = window_pairs.fold(result, windowed)
+    catalog.pairs.store(
+        result, watermark=watermark, rotations=rotations, replace=True, extra=extra
+    )
     log.info(
         "Found %d pairs within %d among %d photos in %.1f s",
-        len(result),
+        len(result) + len(extra),
         threshold,
         ids.size,
         time.monotonic() - started,

@@ -215,27 +215,52 @@ def merge(whole: PairSet, windowed: PairSet) -> PairSet:
     most ``CERTAIN_DISTANCE``: ``confirm.py`` then needs no check of a full-frame copy
     just because one of its windows lay nearer still).
 
-    The whole-image set is millions of pairs on a large library and the window set a
-    small fraction of that: when the whole-image pairs come sorted by ``(a, b)`` (as
-    ``all_pairs`` returns them), the window pairs are looked up in them and inserted in
-    place, one copy of the arrays, rather than everything concatenated and sorted again
-    (which doubled the search's peak memory at 100,000 photos). The result is sorted by
-    ``(a, b)`` then too.
+    When the whole-image pairs come sorted by ``(a, b)`` (as ``all_pairs`` returns
+    them), the result is sorted too: :func:`fold`, then the new pairs inserted in place.
     """
+    folded, extra = fold(whole, windowed)
+    if not len(extra):
+        return folded
+    known = _keys(folded.a, folded.b, _top(folded, extra))
+    where = np.searchsorted(known, _keys(extra.a, extra.b, _top(folded, extra)))
+    return PairSet(
+        np.insert(folded.a, where, extra.a.astype(folded.a.dtype)),
+        np.insert(folded.b, where, extra.b.astype(folded.b.dtype)),
+        np.insert(folded.distance, where, extra.distance).astype(np.uint8),
+        np.insert(folded.transform, where, extra.transform).astype(np.uint8),
+        whole.threshold,
+    )
+
+
+def fold(whole: PairSet, windowed: PairSet) -> tuple[PairSet, PairSet]:
+    """:func:`merge` in two parts, ``(whole', extra)``: the whole-image pairs with the
+    window matches that beat them folded in, and the window pairs no whole-image match
+    found, which together are the merged set (in no common order).
+
+    The whole-image set is millions of pairs on a large library and the window set a
+    small fraction of that: the window pairs are looked up in the (sorted) whole-image
+    pairs rather than everything concatenated and sorted again, which doubled the
+    search's peak memory at 100,000 photos, and the pair cache stores ``extra`` beside
+    ``whole'`` (``pairing.py``), so that no merged copy of the arrays is ever made.
+    Whole-image pairs not sorted by ``(a, b)``, or ids too large for one int64 key,
+    are merged by sorting instead (``extra`` is then empty).
+    """
+    empty = PairSet.empty(whole.threshold)
     if not len(windowed):
-        return whole
+        return whole, empty
     keep = windowed.distance <= whole.threshold
     wa, wb = windowed.a[keep].astype(np.int64), windowed.b[keep].astype(np.int64)
     wd, wt = windowed.distance[keep], windowed.transform[keep]
     if not wa.size:
-        return whole
-    top = 1 + max(int(wb.max()), int(whole.b.max()) if len(whole) else 0)
+        return whole, empty
+    candidates = PairSet(wa, wb, wd, wt, whole.threshold)
+    top = _top(whole, candidates)
     if top > _LARGEST_KEYED_ID:
-        return _merge_sorting(whole, windowed)
-    known = whole.a.astype(np.int64) * top + whole.b.astype(np.int64)
+        return _merge_sorting(whole, windowed), empty
+    known = _keys(whole.a, whole.b, top)
     if known.size > 1 and not bool(np.all(known[1:] > known[:-1])):
-        return _merge_sorting(whole, windowed)
-    keys = wa * top + wb
+        return _merge_sorting(whole, windowed), empty
+    keys = _keys(wa, wb, top)
     order = np.argsort(keys, kind="stable")
     keys, wa, wb, wd, wt = keys[order], wa[order], wb[order], wd[order], wt[order]
     at = np.searchsorted(known, keys)
@@ -251,16 +276,21 @@ def merge(whole: PairSet, windowed: PairSet) -> PairSet:
         distance[at[better]] = wd[better]
         transform[at[better]] = wt[better]
     new = ~found
-    if not new.any():
-        return PairSet(whole.a, whole.b, distance, transform, whole.threshold)
-    where = at[new]
-    return PairSet(
-        np.insert(whole.a, where, wa[new].astype(whole.a.dtype)),
-        np.insert(whole.b, where, wb[new].astype(whole.b.dtype)),
-        np.insert(distance, where, wd[new]).astype(np.uint8),
-        np.insert(transform, where, wt[new]).astype(np.uint8),
-        whole.threshold,
+    folded = PairSet(whole.a, whole.b, distance, transform, whole.threshold)
+    extra = PairSet(
+        wa[new], wb[new], wd[new].astype(np.uint8), wt[new].astype(np.uint8), whole.threshold
     )
+    return folded, extra
+
+
+def _top(*sets: PairSet) -> int:
+    """One more than the largest id in ``sets`` (``b`` is the larger of each pair)."""
+    return 1 + max((int(s.b.max()) for s in sets if len(s)), default=0)
+
+
+def _keys(a: IdArray, b: IdArray, top: int) -> npt.NDArray[np.int64]:
+    keys: npt.NDArray[np.int64] = a.astype(np.int64) * top + b.astype(np.int64)
+    return keys
 
 
 #: Ids up to this keep ``a * top + b`` within an int64.
