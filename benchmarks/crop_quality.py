@@ -94,8 +94,7 @@ def main() -> int:
                 options = [(int(turned[u, i, j]), u) for u in range(8)]
                 options += [(int(turned[u, j, i]), int(INVERSE_TRANSFORM[u])) for u in range(1, 8)]
                 d, t = min(options, key=lambda o: (o[0], o[1] != 0, o[1]))
-            certain = t == 0 and d <= confirm.CERTAIN_DISTANCE  # merge keeps it
-            by_window = window[i, j] <= WINDOW_THRESHOLD and window[i, j] < d and not certain
+            by_window = window[i, j] <= WINDOW_THRESHOLD and window[i, j] < d
             distance = int(window[i, j]) if by_window else d
             if distance > DEFAULT_THRESHOLD:
                 decided = False

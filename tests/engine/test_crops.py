@@ -158,23 +158,6 @@ def test_merge_prefers_the_smaller_distance_and_the_whole_image_on_ties() -> Non
     assert CERTAIN_DISTANCE < 12
 
 
-def test_a_certain_whole_image_match_is_kept_over_a_nearer_window() -> None:
-    whole = PairSet(
-        np.array([1, 1]), np.array([2, 3]), np.array([CERTAIN_DISTANCE, 11], np.uint8),
-        np.zeros(2, np.uint8), 12,
-    )  # fmt: skip
-    code = window_pairs.window_code(1, False)
-    windowed = PairSet(
-        np.array([1, 1]), np.array([2, 3]), np.array([3, 7], np.uint8),
-        np.full(2, code, np.uint8), 10,
-    )  # fmt: skip
-    merged = window_pairs.merge(whole, windowed)
-    # (1, 2): a full-frame copy at 8, certain on its own, stays one (its windows decide
-    # whether it is checked); (1, 3): at 11 only the window match is worth keeping.
-    assert merged.distance.tolist() == [CERTAIN_DISTANCE, 7]
-    assert merged.transform.tolist() == [0, code]
-
-
 def test_near_pairs_whose_windows_disagree_are_checked() -> None:
     pairs = PairSet(
         np.array([1, 1, 2]), np.array([2, 3, 3]), np.array([4, 4, 10], np.uint8),

@@ -104,6 +104,6 @@ def test_a_cache_of_an_earlier_search_reads_as_empty(catalog):
         _pairs([(ids[0], ids[1], 3)], 16), watermark=ids[2], rotations=False, replace=True
     )
     assert catalog.pairs.state().upto == 16
-    catalog.set_meta("pairs_version", "1")  # written by the search before this one
+    catalog.set_meta("pairs_version", "0")  # written by another version of the search
     state = catalog.pairs.state()
     assert state.upto is None and state.watermark == 0  # the next pairing searches in full

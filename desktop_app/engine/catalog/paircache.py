@@ -39,8 +39,7 @@ _ID = np.dtype("<i8")
 _CHUNK = 1 << 20
 #: Bump when the pair search would store other pairs for the same hashes (a stored
 #: cache of another version reads as empty, and the next pairing searches in full).
-#: 2: a certain full-frame match kept over a nearer window match (window_pairs.merge).
-PAIRS_VERSION = 2
+PAIRS_VERSION = 1
 #: Chunks are rewritten once this share of their pairs refer to images that are gone.
 _COMPACT_SHARE = 0.25
 

@@ -187,9 +187,7 @@ def _full(
         log.info("Pair search cancelled; the cache is unchanged")
         return
     result, extra = window_pairs.fold(result, windowed)
-    catalog.pairs.store(
-        result, watermark=watermark, rotations=rotations, replace=True, extra=extra
-    )
+    catalog.pairs.store(result, watermark=watermark, rotations=rotations, replace=True, extra=extra)
     log.info(
         "Found %d pairs within %d among %d photos in %.1f s",
         len(result) + len(extra),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.engine.config import CERTAIN_DISTANCE, default_workers
+from desktop_app.engine.config import default_workers
 from desktop_app.engine.search import all_pairs as bulk
 from desktop_app.engine.search.plan import Plan, plan_search
 from desktop_app.engine.search.segment_join import (
@@ -211,9 +211,11 @@ def _assemble(ids: IdArray, records: list[tuple[Hits, int]], threshold: int) -> 
 def merge(whole: PairSet, windowed: PairSet) -> PairSet:
     """Whole-image pairs and window pairs as one set, complete to ``whole.threshold``
     for whole-image matches; a pair found both ways keeps the smaller distance, and the
-    whole-image match on ties and wherever that is certain on its own (not turned, at
-    most ``CERTAIN_DISTANCE``: ``confirm.py`` then needs no check of a full-frame copy
-    just because one of its windows lay nearer still).
+    whole-image match on ties. (A window nearer than the whole picture is evidence of a
+    crop or a shift, even below ``confirm.CERTAIN_DISTANCE``: such a pair is checked. A
+    rule keeping certain whole-image matches instead found one more brightened copy in
+    benchmarks/quality_shots.py and paired a dozen more burst frames with crops of
+    their original: docs/benchmarks.md.)
 
     When the whole-image pairs come sorted by ``(a, b)`` (as ``all_pairs`` returns
     them), the result is sorted too: :func:`fold`, then the new pairs inserted in place.
@@ -268,9 +270,7 @@ def fold(whole: PairSet, windowed: PairSet) -> tuple[PairSet, PairSet]:
     found[found] = known[at[found]] == keys[found]
     distance, transform = whole.distance, whole.transform
     better = found.copy()
-    met = at[found]
-    certain = (whole.transform[met] == 0) & (whole.distance[met] <= CERTAIN_DISTANCE)
-    better[found] = (wd[found] < whole.distance[met]) & ~certain
+    better[found] = wd[found] < whole.distance[at[found]]
     if better.any():
         distance, transform = distance.copy(), transform.copy()
         distance[at[better]] = wd[better]
@@ -306,8 +306,7 @@ def _merge_sorting(whole: PairSet, windowed: PairSet) -> PairSet:
     keep_window = d[len(whole) :] <= whole.threshold
     mask = np.concatenate([np.ones(len(whole), np.bool_), keep_window])
     a, b, d, t = a[mask], b[mask], d[mask], t[mask]
-    rank = np.where((t == 0) & (d <= CERTAIN_DISTANCE), -1, d)  # certain whole-image first
-    order = np.lexsort((t >= WINDOW_BASE, rank, b, a))
+    order = np.lexsort((t >= WINDOW_BASE, d, b, a))
     a, b, d, t = a[order], b[order], d[order], t[order]
     first = np.ones(a.shape[0], np.bool_)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
