@@ -54,9 +54,10 @@ from desktop_app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-#: ... and only when the mean distance between their matching window hashes is at most
-#: this (:func:`windows_disagree`). Chosen with benchmarks/crop_quality.py on the tuning
-#: half of its corpus.
+#: A whole-image pair within ``config.CERTAIN_DISTANCE`` is certain only when the mean
+#: distance between the photos' matching window hashes is at most this
+#: (:func:`windows_disagree`). Chosen with benchmarks/crop_quality.py on the tuning half
+#: of its corpus.
 WINDOW_AGREEMENT = 7.0
 #: Unchecked pairs a call checks beyond the threshold asked for (about 30 ms each).
 EXTRA_BUDGET = 400
