@@ -324,28 +324,22 @@ def _photometric(
     sx, sy = float(np.sqrt((xc * xc).mean())), float(np.sqrt((yc * yc).mean()))
     if sx < 1.0 or sy < 1.0:
         return (1.0 if abs(float(x.mean()) - float(y.mean())) < 8 else 0.0), 0.0, share
+
     # The edit may have gone either way (the brightened copy may be either picture),
     # and a curve can only predict the clipped picture from the one that kept its
     # highlights: fit both ways and keep the way that explains more.
-    ways = []
-    for source, target, spread_of_target in ((x, y, sy), (y, x, sx)):
-        fitted = _tone_curve(source, target)
-        left_over = target - fitted
-        ways.append(
-            (
-                float(np.sqrt((left_over * left_over).mean())) / spread_of_target,
-                fitted,
-                target,
-                left_over,
-                spread_of_target,
-            )
-        )
-    _, fitted, target, left_over, sy = min(ways, key=lambda way: way[0])
-    fc, tc = fitted - fitted.mean(), target - target.mean()
+    def unexplained(target: FloatArray, spread: float, source: FloatArray) -> float:
+        left_over = target - _tone_curve(source, target)
+        return float(np.sqrt((left_over * left_over).mean())) / spread
+
+    if unexplained(x, sx, y) < unexplained(y, sy, x):
+        x, y, sy = y, x, sx  # predict a from b: the same steps with the roles swapped
+    fitted = _tone_curve(x, y)
+    fc, yc = fitted - fitted.mean(), y - y.mean()
     spread = float(np.sqrt((fc * fc).mean()))
-    overall = float((fc * tc).mean() / (spread * sy)) if spread > 0 else 0.0
+    overall = float((fc * yc).mean() / (spread * sy)) if spread > 0 else 0.0
     residual = np.zeros_like(second)
-    residual[mask] = left_over
+    residual[mask] = y - fitted
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
     worst = 0.0
