@@ -83,10 +83,17 @@ def needs_check(
     if windows is not None and near.size:
         ids = np.unique(np.concatenate([pairs.a[near], pairs.b[near]]))
         table = windows(ids)
-        rows_a = table[np.searchsorted(ids, pairs.a[near])]
-        rows_b = table[np.searchsorted(ids, pairs.b[near])]
-        need[near[windows_disagree(rows_a, rows_b)]] = True
+        # In slices: a large library has millions of near pairs, 88 bytes of windows each.
+        for start in range(0, near.size, _WINDOW_SLICE):
+            part = near[start : start + _WINDOW_SLICE]
+            rows_a = table[np.searchsorted(ids, pairs.a[part])]
+            rows_b = table[np.searchsorted(ids, pairs.b[part])]
+            need[part[windows_disagree(rows_a, rows_b)]] = True
     return need
+
+
+#: Near pairs whose windows are compared at once (about 18 MB of window rows).
+_WINDOW_SLICE = 100_000
 
 
 def windows_disagree(first: HashArray, second: HashArray) -> npt.NDArray[np.bool_]:
