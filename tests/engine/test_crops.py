@@ -410,3 +410,59 @@ def test_merge_in_place_equals_merging_by_sorting(seed: int) -> None:
         zip(slow.a.tolist(), slow.b.tolist(), slow.distance.tolist(), slow.transform.tolist(),
             strict=True)
     )  # fmt: skip
+
+
+def test_verdicts_are_read_back_in_bulk_and_the_newest_wins(tmp_path: Path) -> None:
+    from desktop_app.engine.catalog.store import Catalog
+    from desktop_app.engine.types import GeometryCheck, ImageRecord
+
+    def record(image_id: int, digest: bytes) -> ImageRecord:
+        return ImageRecord(
+            image_id, f"/lib/{image_id}.jpg", 1, 1, digest, 1 << 63, 10, 10, "JPEG", None, None
+        )
+
+    records = {1: record(1, b"a" * 16), 2: record(2, b"b" * 16), 3: record(3, b"c" * 16)}
+    code = window_pairs.window_code(0, False)
+    pairs = PairSet(
+        np.array([1, 1, 2]), np.array([2, 3, 3]), np.array([10, 11, 12], np.uint8),
+        np.array([0, code, 0], np.uint8), 12,
+    )  # fmt: skip
+    need = np.ones(3, bool)
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        assert not confirm._load_verdicts(catalog, pairs, need, records)[0].any()
+        refused, accepted = GeometryCheck(False), GeometryCheck(True, ("same",))
+        confirm._store_verdicts(catalog, pairs, {(1, 2): refused, (1, 3): accepted}, records)
+        decided, confirmed = confirm._load_verdicts(catalog, pairs, need, records)
+        assert decided.tolist() == [True, True, False]
+        assert confirmed.tolist() == [False, True, False]
+        # The same two files checked again (another version of the check): newest wins.
+        confirm._store_verdicts(catalog, pairs, {(1, 2): accepted}, records)
+        decided, confirmed = confirm._load_verdicts(catalog, pairs, need, records)
+        assert confirmed.tolist() == [True, True, False]
+        # Another file under id 2 (a new digest): no verdict for it yet.
+        changed = {**records, 2: record(2, b"z" * 16)}
+        decided, _ = confirm._load_verdicts(catalog, pairs, need, changed)
+        assert decided.tolist() == [False, True, False]
+
+
+def test_verdicts_of_digests_alike_but_for_a_few_bytes_are_all_found(tmp_path: Path) -> None:
+    """Keys are joined on a mix of all their words: digests that share most of their
+    bytes (as made-up ones do) must not collide into one."""
+    from desktop_app.engine.catalog.store import Catalog
+    from desktop_app.engine.types import GeometryCheck, ImageRecord
+
+    records = {
+        i: ImageRecord(
+            i, f"/lib/{i}.jpg", 1, 1, i.to_bytes(16, "big"), 1 << 63, 10, 10, "JPEG", None, None
+        )
+        for i in range(1, 41)
+    }
+    a, b = np.triu_indices(40, 1)
+    pairs = PairSet(a + 1, b + 1, np.full(a.size, 10, np.uint8), np.zeros(a.size, np.uint8), 12)
+    ids = zip((a + 1).tolist(), (b + 1).tolist(), strict=True)
+    fresh = {(x, y): GeometryCheck(bool(x % 2)) for x, y in ids}
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        confirm._store_verdicts(catalog, pairs, fresh, records)
+        decided, confirmed = confirm._load_verdicts(catalog, pairs, np.ones(a.size, bool), records)
+    assert decided.all()
+    assert confirmed.tolist() == [bool(x % 2) for x in (a + 1).tolist()]

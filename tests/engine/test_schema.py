@@ -49,3 +49,19 @@ def test_the_picture_size_is_stored_with_the_photo(catalog):
     record = catalog.records([image_id])[image_id]
     assert record.picture_size == (1600, 1067)
     assert record.picture_pixels == 1600 * 1067 < record.pixels
+
+
+def test_version_9_packs_the_verdicts_a_version_8_catalog_kept(tmp_path):
+    path = tmp_path / "v8.sqlite"
+    _catalog_at(path, 8)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute(
+        "INSERT INTO geometry_checks(first, second, transform, confirmed, evidence, cropped,"
+        " frame) VALUES(?, ?, 3, 1, '[]', '', NULL)",
+        (b"f" * 16, b"s" * 16),
+    )
+    db.close()
+    with Catalog(path) as catalog:
+        ((keys, flags),) = catalog.execute("SELECT keys, flags FROM geometry_packed").fetchall()
+        assert bytes(keys) == b"f" * 16 + b"s" * 16 + (3).to_bytes(8, "little")
+        assert bytes(flags) == b"\x01"

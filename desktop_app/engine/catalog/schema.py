@@ -17,7 +17,9 @@ adds each photo's sidecars (a cache) and the journalled sidecar edits of the met
 merge (``sidecar_edits``, user data); version 7 adds each photo's capture identity, pixel
 digest, sharpness and greyscale flag to ``images`` (cache columns); version 8 the window
 hashes of each image (``imaging/windows.py``) and the verdicts of the geometric check
-(``geometry_checks``, ``search/confirm.py``).
+(``geometry_checks``, ``search/confirm.py``); version 9 the same verdicts packed in
+chunks (``geometry_packed``: their keys and confirmed flags only, read in bulk when a
+library opens).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -253,6 +255,26 @@ def _add_windows(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_geometry_packed(db: sqlite3.Connection) -> None:
+    """Version 9: the geometric verdicts' keys and flags, packed in chunks (a cache that
+    ``search/confirm.py`` reads in bulk; filled from ``geometry_checks``)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS geometry_packed(id INTEGER PRIMARY KEY,"
+        " keys BLOB NOT NULL, flags BLOB NOT NULL)"
+    )
+    rows = db.execute(
+        "SELECT first, second, transform, confirmed FROM geometry_checks"
+        " WHERE length(first) = 16 AND length(second) = 16"
+    ).fetchall()
+    if rows:
+        keys = b"".join(
+            bytes(first) + bytes(second) + int(code).to_bytes(8, "little")
+            for first, second, code, _ in rows
+        )
+        flags = bytes(int(bool(row[3])) for row in rows)
+        db.execute("INSERT INTO geometry_packed(keys, flags) VALUES(?, ?)", (keys, flags))
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
@@ -263,6 +285,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     5: _add_sidecars,
     6: _add_capture_identity,
     7: _add_windows,
+    8: _add_geometry_packed,
 }
 
 

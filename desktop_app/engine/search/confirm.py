@@ -183,6 +183,7 @@ def forget_outdated(catalog: Catalog) -> None:
         return
     with catalog.transaction() as db:
         forgotten = db.execute("DELETE FROM geometry_checks").rowcount
+        db.execute("DELETE FROM geometry_packed")
         Catalog.put_meta(db, VERSION_KEY, str(geometry.CHECK_VERSION))
     if forgotten:
         log.info("Forgot %d geometric verdicts of an earlier check", forgotten)
@@ -293,10 +294,12 @@ def _load_verdicts(
     """Which pairs already have a verdict in the catalog, and which of those are
     confirmed: ``(decided, confirmed)``, one flag per pair (False where not needed).
 
-    A join on arrays (the two digests and the transform of each pair against the
-    table's rows), so that opening a library with hundreds of thousands of checked
-    pairs costs a table read, not a Python step per pair; the evidence is read only
-    when it is shown (:func:`stored_checks`).
+    Read from ``geometry_packed``, where every verdict's key (the two files' digests
+    and the transform, five 64-bit words) and flag are kept in a few large chunks, and
+    joined on arrays: opening a library with millions of checked pairs costs reading
+    those chunks and a sort, not a Python step per pair (the evidence is read only when
+    it is shown: :func:`stored_checks`). A verdict written again for the same key
+    (another check of the same two files) overrides the earlier one.
     """
     n = pairs.a.shape[0]
     decided = np.zeros(n, dtype=bool)
@@ -304,6 +307,11 @@ def _load_verdicts(
     wanted = np.flatnonzero(need)
     if not wanted.size:
         return decided, confirmed
+    chunks = catalog.execute("SELECT keys, flags FROM geometry_packed ORDER BY id").fetchall()
+    if not chunks:
+        return decided, confirmed
+    table = np.frombuffer(b"".join(bytes(c[0]) for c in chunks), dtype="<u8").reshape(-1, 5)
+    flags = np.frombuffer(b"".join(bytes(c[1]) for c in chunks), dtype=np.uint8)
     ids = np.array(sorted(records), dtype=np.int64)
     digests = np.zeros((ids.shape[0], 2), dtype=np.uint64)
     has_digest = np.zeros(ids.shape[0], dtype=bool)
@@ -312,40 +320,73 @@ def _load_verdicts(
         if digest is not None and len(digest) == 16:
             digests[k] = np.frombuffer(digest, dtype="<u8")
             has_digest[k] = True
-    a = np.searchsorted(ids, pairs.a[wanted]).clip(0, max(0, ids.shape[0] - 1))
-    b = np.searchsorted(ids, pairs.b[wanted]).clip(0, max(0, ids.shape[0] - 1))
-    usable = (
-        (ids[a] == pairs.a[wanted]) & (ids[b] == pairs.b[wanted]) & has_digest[a] & has_digest[b]
-    )
+    a, found_a = _positions(ids, pairs.a[wanted])
+    b, found_b = _positions(ids, pairs.b[wanted])
+    usable = found_a & found_b & has_digest[a] & has_digest[b]
     wanted, a, b = wanted[usable], a[usable], b[usable]
     code = np.where(pairs.transform[wanted] >= WINDOW_BASE, 0, pairs.transform[wanted])
-    keys = _keys(digests[a], digests[b], code.astype(np.uint64))
-    rows = catalog.execute(
-        "SELECT first, second, transform, confirmed FROM geometry_checks"
-        " WHERE length(first) = 16 AND length(second) = 16"
-    ).fetchall()
-    if not rows or not wanted.size:
-        return decided, confirmed
-    firsts = np.frombuffer(b"".join(bytes(r[0]) for r in rows), dtype="<u8").reshape(-1, 2)
-    seconds = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="<u8").reshape(-1, 2)
-    table = _keys(firsts, seconds, np.array([r[2] for r in rows], dtype=np.uint64))
-    flags = np.array([bool(r[3]) for r in rows], dtype=bool)
-    order = np.argsort(table)
-    table, flags = table[order], flags[order]
-    at = np.searchsorted(table, keys).clip(0, table.shape[0] - 1)
-    hit = table[at] == keys
+    code = code.astype(np.uint64)
+    # Sorted by a 64-bit mix of the key: the last verdict of a run of equal mixes is the
+    # newest; the whole key is compared after.
+    mixed = _mix(table[:, 0], table[:, 1], 0) ^ _mix(table[:, 2], table[:, 3], 1)
+    mixed ^= _mix(table[:, 4], table[:, 4], 2)
+    order = np.argsort(mixed, kind="stable")
+    mixed = mixed[order]
+    as_first = _mix(digests[:, 0], digests[:, 1], 0)  # per photo, then per pair
+    as_second = _mix(digests[:, 0], digests[:, 1], 1)
+    probe = as_first[a] ^ as_second[b] ^ _mix(code, code, 2)
+    # Probed in sorted order: numpy's binary search then walks the table once.
+    by_probe = np.argsort(probe)
+    at = np.empty_like(by_probe)
+    at[by_probe] = np.searchsorted(mixed, probe[by_probe], side="right") - 1
+    row = order[at.clip(0)]
+    hit = (
+        (at >= 0)
+        & (table[row, 0] == digests[a, 0])
+        & (table[row, 1] == digests[a, 1])
+        & (table[row, 2] == digests[b, 0])
+        & (table[row, 3] == digests[b, 1])
+        & (table[row, 4] == code)
+    )  # a different key with the same mix: undecided, so checked again (never wrong)
     decided[wanted[hit]] = True
-    confirmed[wanted[hit]] = flags[at[hit]]
+    confirmed[wanted[hit]] = flags[row[hit]] == 1
     return decided, confirmed
 
 
-def _keys(
-    first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64], code: npt.NDArray[np.uint64]
-) -> npt.NDArray[np.void]:
-    """Sortable keys of (first digest, second digest, transform), one per row."""
-    stacked = np.ascontiguousarray(np.column_stack([first, second, code]), dtype=np.uint64)
-    keys: npt.NDArray[np.void] = stacked.view(np.dtype((np.void, 40))).ravel()
-    return keys
+def _positions(ids: IdArray, wanted: IdArray) -> tuple[IdArray, npt.NDArray[np.bool_]]:
+    """Where each of ``wanted`` is in the sorted ``ids``, and whether it is there."""
+    if not ids.size:
+        return np.zeros(wanted.shape[0], np.int64), np.zeros(wanted.shape[0], bool)
+    top = int(ids[-1])
+    if int(ids[0]) >= 0 and top <= 4 * ids.shape[0] + 1024:  # dense ids: a direct table
+        slot = np.full(top + 1, -1, np.int64)
+        slot[ids] = np.arange(ids.shape[0])
+        inside = (wanted >= 0) & (wanted <= top)
+        at = np.where(inside, slot[wanted.clip(0, top)], -1)
+        return at.clip(0), at >= 0
+    at = np.searchsorted(ids, wanted).clip(0, ids.shape[0] - 1)
+    return at, ids[at] == wanted
+
+
+def _mix(
+    low: npt.NDArray[np.uint64], high: npt.NDArray[np.uint64], part: int
+) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of one part of a verdict's key (0: the first digest's two words,
+    1: the second's, 2: the transform), MurmurHash3's finaliser over the words; the
+    key's mix is the xor of its parts' hashes, so a photo's part is computed once for
+    all its pairs."""
+    with np.errstate(over="ignore"):
+        x = (low * np.uint64(0x9E3779B97F4A7C15)) ^ (high * np.uint64(0xC2B2AE3D27D4EB4F))
+        x ^= np.uint64(_SALTS[part])
+        for factor in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):
+            x ^= x >> np.uint64(33)
+            x *= np.uint64(factor)
+        x ^= x >> np.uint64(33)
+    out: npt.NDArray[np.uint64] = x
+    return out
+
+
+_SALTS = (0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0x27D4EB2F165667C5)
 
 
 def _store_verdicts(
@@ -369,12 +410,21 @@ def _store_verdicts(
                 None if verdict.frame is None else json.dumps(list(verdict.frame)),
             )
         )
+    packed = [r for r in rows if len(r[0]) == 16 and len(r[1]) == 16]
     with catalog.transaction() as db:
         db.executemany(
             "INSERT OR REPLACE INTO geometry_checks(first, second, transform, confirmed,"
             " evidence, cropped, frame) VALUES(?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if packed:  # the same verdicts, for the bulk read of _load_verdicts
+            db.execute(
+                "INSERT INTO geometry_packed(keys, flags) VALUES(?, ?)",
+                (
+                    b"".join(r[0] + r[1] + int(r[2]).to_bytes(8, "little") for r in packed),
+                    bytes(int(r[3]) for r in packed),
+                ),
+            )
 
 
 def stored_checks(catalog: Catalog, records: Mapping[int, ImageRecord]) -> StoredChecks:
