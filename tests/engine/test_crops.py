@@ -466,3 +466,35 @@ def test_verdicts_of_digests_alike_but_for_a_few_bytes_are_all_found(tmp_path: P
         decided, confirmed = confirm._load_verdicts(catalog, pairs, np.ones(a.size, bool), records)
     assert decided.all()
     assert confirmed.tolist() == [bool(x % 2) for x in (a + 1).tolist()]
+
+
+def test_a_reopened_library_reuses_the_last_confirmation_until_something_changes(
+    tmp_path: Path, photo: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "photos"
+    root.mkdir()
+    photo.save(root / "original.jpg", quality=92)
+    _crop(photo, 0.10, 0.10, 0.90, 0.90).save(root / "crop.jpg", quality=90)
+    _another_shot(photo).save(root / "another_shot.jpg", quality=90)
+    config = EngineConfig(workers=0)
+    from desktop_app.engine.types import drain
+
+    with Library([root], catalog=tmp_path / "c.sqlite", config=config) as lib:
+        drain(lib.scan())
+        first = lib.pairs(12)
+    joins: list[int] = []
+    real = confirm._load_verdicts
+
+    def counted(*args, **kwargs):
+        joins.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(confirm, "_load_verdicts", counted)
+    with Library([root], catalog=tmp_path / "c.sqlite", config=config) as lib:
+        again = lib.pairs(12)
+        assert joins == []  # the flags of the last confirmation, nothing joined
+        assert (again.a.tolist(), again.b.tolist()) == (first.a.tolist(), first.b.tolist())
+        with lib.catalog.transaction() as db:  # another verdict kept since
+            db.execute("INSERT INTO geometry_packed(keys, flags) VALUES(?, ?)", (bytes(40), b"\0"))
+        lib.pairs(12)
+        assert joins == [1]

@@ -19,7 +19,7 @@ digest, sharpness and greyscale flag to ``images`` (cache columns); version 8 th
 hashes of each image (``imaging/windows.py``) and the verdicts of the geometric check
 (``geometry_checks``, ``search/confirm.py``); version 9 the same verdicts packed in
 chunks (``geometry_packed``: their keys and confirmed flags only, read in bulk when a
-library opens).
+library opens) and the flags of the last confirmation (``geometry_masks``), all caches.
 """
 
 from __future__ import annotations
@@ -257,10 +257,15 @@ def _add_windows(db: sqlite3.Connection) -> None:
 
 def _add_geometry_packed(db: sqlite3.Connection) -> None:
     """Version 9: the geometric verdicts' keys and flags, packed in chunks (a cache that
-    ``search/confirm.py`` reads in bulk; filled from ``geometry_checks``)."""
+    ``search/confirm.py`` reads in bulk; filled from ``geometry_checks``), and the flags
+    of the last confirmation (a cache keyed by what they depend on)."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS geometry_packed(id INTEGER PRIMARY KEY,"
         " keys BLOB NOT NULL, flags BLOB NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS geometry_masks(signature BLOB NOT NULL, need BLOB NOT NULL,"
+        " decided BLOB NOT NULL, confirmed BLOB NOT NULL)"
     )
     rows = db.execute(
         "SELECT first, second, transform, confirmed FROM geometry_checks"

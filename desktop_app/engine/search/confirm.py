@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
+import xxhash
 from PIL import Image
 
 from desktop_app.engine.catalog.store import Catalog
@@ -143,8 +144,13 @@ def confirm(
         :func:`stored_checks`).
     """
     forget_outdated(catalog)
-    need = needs_check(pairs, catalog.windows)
-    decided, confirmed = _load_verdicts(catalog, pairs, need, records)
+    digests = _digest_words(records)
+    known = _load_masks(catalog, _signature(catalog, pairs, digests), len(pairs))
+    if known is None:
+        need = needs_check(pairs, catalog.windows)
+        decided, confirmed = _load_verdicts(catalog, pairs, need, records)
+    else:
+        need, decided, confirmed = known
     pending = need & ~decided
     pending_by_threshold = np.bincount(
         pairs.distance[pending].astype(np.int64), minlength=pairs.threshold + 2
@@ -163,13 +169,76 @@ def confirm(
         _store_verdicts(catalog, pairs, fresh, records)
         for k in todo:
             verdict = fresh.get((int(pairs.a[k]), int(pairs.b[k])))
-            if verdict is not None and verdict.confirmed:
+            if verdict is None:
+                continue  # not checked (cancelled, unreadable): decided another time
+            decided[k] = True
+            if verdict.confirmed:
                 confirmed[k] = True
                 checks[(int(pairs.a[k]), int(pairs.b[k]))] = verdict
+    if todo or known is None:
+        _store_masks(catalog, _signature(catalog, pairs, digests), need, decided, confirmed)
     keep = within & (~need | confirmed)
     transform = np.where(pairs.transform >= WINDOW_BASE, 0, pairs.transform).astype(np.uint8)
     kept = PairSet(pairs.a[keep], pairs.b[keep], pairs.distance[keep], transform[keep], int(reach))
     return kept, checks
+
+
+def _digest_words(records: Mapping[int, ImageRecord]) -> npt.NDArray[np.uint64]:
+    """``(id, digest word 0, digest word 1)`` of every record, in id order (zeros for a
+    record without a 16-byte digest)."""
+    out = np.zeros((len(records), 3), dtype=np.uint64)
+    for k, image_id in enumerate(sorted(records)):
+        out[k, 0] = image_id
+        digest = records[image_id].digest
+        if digest is not None and len(digest) == 16:
+            out[k, 1:] = np.frombuffer(digest, dtype="<u8")
+    return out
+
+
+def _signature(catalog: Catalog, pairs: PairSet, digests: npt.NDArray[np.uint64]) -> bytes:
+    """What the flags of :func:`confirm` depend on: the candidate pairs, the files they
+    were found in (ids and digests), the window hashes present, the verdicts kept (their
+    packed chunks) and the rules (the check's version and this module's limits)."""
+    digest = xxhash.xxh3_128()
+    rules = (geometry.CHECK_VERSION, CERTAIN_DISTANCE, WINDOW_AGREEMENT, pairs.threshold)
+    digest.update(repr(rules).encode())
+    for array in (pairs.a, pairs.b, pairs.distance, pairs.transform, digests):
+        digest.update(np.ascontiguousarray(array).data)
+        digest.update(len(array).to_bytes(8, "little"))
+    packed = catalog.execute("SELECT max(id), count(*) FROM geometry_packed").fetchone()
+    windows = catalog.execute("SELECT count(*) FROM images WHERE windows IS NOT NULL").fetchone()
+    digest.update(repr((tuple(packed), tuple(windows))).encode())
+    return digest.digest()
+
+
+def _load_masks(
+    catalog: Catalog, signature: bytes, n: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """``(need, decided, confirmed)`` as the last call left them, if nothing they depend
+    on has changed since (the same signature): a library opens without joining its
+    pairs with the verdicts again."""
+    row = catalog.execute(
+        "SELECT need, decided, confirmed FROM geometry_masks WHERE signature = ?", (signature,)
+    ).fetchone()
+    if row is None:
+        return None
+    flags = [np.unpackbits(np.frombuffer(bytes(b), np.uint8), count=n).astype(bool) for b in row]
+    return flags[0], flags[1], flags[2]
+
+
+def _store_masks(
+    catalog: Catalog,
+    signature: bytes,
+    need: npt.NDArray[np.bool_],
+    decided: npt.NDArray[np.bool_],
+    confirmed: npt.NDArray[np.bool_],
+) -> None:
+    with catalog.transaction() as db:
+        db.execute("DELETE FROM geometry_masks")
+        db.execute(
+            "INSERT INTO geometry_masks(signature, need, decided, confirmed) VALUES(?, ?, ?, ?)",
+            (signature, *(np.packbits(f).tobytes() for f in (need, decided, confirmed))),
+        )
 
 
 #: ``meta`` key: the ``geometry.CHECK_VERSION`` the kept verdicts were reached with.
@@ -184,6 +253,7 @@ def forget_outdated(catalog: Catalog) -> None:
     with catalog.transaction() as db:
         forgotten = db.execute("DELETE FROM geometry_checks").rowcount
         db.execute("DELETE FROM geometry_packed")
+        db.execute("DELETE FROM geometry_masks")
         Catalog.put_meta(db, VERSION_KEY, str(geometry.CHECK_VERSION))
     if forgotten:
         log.info("Forgot %d geometric verdicts of an earlier check", forgotten)
