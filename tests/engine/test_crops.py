@@ -428,20 +428,21 @@ def test_verdicts_are_read_back_in_bulk_and_the_newest_wins(tmp_path: Path) -> N
         np.array([0, code, 0], np.uint8), 12,
     )  # fmt: skip
     need = np.ones(3, bool)
+    words = confirm._digest_words(records)
     with Catalog(tmp_path / "c.sqlite") as catalog:
-        assert not confirm._load_verdicts(catalog, pairs, need, records)[0].any()
+        assert not confirm._load_verdicts(catalog, pairs, need, words)[0].any()
         refused, accepted = GeometryCheck(False), GeometryCheck(True, ("same",))
         confirm._store_verdicts(catalog, pairs, {(1, 2): refused, (1, 3): accepted}, records)
-        decided, confirmed = confirm._load_verdicts(catalog, pairs, need, records)
+        decided, confirmed = confirm._load_verdicts(catalog, pairs, need, words)
         assert decided.tolist() == [True, True, False]
         assert confirmed.tolist() == [False, True, False]
         # The same two files checked again (another version of the check): newest wins.
         confirm._store_verdicts(catalog, pairs, {(1, 2): accepted}, records)
-        decided, confirmed = confirm._load_verdicts(catalog, pairs, need, records)
+        decided, confirmed = confirm._load_verdicts(catalog, pairs, need, words)
         assert confirmed.tolist() == [True, True, False]
         # Another file under id 2 (a new digest): no verdict for it yet.
         changed = {**records, 2: record(2, b"z" * 16)}
-        decided, _ = confirm._load_verdicts(catalog, pairs, need, changed)
+        decided, _ = confirm._load_verdicts(catalog, pairs, need, confirm._digest_words(changed))
         assert decided.tolist() == [False, True, False]
 
 
@@ -463,7 +464,8 @@ def test_verdicts_of_digests_alike_but_for_a_few_bytes_are_all_found(tmp_path: P
     fresh = {(x, y): GeometryCheck(bool(x % 2)) for x, y in ids}
     with Catalog(tmp_path / "c.sqlite") as catalog:
         confirm._store_verdicts(catalog, pairs, fresh, records)
-        decided, confirmed = confirm._load_verdicts(catalog, pairs, np.ones(a.size, bool), records)
+        words = confirm._digest_words(records)
+        decided, confirmed = confirm._load_verdicts(catalog, pairs, np.ones(a.size, bool), words)
     assert decided.all()
     assert confirmed.tolist() == [bool(x % 2) for x in (a + 1).tolist()]
 

@@ -148,7 +148,7 @@ def confirm(
     known = _load_masks(catalog, _signature(catalog, pairs, digests), len(pairs))
     if known is None:
         need = needs_check(pairs, catalog.windows)
-        decided, confirmed = _load_verdicts(catalog, pairs, need, records)
+        decided, confirmed = _load_verdicts(catalog, pairs, need, digests)
     else:
         need, decided, confirmed = known
     pending = need & ~decided
@@ -184,14 +184,15 @@ def confirm(
 
 
 def _digest_words(records: Mapping[int, ImageRecord]) -> npt.NDArray[np.uint64]:
-    """``(id, digest word 0, digest word 1)`` of every record, in id order (zeros for a
-    record without a 16-byte digest)."""
-    out = np.zeros((len(records), 3), dtype=np.uint64)
+    """``(id, has a digest, digest word 0, digest word 1)`` of every record, in id order
+    (a record without a 16-byte digest has 0 and zeros)."""
+    out = np.zeros((len(records), 4), dtype=np.uint64)
     for k, image_id in enumerate(sorted(records)):
         out[k, 0] = image_id
         digest = records[image_id].digest
         if digest is not None and len(digest) == 16:
-            out[k, 1:] = np.frombuffer(digest, dtype="<u8")
+            out[k, 1] = 1
+            out[k, 2:] = np.frombuffer(digest, dtype="<u8")
     return out
 
 
@@ -359,10 +360,11 @@ def _load_verdicts(
     catalog: Catalog,
     pairs: PairSet,
     need: npt.NDArray[np.bool_],
-    records: Mapping[int, ImageRecord],
+    words: npt.NDArray[np.uint64],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Which pairs already have a verdict in the catalog, and which of those are
     confirmed: ``(decided, confirmed)``, one flag per pair (False where not needed).
+    ``words`` are the records' digests (:func:`_digest_words`).
 
     Read from ``geometry_packed``, where every verdict's key (the two files' digests
     and the transform, five 64-bit words) and flag are kept in a few large chunks, and
@@ -382,14 +384,9 @@ def _load_verdicts(
         return decided, confirmed
     table = np.frombuffer(b"".join(bytes(c[0]) for c in chunks), dtype="<u8").reshape(-1, 5)
     flags = np.frombuffer(b"".join(bytes(c[1]) for c in chunks), dtype=np.uint8)
-    ids = np.array(sorted(records), dtype=np.int64)
-    digests = np.zeros((ids.shape[0], 2), dtype=np.uint64)
-    has_digest = np.zeros(ids.shape[0], dtype=bool)
-    for k, image_id in enumerate(ids.tolist()):
-        digest = records[image_id].digest
-        if digest is not None and len(digest) == 16:
-            digests[k] = np.frombuffer(digest, dtype="<u8")
-            has_digest[k] = True
+    ids = words[:, 0].astype(np.int64)
+    has_digest = words[:, 1] == 1
+    digests = words[:, 2:]
     a, found_a = _positions(ids, pairs.a[wanted])
     b, found_b = _positions(ids, pairs.b[wanted])
     usable = found_a & found_b & has_digest[a] & has_digest[b]
