@@ -353,3 +353,17 @@ def test_the_array_fast_path_agrees_with_the_verdict_pair_by_pair(monkeypatch):
         zip(slow_copies.a.tolist(), slow_copies.b.tolist(), strict=True)
     )
     assert len(shots) == len(slow_shots)
+
+
+def test_the_ids_of_pairs_are_each_id_once_in_order() -> None:
+    import numpy as np
+
+    from desktop_app.engine.search.verdicts import _ids_of
+    from desktop_app.engine.types import PairSet
+
+    rng = np.random.default_rng(5)
+    for top in (50, 10**9):  # dense ids (a mask) and sparse ones (a sort)
+        a = rng.integers(1, top, 300)
+        b = a + rng.integers(1, 40, 300)
+        pairs = PairSet(a, b, np.zeros(300, np.uint8), np.zeros(300, np.uint8), 12)
+        assert _ids_of(pairs).tolist() == np.unique(np.concatenate([a, b])).tolist()

@@ -198,6 +198,20 @@ def _seconds_between(x: str | None, y: str | None) -> float | None:
     return None if math.isnan(seconds) else seconds
 
 
+def _ids_of(pairs: PairSet) -> npt.NDArray[np.int64]:
+    """The ids in ``pairs``, sorted, once each (a mask over the ids where they are dense,
+    as catalog ids are: millions of pairs, a few milliseconds)."""
+    top = int(max(int(pairs.a.max()), int(pairs.b.max())))
+    if int(min(int(pairs.a.min()), int(pairs.b.min()))) < 0 or top > 8 * len(pairs) + 4096:
+        unique: npt.NDArray[np.int64] = np.unique(np.concatenate((pairs.a, pairs.b)))
+        return unique
+    present = np.zeros(top + 1, dtype=bool)
+    present[pairs.a] = True
+    present[pairs.b] = True
+    dense: npt.NDArray[np.int64] = np.flatnonzero(present).astype(np.int64)
+    return dense
+
+
 def split_pairs(
     pairs: PairSet,
     records: Callable[[list[int]], Mapping[int, ImageRecord]],
@@ -224,8 +238,8 @@ def split_pairs(
     """
     if len(pairs) == 0:
         return pairs, pairs
-    ids = np.unique(np.concatenate((pairs.a, pairs.b)))
-    found = records([int(i) for i in ids])
+    ids = _ids_of(pairs)
+    found = records(ids.tolist())
     captured = {i for i, r in found.items() if r.capture is not None and r.capture.shot}
     if not captured:
         return pairs, PairSet.empty(pairs.threshold)
