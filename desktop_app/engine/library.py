@@ -426,6 +426,18 @@ class Library:
         what was kept before; an empty SavedMarks forgets them)."""
         saved_marks.save(self.catalog, self.roots, saved)
 
+    def size(self) -> int:
+        """How many files of the library are catalogued: ``len(records())``, counted in
+        the catalog while the records are not read yet."""
+        return len(self._records) if self._records is not None else self.catalog.size(self.roots)
+
+    def adopt_records(self, records: dict[int, ImageRecord]) -> None:
+        """Use the records another Library of the same catalog and folders has just read
+        (the window's worker, which needs them for its pairs), rather than reading
+        100,000 rows again; ignored once this Library has records of its own."""
+        if self._records is None:
+            self._records = records
+
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back
         (``fileops``) so that the next :meth:`groups` sees the catalog as it is now."""

@@ -190,3 +190,13 @@ def test_ties_between_groups_and_members_follow_path_order(tmp_path):
                 [m.image.name for m in library.resolve(found, g).members] for g in range(len(found))
             ]
     assert paths == [["a1.jpg", "a2.jpg"], ["z1.jpg", "z2.jpg"]]
+
+
+def test_the_size_of_a_library_is_its_records_whether_read_or_not(library):
+    fresh = Library(library.roots, catalog=library.catalog)
+    assert fresh._records is None
+    assert fresh.size() == len(library.records()) > 0  # counted, not read
+    assert fresh._records is None
+    fresh.adopt_records(library.records())
+    assert fresh.records() is library.records()
+    assert fresh.size() == len(library.records())

@@ -50,3 +50,34 @@ def test_reloads_do_not_freeze_objects_for_ever(qtbot, tmp_path):
         assert gc.get_freeze_count() == 0
     finally:
         session.shutdown()
+
+
+def test_opening_reads_the_records_once_in_the_worker(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from desktop_app.engine.catalog.store import Catalog
+
+    root = tmp_path / "lib"
+    for seed in range(3):
+        write_photo(root / f"p{seed}.jpg", seed, size=(64, 48))
+    catalog, config = tmp_path / "catalog.sqlite", EngineConfig(workers=0)
+    with Library([str(root)], catalog=catalog, config=config) as library:
+        for _ in library.scan():
+            pass
+    readers: list[str] = []
+    real = Catalog.all_records
+
+    def all_records(self, roots=None):
+        readers.append(threading.current_thread().name)
+        return real(self, roots)
+
+    monkeypatch.setattr(Catalog, "all_records", all_records)
+    session = LibrarySession(catalog, config)
+    try:
+        session.open([str(root)], rescan=False)
+        qtbot.waitUntil(lambda: session.grouping is not None, timeout=30_000)
+        assert len(session.library.records()) == 3
+        assert threading.main_thread().name not in readers  # the worker's, handed over
+        assert len(readers) == 1
+    finally:
+        session.shutdown()

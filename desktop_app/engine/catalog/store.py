@@ -470,6 +470,12 @@ class Catalog:
         )
         return {decode_path(r[1]): KnownFile(r[0], r[2], r[3], r[4]) for r in rows}
 
+    def size(self, roots: Sequence[str] | None = None) -> int:
+        """Rows inside ``roots`` (all when None): what :meth:`all_records` would return."""
+        where, params = self._scope(roots)
+        row = self.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
+        return int(row[0])
+
     def count(self, roots: Sequence[str] | None = None) -> tuple[int, int]:
         """(hashed images, unreadable files) inside ``roots`` (all when None)."""
         where, params = self._scope(roots)
