@@ -96,7 +96,7 @@ def update_pairs(
         # (and fall back again) on every call.
         log.warning("Some photos have no rotation hashes yet; scan to match rotations")
         rotations = False
-    hashed = int(catalog.hashed_ids().shape[0])
+    hashed = catalog.count()[0]
     target = max(threshold, reach(hashed, threshold))
     if state.upto is not None and state.rotations == rotations and state.upto >= threshold:
         target = state.upto
