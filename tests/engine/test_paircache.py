@@ -107,3 +107,21 @@ def test_a_cache_of_an_earlier_search_reads_as_empty(catalog):
     catalog.set_meta("pairs_version", "0")  # written by another version of the search
     state = catalog.pairs.state()
     assert state.upto is None and state.watermark == 0  # the next pairing searches in full
+
+
+def test_compacting_reads_nothing_while_no_paired_image_is_gone(catalog, monkeypatch):
+    ids = _ids(catalog, 4)
+    rows = [(ids[i], ids[j], 1) for i in range(4) for j in range(i + 1, 4)]
+    catalog.pairs.store(_pairs(rows, 8), watermark=ids[-1], rotations=False, replace=True)
+    new = [features(f"/lib/new{i}.jpg", 1 << 63) for i in range(2)]
+    catalog.add_results(new, 1)  # new photos, not paired yet: above the watermark
+    loads = []
+    real = type(catalog.pairs).load
+    monkeypatch.setattr(
+        type(catalog.pairs), "load", lambda self, *a, **k: loads.append(1) or real(self, *a, **k)
+    )
+    assert not catalog.pairs.compact()
+    assert loads == []
+    catalog.remove([ids[0], ids[1]])  # now half the pairs name a removed photo
+    assert catalog.pairs.compact()
+    assert loads

@@ -20,6 +20,7 @@ pairs behind: :meth:`PairCache.load` drops pairs whose images are not live, and
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -131,6 +132,7 @@ class PairCache:
                         ),
                     )
             catalog.put_meta(db, "pairs_watermark", str(watermark))
+            catalog.put_meta(db, "pairs_live", str(_live_count(db, watermark)))
 
     def load(self, threshold: int, roots: Sequence[str] | None = None) -> PairSet:
         """Stored pairs within ``threshold`` whose images are both live and inside ``roots``.
@@ -169,6 +171,11 @@ class PairCache:
         state = self.state()
         if state.upto is None:
             return False
+        # Pairs name images up to the watermark only, and ids are never handed out twice:
+        # while as many of those are hashed as when the pairs were stored, none is gone.
+        live = _live_count(self._catalog, state.watermark)
+        if self._catalog.get_meta("pairs_live") == str(live):
+            return False
         stored = (
             sum(
                 int(r[0])
@@ -189,9 +196,17 @@ class PairCache:
         with catalog.transaction() as db:
             db.execute("DELETE FROM pair_chunks")
             db.execute(
-                "DELETE FROM meta WHERE key IN"
-                " ('pairs_upto', 'pairs_watermark', 'pairs_rotations', 'pairs_version')"
+                "DELETE FROM meta WHERE key IN ('pairs_upto', 'pairs_watermark',"
+                " 'pairs_rotations', 'pairs_version', 'pairs_live')"
             )
+
+
+def _live_count(db: sqlite3.Connection | CatalogConnection, watermark: int) -> int:
+    """Hashed images with an id up to ``watermark``."""
+    row = db.execute(
+        "SELECT count(*) FROM images WHERE id <= ? AND phash IS NOT NULL", (watermark,)
+    ).fetchone()
+    return int(row[0])
 
 
 def _live_mask(live_ids: IdArray, a: IdArray, b: IdArray) -> npt.NDArray[np.bool_]:

@@ -52,6 +52,7 @@ CACHE_META_KEYS = frozenset(
         "pairs_watermark",
         "pairs_rotations",
         "pairs_version",
+        "pairs_live",
         "geometry_check_version",
     }
 )
