@@ -18,11 +18,6 @@ MAX_THRESHOLD = 16
 #: re-encode, format change and EXIF-rotated copy, with precision above 0.99.
 DEFAULT_THRESHOLD = 12
 
-#: Whole-image pairs (not turned) at or below this distance need no geometric check when
-#: their window hashes agree too (``search/confirm.py``). Chosen with
-#: benchmarks/quality.py on the tuning half of its corpus.
-CERTAIN_DISTANCE = 8
-
 #: Largest image, in pixels, that we agree to decode. A 300 MP panorama loads; a header
 #: claiming 100000 x 100000 is refused before any pixel is decoded.
 DEFAULT_MAX_PIXELS = 600_000_000

@@ -38,7 +38,6 @@ import xxhash
 from PIL import Image
 
 from desktop_app.engine.catalog.store import Catalog
-from desktop_app.engine.config import CERTAIN_DISTANCE
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.imaging.borders import find_content_box
 from desktop_app.engine.imaging.loading import apply_orientation, open_image, to_grey
@@ -55,7 +54,11 @@ from desktop_app.engine.types import (
 
 log = logging.getLogger(__name__)
 
-#: A whole-image pair within ``config.CERTAIN_DISTANCE`` is certain only when the mean
+#: Whole-image pairs (not turned) at or below this distance need no geometric check when
+#: their window hashes agree too. Chosen with benchmarks/quality.py on the tuning half of
+#: its corpus.
+CERTAIN_DISTANCE = 8
+#: A whole-image pair within :data:`CERTAIN_DISTANCE` is certain only when the mean
 #: distance between the photos' matching window hashes is at most this
 #: (:func:`windows_disagree`). Chosen with benchmarks/crop_quality.py on the tuning half
 #: of its corpus.
