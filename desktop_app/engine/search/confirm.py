@@ -462,7 +462,12 @@ _SALTS = (0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0x27D4EB2F165667C5)
 def _store_verdicts(
     catalog: Catalog, pairs: PairSet, fresh: Checks, records: Mapping[int, ImageRecord]
 ) -> None:
-    index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(pairs.a, pairs.b, strict=True))}
+    # Positions of the checked pairs only: a large library has millions of pairs, a few
+    # of which were just checked.
+    firsts = np.fromiter((a for a, _ in fresh), np.int64, len(fresh))
+    seconds = np.fromiter((b for _, b in fresh), np.int64, len(fresh))
+    near = np.flatnonzero(np.isin(pairs.a, firsts) & np.isin(pairs.b, seconds)).tolist()
+    index = {(int(pairs.a[k]), int(pairs.b[k])): k for k in near}
     rows = []
     for key, verdict in fresh.items():
         k = index[key]
