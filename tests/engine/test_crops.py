@@ -101,7 +101,7 @@ def _reference(ids: np.ndarray, hashes: np.ndarray, table: np.ndarray, threshold
 
 
 @pytest.mark.parametrize("method", ["brute", "mih"])
-def test_window_pairs_are_exact(method: str) -> None:
+def test_window_pairs_are_exact(method: str, search_loop: str) -> None:
     rng = np.random.default_rng(3)
     n, k = 400, 4
     hashes = rng.integers(0, 2**63, n, dtype=np.uint64) | np.uint64(1 << 63)

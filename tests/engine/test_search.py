@@ -115,13 +115,17 @@ def variants_for(hashes: np.ndarray, seed: int) -> np.ndarray:
     return out
 
 
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.mark.parametrize("threshold", THRESHOLDS)
 @SETTINGS
 @given(data=st.data())
-def test_mih_equals_brute_force(threshold: int, data: st.DataObject) -> None:
+def test_mih_equals_brute_force(threshold: int, data: st.DataObject, search_loop: str) -> None:
     hashes = data.draw(clustered())
     ids = np.random.default_rng(len(hashes)).permutation(hashes.shape[0]).astype(np.int64) * 3
     plan = data.draw(exact_plan(threshold))
@@ -130,9 +134,15 @@ def test_mih_equals_brute_force(threshold: int, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("threshold", THRESHOLDS)
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
-def test_mih_equals_brute_force_with_variants(threshold: int, data: st.DataObject) -> None:
+def test_mih_equals_brute_force_with_variants(
+    threshold: int, data: st.DataObject, search_loop: str
+) -> None:
     hashes = data.draw(clustered(max_n=120))
     variants = variants_for(hashes, data.draw(st.integers(0, 1000)))
     ids = np.arange(hashes.shape[0], dtype=np.int64)[::-1].copy()
@@ -160,7 +170,7 @@ def test_brute_force_matches_the_definition(data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("threshold", [0, 4, 10, 16])
-def test_planned_search_on_realistic_hashes(threshold: int) -> None:
+def test_planned_search_on_realistic_hashes(threshold: int, search_loop: str) -> None:
     hashes = synthetic_hashes(6000, seed=threshold)
     ids = np.arange(hashes.shape[0], dtype=np.int64)
     plan = plan_search(hashes, threshold)
