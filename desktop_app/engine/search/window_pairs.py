@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from desktop_app.engine.config import default_workers
 from desktop_app.engine.search import all_pairs as bulk
-from desktop_app.engine.search.plan import Plan, plan_search
+from desktop_app.engine.search.plan import Plan, plan_cross
 from desktop_app.engine.search.segment_join import (
     Cancelled,
     Hits,
@@ -92,14 +92,14 @@ def window_pairs(
     if n < 2 or windows.shape[1] == 0:
         return PairSet.empty(threshold)
     workers = workers or default_workers()
-    if plan is None:
-        plan = plan_search(hashes, threshold, variants=np.column_stack([hashes, windows]))
     records: list[tuple[Hits, int]] = []
     # Windows of photos hashed before windows existed are zeros: they match nothing,
     # and in the table they would make one bucket of every such photo.
     flat = windows.reshape(-1)
     positions = np.flatnonzero(flat != 0)
     known = np.ascontiguousarray(flat[positions])
+    if plan is None:
+        plan = plan_cross(hashes, known, threshold)
     jobs = (
         _brute_jobs(hashes, windows, threshold, cancel)
         if plan.method == "brute"
