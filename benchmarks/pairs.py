@@ -215,9 +215,9 @@ def estimate_case(n: int, threshold: int, workers: int) -> dict[str, Any]:
     }
 
 
-def _child(args: list[str]) -> dict[str, Any]:
+def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     cmd = [sys.executable, __file__, *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -238,26 +238,36 @@ def main() -> None:
         "--windows", action="store_true", help="only: the cost of window pairs at 100k"
     )
     parser.add_argument("--window-case", type=int, nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=1, help="--windows: rounds to run")
     args = parser.parse_args()
     if args.window_case:
         n, t, on = args.window_case
         print(json.dumps(run_window_case(n, t, args.workers, bool(on))))
         return
     if args.windows:
+        # Three children each round: the whole-image search with the numpy loop (the
+        # search as it was before the window pairs and the compiled loop), the same
+        # search with the compiled loop, and that followed by the window pairs.
         w = ["--workers", str(args.workers)]
+        numpy_loop = {**os.environ, "DOPPEL_NO_JIT": "1"}
         for n in args.sizes:
             t = 16 if n <= 150_000 else 12  # the reach pairing.py searches at this size
-            before = _child(["--window-case", str(n), str(t), "0", *w])
-            after = _child(["--window-case", str(n), str(t), "1", *w])
-            print(
-                f"Window pairs, {n:,} photos, whole-image pairs at {t} and window pairs at "
-                f"{args_window_threshold()} ({len(WINDOWS)} windows): {after['seconds']:.1f} s "
-                f"(whole-image part {after['whole_seconds']:.1f} s, "
-                f"{after['window_pairs']:,} window pairs) against {before['seconds']:.1f} s "
-                f"today: {after['seconds'] / before['seconds']:.2f}x; peak RSS "
-                f"{after['rss_mb']:.0f} MB against {before['rss_mb']:.0f} MB.",
-                flush=True,
-            )
+            for _ in range(args.rounds):
+                old = _child(["--window-case", str(n), str(t), "0", *w], numpy_loop)
+                before = _child(["--window-case", str(n), str(t), "0", *w])
+                after = _child(["--window-case", str(n), str(t), "1", *w])
+                print(
+                    f"Window pairs, {n:,} photos, whole-image pairs at {t} and window pairs "
+                    f"at {args_window_threshold()} ({len(WINDOWS)} windows): "
+                    f"{after['seconds']:.1f} s (whole-image part {after['whole_seconds']:.1f} s, "
+                    f"{after['window_pairs']:,} window pairs) against {before['seconds']:.1f} s "
+                    f"without window pairs ({after['seconds'] / before['seconds']:.2f}x) and "
+                    f"{old['seconds']:.1f} s with the numpy loop "
+                    f"({after['seconds'] / old['seconds']:.2f}x); peak RSS "
+                    f"{after['rss_mb']:.0f} MB against {before['rss_mb']:.0f} and "
+                    f"{old['rss_mb']:.0f} MB.",
+                    flush=True,
+                )
         return
     if args.case:
         print(json.dumps(run_case(*args.case, args.workers, args.with_variants, args.regroup)))
