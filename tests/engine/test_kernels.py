@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desktop_app.engine.catalog.mih import flip_masks
 from desktop_app.engine.search import kernels, segment_join
 
 
@@ -76,3 +78,51 @@ def test_the_switch_turns_the_compiled_loop_off() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def _table(hashes: np.ndarray, width: int):
+    values = (hashes & np.uint64((1 << width) - 1)).astype(np.int64)
+    order = np.argsort(values, kind="stable")
+    counts = np.bincount(values, minlength=1 << width)
+    starts = np.zeros(counts.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return order, hashes[order], counts, starts
+
+
+@pytest.mark.parametrize("output", [64, 1 << 20])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bucket_join_finds_every_pair_of_near_buckets(monkeypatch, seed: int, output: int) -> None:
+    # A small OUTPUT makes the loop stop in the middle of buckets and go on from there;
+    # one crowded bucket (a value shared by a tenth of each side) is larger than it.
+    monkeypatch.setattr(kernels, "OUTPUT", output)
+    rng = np.random.default_rng(seed)
+    width, radius, threshold = 6, 1, 40
+    a_hash = rng.integers(0, 2**64, 300, dtype=np.uint64, endpoint=False)
+    b_hash = rng.integers(0, 2**64, 500, dtype=np.uint64, endpoint=False)
+    a_hash[::10] &= ~np.uint64((1 << width) - 1)
+    b_hash[::10] &= ~np.uint64((1 << width) - 1)
+    a_order, a_sorted, a_counts, a_starts = _table(a_hash, width)
+    b_order, b_sorted, b_counts, b_starts = _table(b_hash, width)
+    masks = flip_masks(width, radius)
+    i, j, d = kernels.join_buckets(
+        np.flatnonzero(a_counts).astype(np.int64),
+        a_starts,
+        a_sorted,
+        b_counts > 0,
+        b_starts,
+        b_sorted,
+        masks,
+        threshold,
+        int(b_counts.max()),
+    )
+    got = set(zip(a_order[i].tolist(), b_order[j].tolist(), d.tolist(), strict=True))
+    low = np.uint64((1 << width) - 1)
+    want = set()
+    for x in range(a_hash.shape[0]):
+        segment = np.bitwise_count((a_hash[x] ^ b_hash) & low)
+        distance = np.bitwise_count(a_hash[x] ^ b_hash)
+        for y in np.flatnonzero((segment <= radius) & (distance <= threshold)).tolist():
+            want.add((x, y, int(distance[y])))
+    assert got == want
+    assert len(got) > 100
+    assert len(i) == len(got)  # each pair once

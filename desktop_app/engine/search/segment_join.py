@@ -420,17 +420,24 @@ def cross_join_jobs(
 ) -> Iterator[Job]:
     """Jobs finding every ``(x, y)`` with ``queries[x]`` near ``hashes[y]`` in ``segment``.
 
-    ``htable`` indexes ``hashes`` on ``segment``. Queries are probed in the order of
-    their segment value, so that the buckets they read come in order too. Each job
-    returns original positions ``x`` (into ``queries``) and ``y`` (into ``hashes``),
-    including ``x == y``, with the distance, for pairs within ``threshold`` that no
-    segment of ``earlier`` would also find.
+    ``htable`` indexes ``hashes`` on ``segment``. Each job returns original positions
+    ``x`` (into ``queries``) and ``y`` (into ``hashes``), including ``x == y``, with
+    the distance, for pairs within ``threshold`` that no segment of ``earlier`` would
+    also find.
+
+    With the compiled loop the queries get a table too, and the two tables are joined
+    bucket by bucket (``kernels.join_buckets``), walking the side with fewer occupied
+    buckets. Otherwise queries are probed one by one in the order of their segment
+    value, so that the buckets they read come in order too.
     """
     masks = flip_masks(segment.width, segment.radius)
+    _, step = _cross_step(htable, segment)
+    if kernels.compiled():
+        yield from _bucket_join_jobs(queries, hashes, htable, segment, earlier, threshold, step)
+        return
     values = segment_values(queries, segment.bits)
     order = _stable_order(values, segment.width)
     values = values[order]
-    _, step = _cross_step(htable, segment)
     for m0 in range(0, int(masks.shape[0]), step):
 
         def probe(batch: Int64Array = masks[m0 : m0 + step]) -> Hits:
@@ -441,6 +448,46 @@ def cross_join_jobs(
             ):
                 parts.append((np.take(rows, row), np.take(htable.order, tpos), d))
             x, y, d = _collect(parts)
+            keep = _first_finder(queries[x], hashes[y], earlier)
+            return x[keep], y[keep], d[keep]
+
+        yield probe
+
+
+def _bucket_join_jobs(
+    queries: HashArray,
+    hashes: HashArray,
+    htable: Table,
+    segment: Segment,
+    earlier: list[Segment],
+    threshold: int,
+    step: int,
+) -> Iterator[Job]:
+    """:func:`cross_join_jobs` by the compiled bucket join, ``step`` masks a job."""
+    masks = flip_masks(segment.width, segment.radius)
+    qtable = Table.build(queries, segment)
+    # Walk the side with fewer occupied buckets; a mask pairs u with u ^ mask both ways.
+    walk_queries = int(np.count_nonzero(qtable.counts)) <= int(np.count_nonzero(htable.counts))
+    a, b = (qtable, htable) if walk_queries else (htable, qtable)
+    buckets = np.flatnonzero(a.counts).astype(np.int64)
+    widest = int(b.counts.max(initial=0))
+    for m0 in range(0, int(masks.shape[0]), step):
+
+        def probe(batch: Int64Array = masks[m0 : m0 + step]) -> Hits:
+            i, j, d = kernels.join_buckets(
+                buckets,
+                a.starts,
+                a.hashes,
+                b.occupied,
+                b.starts,
+                b.hashes,
+                batch,
+                threshold,
+                widest,
+            )
+            if not walk_queries:
+                i, j = j, i
+            x, y = np.take(qtable.order, i), np.take(htable.order, j)
             keep = _first_finder(queries[x], hashes[y], earlier)
             return x[keep], y[keep], d[keep]
 

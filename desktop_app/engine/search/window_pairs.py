@@ -289,7 +289,8 @@ def _top(*sets: PairSet) -> int:
 
 
 def _keys(a: IdArray, b: IdArray, top: int) -> npt.NDArray[np.int64]:
-    keys: npt.NDArray[np.int64] = a.astype(np.int64) * top + b.astype(np.int64)
+    keys: npt.NDArray[np.int64] = a.astype(np.int64, copy=False) * top
+    keys += b
     return keys
 
 
