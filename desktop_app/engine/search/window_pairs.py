@@ -13,9 +13,10 @@ marked by its transform code (:func:`window_code`): :data:`WINDOW_BASE` and abov
 a :class:`~desktop_app.engine.types.Transform`; :func:`merge` joins window pairs with
 whole-image pairs, keeping each pair's smaller distance (the whole-image match on ties).
 
-Cost: one table over every window of every photo, probed once by each whole-image hash
-at the window threshold (:data:`WINDOW_THRESHOLD`). At 100,000 photos it adds 8-12 s
-and about 400 MB to the whole-image search (docs/benchmarks.md, "Crops").
+Cost: one table over every window of every photo, joined with a table of the
+whole-image hashes at the window threshold (:data:`WINDOW_THRESHOLD`; the layout from
+``plan.plan_cross``). At 100,000 photos it adds about 2 s of CPU to the whole-image
+search and little memory (docs/benchmarks.md, "Crops").
 """
 
 from __future__ import annotations
