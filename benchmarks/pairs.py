@@ -259,7 +259,8 @@ def main() -> None:
                 print(
                     f"Window pairs, {n:,} photos, whole-image pairs at {t} and window pairs "
                     f"at {args_window_threshold()} ({len(WINDOWS)} windows): "
-                    f"{after['seconds']:.1f} s (whole-image part {after['whole_seconds']:.1f} s, "
+                    f"{after['seconds']:.1f} s (whole-image part {after['whole_seconds']:.1f} s: "
+                    f"{after['seconds'] / after['whole_seconds']:.2f}x in one process; "
                     f"{after['window_pairs']:,} window pairs) against {before['seconds']:.1f} s "
                     f"without window pairs ({after['seconds'] / before['seconds']:.2f}x) and "
                     f"{old['seconds']:.1f} s with the numpy loop "
