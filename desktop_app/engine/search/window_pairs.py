@@ -179,7 +179,9 @@ def _brute_block(
         raise Cancelled
     rows = queries[r0 : r0 + _BLOCK]
     distance = np.bitwise_count(rows[:, None] ^ hashes[None, :])
-    x, y = np.nonzero(distance <= threshold)
+    # A zero window is unknown (hashed before windows), not a hash: a blank photo's
+    # hash, one bit set, would be 1 from it.
+    x, y = np.nonzero((distance <= threshold) & (rows != 0)[:, None])
     return (x + r0).astype(np.int64), y.astype(np.int64), distance[x, y].astype(np.uint8)
 
 
