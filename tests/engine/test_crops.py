@@ -503,3 +503,30 @@ def test_a_reopened_library_reuses_the_last_confirmation_until_something_changes
             db.execute("INSERT INTO geometry_packed(keys, flags) VALUES(?, ?)", (bytes(40), b"\0"))
         lib.pairs(12)
         assert joins == [1]
+
+
+def test_a_blank_photo_added_later_is_not_paired_with_photos_without_windows() -> None:
+    # Photos hashed before windows existed have none (zeros); a blank photo's hash has
+    # one bit set, one bit from a zero. The incremental path must not take it for a crop.
+    from desktop_app.engine.catalog.store import Catalog
+    from desktop_app.engine.search import pairing
+    from desktop_app.engine.types import drain
+    from tests.engine.factories import features
+
+    rng = np.random.default_rng(11)
+    hashes = rng.integers(0, 2**63, 60, dtype=np.uint64) | np.uint64(1 << 63)
+    with Catalog(":memory:") as catalog:
+        catalog.add_results(
+            [features(f"/lib/{k:03d}.jpg", int(h)) for k, h in enumerate(hashes)], 1
+        )
+        drain(pairing.update_pairs(catalog, 16))
+        with pytest.MonkeyPatch.context() as patch:
+
+            def no_full_search(*args: object) -> None:
+                raise AssertionError("one new photo is paired incrementally")
+
+            patch.setattr(pairing, "_full", no_full_search)
+            catalog.add_results([features("/lib/blank.jpg", 1 << 63)], 1)
+            drain(pairing.update_pairs(catalog, 16))
+        pairs = catalog.pairs.load(16)
+        assert not (pairs.transform >= window_pairs.WINDOW_BASE).any()

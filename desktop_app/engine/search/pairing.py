@@ -298,7 +298,8 @@ def _collect_windows(
     ):
         # This photo is the crop: its hash near another photo's window w ...
         near = mih.hamming(all_windows.ravel(), np.uint64(value)).reshape(all_windows.shape)
-        for row, w in zip(*np.nonzero(near <= limit), strict=True):
+        # (zero windows were never hashed: no hash is near them)
+        for row, w in zip(*np.nonzero((near <= limit) & (all_windows != 0)), strict=True):
             _add_window(found, image_id, int(all_ids[row]), int(near[row, w]), int(w), False)
         # ... or another photo is: its hash near this photo's window w.
         for w, window in enumerate(windows.tolist()):
