@@ -189,14 +189,18 @@ def confirm(
 def _digest_words(records: Mapping[int, ImageRecord]) -> npt.NDArray[np.uint64]:
     """``(id, has a digest, digest word 0, digest word 1)`` of every record, in id order
     (a record without a 16-byte digest has 0 and zeros)."""
-    out = np.zeros((len(records), 4), dtype=np.uint64)
-    for k, image_id in enumerate(sorted(records)):
-        out[k, 0] = image_id
-        digest = records[image_id].digest
-        if digest is not None and len(digest) == 16:
-            out[k, 1] = 1
-            out[k, 2:] = np.frombuffer(digest, dtype="<u8")
-    return out
+    count = len(records)
+    ids = np.fromiter(records, dtype=np.int64, count=count)
+    digests = [r.digest for r in records.values()]
+    has = np.fromiter((d is not None and len(d) == 16 for d in digests), dtype=bool, count=count)
+    none = bytes(16)
+    packed = b"".join([d if d is not None and len(d) == 16 else none for d in digests])
+    out = np.empty((count, 4), dtype=np.uint64)
+    out[:, 0] = ids
+    out[:, 1] = has
+    out[:, 2:] = np.frombuffer(packed, dtype="<u8").reshape(-1, 2)
+    ordered: npt.NDArray[np.uint64] = out[np.argsort(ids, kind="stable")]
+    return ordered
 
 
 def _signature(catalog: Catalog, pairs: PairSet, digests: npt.NDArray[np.uint64]) -> bytes:
