@@ -278,14 +278,20 @@ class Library:
         drain(self.pairs_steps(wanted, cancel=cancel))
         state = self.catalog.pairs.state()
         reach = wanted if state.upto is None else max(wanted, state.upto)
+        # The pairs of the photos read as records (those the groups are resolved with),
+        # which saves the catalog a pass over every row to find the hashed ones.
+        records = self.records()
+        live = np.fromiter(
+            (image_id for image_id, r in records.items() if r.phash is not None), dtype=np.int64
+        )
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
-        pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
+        pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, live=live))
         # Crops, rotations and upper-range distances only once the pixels agree (issue 10).
         pairs, checks = confirm.confirm(
             self.catalog,
             pairs,
             wanted,
-            self.records(),
+            records,
             max_pixels=self.config.max_pixels,
             trim=self.config.trim_borders,
             cancel=cancel,
