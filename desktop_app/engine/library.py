@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.engine.catalog import groupcache, sidecar_table
+from desktop_app.engine.catalog import records as catalog_records
 from desktop_app.engine.catalog.rebuild import rebuild_catalog as rebuild_catalog
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.catalog.store import default_catalog_path as default_catalog_path
@@ -134,7 +135,7 @@ class Library:
         self.roots: tuple[str, ...] = tuple(
             r for r in normalised if not within_any(r, (o for o in normalised if o != r))
         )
-        self._records: dict[int, ImageRecord] | None = None
+        self._records: Mapping[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
         self._camera_jpegs: set[int] | None = None
         # Verdicts on pairs (issue 9), by (a, b); they depend only on the two records.
@@ -280,10 +281,8 @@ class Library:
         reach = wanted if state.upto is None else max(wanted, state.upto)
         # The pairs of the photos read as records (those the groups are resolved with),
         # which saves the catalog a pass over every row to find the hashed ones.
-        records = self.records()
-        live = np.fromiter(
-            (image_id for image_id, r in records.items() if r.phash is not None), dtype=np.int64
-        )
+        found = self.records()
+        live = catalog_records.hashed_ids(found)
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
         pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, live=live))
         # Crops, rotations and upper-range distances only once the pixels agree (issue 10).
@@ -291,7 +290,7 @@ class Library:
             self.catalog,
             pairs,
             wanted,
-            records,
+            found,
             max_pixels=self.config.max_pixels,
             trim=self.config.trim_borders,
             cancel=cancel,
@@ -437,12 +436,12 @@ class Library:
         the catalog while the records are not read yet."""
         return len(self._records) if self._records is not None else self.catalog.size(self.roots)
 
-    def adopt_records(self, records: dict[int, ImageRecord]) -> None:
+    def adopt_records(self, found: Mapping[int, ImageRecord]) -> None:
         """Use the records another Library of the same catalog and folders has just read
         (the window's worker, which needs them for its pairs), rather than reading
         100,000 rows again; ignored once this Library has records of its own."""
         if self._records is None:
-            self._records = records
+            self._records = found
 
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back
@@ -452,11 +451,18 @@ class Library:
         self._verdicts = {}
         self._stored_checks = None
 
-    def records(self) -> dict[int, ImageRecord]:
-        """Every catalogued file of the library by id (cached until the next scan)."""
+    def records(self) -> Mapping[int, ImageRecord]:
+        """Every catalogued file of the library by id, in path order (cached until the
+        next scan). Each record is made the first time it is looked up
+        (``catalog/records.py``): a library opens without making one per photo."""
         if self._records is None:
-            self._records = {r.id: r for r in self.catalog.all_records(self.roots)}
+            self._records = self.catalog.record_table(self.roots)
         return self._records
+
+    def file_sizes(self) -> tuple[IdArray, npt.NDArray[np.int64]]:
+        """``(ids, sizes in bytes)`` of every catalogued file of the library, in path
+        order, read without making their records."""
+        return catalog_records.file_sizes(self.records())
 
     def rank(self) -> IdArray:
         """The library's image ids in path order: grouping's tie-break order."""

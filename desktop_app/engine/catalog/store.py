@@ -19,16 +19,14 @@ mode lets them run side by side.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +35,7 @@ from desktop_app.engine.catalog import schema
 from desktop_app.engine.catalog.groupcache import GroupingCache
 from desktop_app.engine.catalog.lockfile import OPEN_SUFFIX, SCAN_SUFFIX, FileLock
 from desktop_app.engine.catalog.paircache import PairCache
+from desktop_app.engine.catalog.records import IMAGE_COLUMNS, RecordTable, capture_text, make_record
 from desktop_app.engine.catalog.rows import as_signed, as_unsigned, chunks, id_hash_arrays
 from desktop_app.engine.catalog.segment_index import SegmentIndex
 from desktop_app.engine.errors import (
@@ -47,7 +46,6 @@ from desktop_app.engine.errors import (
 )
 from desktop_app.engine.imaging.windows import WINDOWS
 from desktop_app.engine.types import (
-    Capture,
     FileFailure,
     HashArray,
     IdArray,
@@ -58,17 +56,6 @@ from desktop_app.engine.types import (
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-
-#: What ``os.fsdecode`` decodes paths with.
-_FS_ENCODING = sys.getfilesystemencoding()
-_FS_ERRORS = sys.getfilesystemencodeerrors()
-_TWO_64 = 1 << 64
-
-_IMAGE_COLUMNS = (
-    "id, path, size, mtime_ns, digest, phash, width, height, format, taken, camera, error,"
-    " content_width, content_height, capture, pixel_digest, sharpness, greyscale,"
-    " brightness"
-)
 
 
 def default_catalog_path() -> Path:
@@ -540,7 +527,7 @@ class Catalog:
                             item.camera,
                             item.content_width,
                             item.content_height,
-                            _capture_text(item.capture),
+                            capture_text(item.capture),
                             item.pixel_digest,
                             item.sharpness,
                             int(item.greyscale),
@@ -630,26 +617,31 @@ class Catalog:
         for chunk in chunks(list(ids), 900):
             marks = ",".join("?" * len(chunk))
             for row in self.execute(
-                f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
+                f"SELECT {IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
             ):
-                record = _record(row)
+                record = make_record(row)
                 out[record.id] = record
         return out
 
     def all_records(self, roots: Sequence[str] | None = None) -> list[ImageRecord]:
         """Every row inside ``roots`` (all when None), in path order."""
+        return list(self.record_table(roots).values())
+
+    def record_table(self, roots: Sequence[str] | None = None) -> RecordTable:
+        """Every row inside ``roots`` (all when None) by id, in path order, each made a
+        record when first looked up (``records.py``)."""
         where, params = self._scope(roots)
         rows = self.execute(
-            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
-        )
-        return [_record(r) for r in rows]
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
+        ).fetchall()
+        return RecordTable(rows)
 
     def record_at(self, path: str) -> ImageRecord | None:
         """The row of the file at ``path``, if catalogued."""
         row = self.execute(
-            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE path=?", (encode_path(path),)
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE path=?", (encode_path(path),)
         ).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else make_record(row)
 
     def failures(self, roots: Sequence[str] | None = None) -> list[FileFailure]:
         """Files that could not be read, with the reason, in path order."""
@@ -760,64 +752,3 @@ class Catalog:
             inside = np.isin(ids, self.hashed_ids(roots))
             ids, distances = ids[inside], distances[inside]
         return ids, distances
-
-
-def _record(row: Sequence[Any]) -> ImageRecord:
-    # Positional, with the path decoded and the hash made unsigned inline: a library's
-    # opening makes one record per photo, and this is most of what that costs.
-    (
-        image_id,
-        path,
-        size,
-        mtime_ns,
-        digest,
-        phash,
-        width,
-        height,
-        image_format,
-        taken,
-        camera,
-        error,
-        content_width,
-        content_height,
-        capture,
-        pixel_digest,
-        sharpness,
-        greyscale,
-        brightness,
-    ) = row
-    return ImageRecord(
-        image_id,
-        path.decode(_FS_ENCODING, _FS_ERRORS),
-        size,
-        mtime_ns,
-        digest,
-        None if phash is None else phash + _TWO_64 if phash < 0 else phash,
-        width,
-        height,
-        image_format,
-        taken,
-        camera,
-        error,
-        content_width,
-        content_height,
-        _capture(capture) if capture else None,
-        pixel_digest,
-        sharpness,
-        bool(greyscale),
-        brightness,
-    )
-
-
-def _capture_text(capture: Capture | None) -> str | None:
-    return None if capture is None else json.dumps(capture.to_json(), separators=(",", ":"))
-
-
-def _capture(text: str | None) -> Capture | None:
-    if not text:
-        return None
-    try:
-        data = json.loads(text)
-        return Capture.from_json(data) if isinstance(data, dict) else None
-    except (ValueError, TypeError):  # a damaged cache value: as if never read
-        return None

@@ -37,6 +37,7 @@ import numpy.typing as npt
 import xxhash
 from PIL import Image
 
+from desktop_app.engine.catalog import records as catalog_records
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.imaging.borders import find_content_box
@@ -191,7 +192,7 @@ def _digest_words(records: Mapping[int, ImageRecord]) -> npt.NDArray[np.uint64]:
     (a record without a 16-byte digest has 0 and zeros)."""
     count = len(records)
     ids = np.fromiter(records, dtype=np.int64, count=count)
-    digests = [r.digest for r in records.values()]
+    digests = catalog_records.digests(records)  # from the rows of a table, not records
     has = np.fromiter((d is not None and len(d) == 16 for d in digests), dtype=bool, count=count)
     none = bytes(16)
     packed = b"".join([d if d is not None and len(d) == 16 else none for d in digests])
