@@ -420,7 +420,16 @@ class Library:
 
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
-        return resolve_group(found, index, self.records(), self._geometry_checks())
+        checks = self._geometry_checks()
+        if self._stored_checks is not None:  # the group's stored verdicts, in one read
+            start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
+            reference = int(found.members[start])
+            self._stored_checks.prefetch(
+                key
+                for member in found.members[start + 1 : stop].tolist()
+                if (key := (min(member, reference), max(member, reference))) not in self._checks
+            )
+        return resolve_group(found, index, self.records(), checks)
 
     def saved_marks(self) -> SavedMarks:
         """The marks left unapplied when this library was last closed (by photo path)."""
