@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
 from desktop_app.engine.catalog import records as catalog_records
+from desktop_app.engine.catalog import store
 from desktop_app.engine.catalog.records import RecordTable
 from desktop_app.engine.config import EngineConfig
 from desktop_app.engine.library import Library
@@ -115,3 +117,107 @@ def test_pairs_are_found_without_making_a_record_per_photo(tmp_path):
     kept = set(zip(pairs.a.tolist(), pairs.b.tolist(), strict=True))
     assert tuple(plain[:2]) in kept
     assert tuple(shots) not in kept  # two exposures: similar shots, not copies
+
+
+# ----------------------------------------------------------------- the kept copy of the rows
+
+
+def _spy(catalog, monkeypatch) -> list[str]:
+    """The statements ``catalog`` runs from now on."""
+    statements: list[str] = []
+    real = catalog._db
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, sql, *args):
+            statements.append(sql)
+            return real.execute(sql, *args)
+
+    monkeypatch.setattr(catalog, "_db", Spy())
+    return statements
+
+
+def _read_images(statements: list[str]) -> bool:
+    return any("FROM images" in s for s in statements)
+
+
+def test_a_second_reading_takes_the_kept_copy_of_the_rows(catalog, monkeypatch):
+    monkeypatch.setattr(store, "KEEP_ROWS_FROM", 3)
+    photos = [features(f"/lib/{k}.jpg", (1 << 63) | k, size=k) for k in range(4)]
+    catalog.add_results([*photos, FileFailure("/lib/bad.jpg", 1, 2, "truncated JPEG")], 1)
+    catalog.add_results([_captured("/lib/shot.jpg", 1 << 63, "5")], 1)
+    catalog.add_results([features("/elsewhere/x.jpg", 1 << 63)], 1)
+    first = catalog.record_table(["/lib"])  # read, and kept
+    statements = _spy(catalog, monkeypatch)
+    again = catalog.record_table(["/lib"])
+    assert not _read_images(statements)
+    assert again == first and list(again) == list(first) and len(again) == 6
+    assert again.captured_ids() == first.captured_ids() != []
+    # Other folders are read from the table (and become the copy kept).
+    assert len(catalog.record_table(["/elsewhere"])) == 1 and _read_images(statements)
+
+
+def test_any_change_to_an_image_row_outdates_the_kept_copy(catalog, monkeypatch):
+    monkeypatch.setattr(store, "KEEP_ROWS_FROM", 1)
+    ids = catalog.add_results([features(f"/lib/{k}.jpg", 1 << 63) for k in range(3)], 1)
+    changes = [
+        lambda: catalog.add_results([features("/lib/new.jpg", 1 << 63)], 1),
+        lambda: catalog.set_digests([(ids[0], 1, b"n" * 16)]),
+        lambda: catalog.remove([ids[1]]),
+        lambda: catalog.execute("UPDATE images SET width = 7 WHERE id = ?", (ids[2],)),
+    ]
+    before = catalog.record_table(["/lib"])
+    for change in changes:
+        change()
+        after = catalog.record_table(["/lib"])
+        assert after != before
+        assert after == {r.id: r for r in catalog.all_records(["/lib"])}
+        before = after
+    assert before[ids[0]].digest == b"n" * 16 and ids[1] not in before
+    assert before[ids[2]].width == 7
+
+
+def test_a_damaged_copy_is_not_decoded(catalog, monkeypatch, caplog):
+    monkeypatch.setattr(store, "KEEP_ROWS_FROM", 1)
+    catalog.add_results([features(f"/lib/{k}.jpg", 1 << 63) for k in range(3)], 1)
+    first = catalog.record_table(["/lib"])
+    (blob,) = catalog.execute("SELECT rows FROM record_rows").fetchone()
+    damaged = blob[:-40] + bytes(40)
+    catalog.execute("UPDATE record_rows SET rows = ?", (damaged,))
+    assert catalog_records.unpack_rows(damaged, xxhash_of(blob)) is None
+    assert catalog.record_table(["/lib"]) == first
+    assert "damaged" in caplog.text
+    # A copy in another format (another Python, other columns) is read again, quietly.
+    catalog.execute("UPDATE record_rows SET format = 'another'")
+    assert catalog.record_table(["/lib"]) == first
+
+
+def test_small_libraries_keep_no_copy(catalog):
+    catalog.add_results([features(f"/lib/{k}.jpg", 1 << 63) for k in range(3)], 1)
+    catalog.record_table(["/lib"])
+    assert catalog.execute("SELECT count(*) FROM record_rows").fetchone() == (0,)
+
+
+def test_a_busy_catalog_is_read_without_waiting_to_keep_a_copy(tmp_path, monkeypatch):
+    from desktop_app.engine.catalog.store import Catalog
+
+    monkeypatch.setattr(store, "KEEP_ROWS_FROM", 1)
+    path = tmp_path / "c.sqlite"
+    with Catalog(path, timeout=30) as catalog, Catalog(path) as writer:
+        catalog.add_results([features(f"/lib/{k}.jpg", 1 << 63) for k in range(3)], 1)
+        with writer.transaction():  # another connection holds the write lock
+            started = time.perf_counter()
+            assert len(catalog.record_table(["/lib"])) == 3
+            assert time.perf_counter() - started < 5  # not the 30 s timeout
+        assert catalog.execute("SELECT count(*) FROM record_rows").fetchone() == (0,)
+        assert catalog.execute("PRAGMA busy_timeout").fetchone() == (30_000,)
+        catalog.record_table(["/lib"])  # free now: kept
+        assert catalog.execute("SELECT count(*) FROM record_rows").fetchone() == (1,)
+
+
+def xxhash_of(blob: bytes) -> bytes:
+    import xxhash
+
+    return xxhash.xxh3_128_digest(blob)

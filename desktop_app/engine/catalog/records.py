@@ -7,17 +7,29 @@ frozen dataclass of nineteen fields) costs about as much as reading its row: at 
 photos, half of the 0.1 s the records took. :class:`RecordTable` keeps the rows and
 makes each record the first time it is looked up; what the opening needs of every photo
 (ids, sizes, which are hashed, digests, which carry a capture) it reads from the rows.
+
+Reading the rows themselves (19 columns each, converted one value at a time by sqlite3)
+is then most of what opening a library costs: the catalog keeps a copy of a library's
+rows as one blob (``record_rows``, :func:`pack_rows`), valid while no image row has
+changed since it was read (``image_changes``, counted by triggers: ``schema.py``). The
+copy is in :mod:`marshal`'s format, which rebuilds the tuples of ints, floats, strings,
+bytes and None four times faster than reading them; it is tied to the format's and
+Python's versions and to the columns (:data:`ROWS_FORMAT`), and checked against a
+digest before it is decoded, so a damaged copy is read again from the table rather
+than decoded.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import xxhash
 
 from desktop_app.engine.types import Capture, IdArray, ImageRecord
 
@@ -27,8 +39,15 @@ IMAGE_COLUMNS = (
     " content_width, content_height, capture, pixel_digest, sharpness, greyscale,"
     " brightness"
 )
-# Positions in a row of IMAGE_COLUMNS.
+# Positions in a row of IMAGE_COLUMNS, and its length.
 _ID, _SIZE, _DIGEST, _PHASH, _CAPTURE = 0, 2, 4, 5, 14
+_WIDTH = len(IMAGE_COLUMNS.split(","))
+
+#: What a kept copy of rows (:func:`pack_rows`) depends on besides the rows themselves.
+ROWS_FORMAT = (
+    f"marshal {marshal.version}, Python {sys.version_info.major}.{sys.version_info.minor}:"
+    f" {IMAGE_COLUMNS}"
+)
 
 #: What ``os.fsdecode`` decodes paths with.
 _FS_ENCODING = sys.getfilesystemencoding()
@@ -82,6 +101,29 @@ def make_record(row: Sequence[Any]) -> ImageRecord:
         bool(greyscale),
         brightness,
     )
+
+
+def pack_rows(rows: Sequence[tuple[Any, ...]]) -> tuple[bytes, bytes]:
+    """Rows of :data:`IMAGE_COLUMNS` (as sqlite3 returns them) as one blob, and its
+    digest (:func:`unpack_rows` checks it)."""
+    blob = marshal.dumps(list(rows), marshal.version)
+    return blob, xxhash.xxh3_128_digest(blob)
+
+
+def unpack_rows(blob: bytes, checksum: bytes) -> list[tuple[Any, ...]] | None:
+    """The rows :func:`pack_rows` made ``blob`` of, or None if it is not what it was
+    (another digest, or not a list of rows once decoded)."""
+    if xxhash.xxh3_128_digest(blob) != checksum:
+        return None
+    try:
+        rows = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(rows, list) or not all(
+        type(row) is tuple and len(row) == _WIDTH for row in rows
+    ):
+        return None
+    return rows
 
 
 def capture_text(capture: Capture | None) -> str | None:

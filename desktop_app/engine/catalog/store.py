@@ -19,6 +19,7 @@ mode lets them run side by side.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -26,7 +27,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,15 @@ from desktop_app.engine.catalog import schema
 from desktop_app.engine.catalog.groupcache import GroupingCache
 from desktop_app.engine.catalog.lockfile import OPEN_SUFFIX, SCAN_SUFFIX, FileLock
 from desktop_app.engine.catalog.paircache import PairCache
-from desktop_app.engine.catalog.records import IMAGE_COLUMNS, RecordTable, capture_text, make_record
+from desktop_app.engine.catalog.records import (
+    IMAGE_COLUMNS,
+    ROWS_FORMAT,
+    RecordTable,
+    capture_text,
+    make_record,
+    pack_rows,
+    unpack_rows,
+)
 from desktop_app.engine.catalog.rows import as_signed, as_unsigned, chunks, id_hash_arrays
 from desktop_app.engine.catalog.segment_index import SegmentIndex
 from desktop_app.engine.errors import (
@@ -56,6 +65,10 @@ from desktop_app.engine.types import (
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+#: Libraries of this many photos or more keep a copy of their rows for the next opening
+#: (:meth:`Catalog.record_table`); smaller ones read theirs in a few milliseconds.
+KEEP_ROWS_FROM = 2000
 
 
 def default_catalog_path() -> Path:
@@ -193,6 +206,7 @@ class Catalog:
         hold_open_lock: bool = True,
     ) -> None:
         self.path = str(path)
+        self._timeout = timeout
         self._open_lock: FileLock | None = None
         if self.path != ":memory:":
             try:
@@ -625,16 +639,61 @@ class Catalog:
 
     def all_records(self, roots: Sequence[str] | None = None) -> list[ImageRecord]:
         """Every row inside ``roots`` (all when None), in path order."""
-        return list(self.record_table(roots).values())
-
-    def record_table(self, roots: Sequence[str] | None = None) -> RecordTable:
-        """Every row inside ``roots`` (all when None) by id, in path order, each made a
-        record when first looked up (``records.py``)."""
         where, params = self._scope(roots)
         rows = self.execute(
             f"SELECT {IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
-        ).fetchall()
+        )
+        return [make_record(r) for r in rows]
+
+    def record_table(self, roots: Sequence[str] | None = None) -> RecordTable:
+        """Every row inside ``roots`` (all when None) by id, in path order, each made a
+        record when first looked up (``records.py``).
+
+        The rows come from the copy kept by the last reading of the same folders when no
+        image row changed since; otherwise they are read from ``images`` and, for a
+        library of :data:`KEEP_ROWS_FROM` photos or more, a copy is kept for the next
+        reading (if the catalog can be written to at once: a scan writing in another
+        process is not waited for).
+        """
+        where, params = self._scope(roots)
+        scope = "*" if roots is None else json.dumps(sorted(roots))
+        with self.snapshot() as db:
+            counted = db.execute("SELECT count FROM image_changes").fetchone()
+            changes = None if counted is None else int(counted[0])
+            kept = db.execute(
+                "SELECT changes, format, checksum, rows FROM record_rows WHERE scope = ?",
+                (scope,),
+            ).fetchone()
+            current = kept is not None and (kept[0], kept[1]) == (changes, ROWS_FORMAT)
+            if current:
+                found = unpack_rows(kept[3], kept[2])
+                if found is not None:
+                    return RecordTable(found)
+                log.warning("The kept copy of the catalog's rows is damaged; reading them")
+            rows = db.execute(
+                f"SELECT {IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
+            ).fetchall()
+        if changes is not None and len(rows) >= KEEP_ROWS_FROM and not self._db.in_transaction:
+            self._keep_rows(scope, changes, rows)
         return RecordTable(rows)
+
+    def _keep_rows(self, scope: str, changes: int, rows: list[tuple[Any, ...]]) -> None:
+        """Keep ``rows`` (read when ``image_changes`` was ``changes``) as the only copy,
+        unless another connection is writing: then nothing is kept this time."""
+        blob, checksum = pack_rows(rows)
+        self._db.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction() as db:
+                db.execute("DELETE FROM record_rows")
+                db.execute(
+                    "INSERT INTO record_rows(scope, changes, format, checksum, rows)"
+                    " VALUES(?, ?, ?, ?, ?)",
+                    (scope, changes, ROWS_FORMAT, checksum, blob),
+                )
+        except CatalogError as error:  # busy, read-only, full: a cache, kept next time
+            log.debug("Did not keep a copy of the catalog's rows: %s", error)
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 
     def record_at(self, path: str) -> ImageRecord | None:
         """The row of the file at ``path``, if catalogued."""
