@@ -251,7 +251,10 @@ class Library:
         )
 
     def failures(self) -> list[FileFailure]:
-        """Files in the library that could not be read, with the reason."""
+        """Files in the library that could not be read, with the reason (from the records
+        when they are read: the catalog is not asked again)."""
+        if isinstance(self._records, catalog_records.RecordTable):
+            return self._records.failures()
         return self.catalog.failures(self.roots)
 
     def counts(self) -> tuple[int, int]:

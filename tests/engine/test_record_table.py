@@ -6,6 +6,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from desktop_app.engine.catalog import records as catalog_records
 from desktop_app.engine.catalog import store
@@ -51,6 +52,26 @@ def test_a_record_is_made_when_first_looked_up_and_kept(catalog):
     assert table == {r.id: r for r in catalog.all_records(["/lib"])}
     assert [r.path for r in table.values()] == ["/lib/a.jpg", "/lib/b.jpg", "/lib/c.jpg"]
     assert table.made() == 3
+
+
+def test_the_files_that_could_not_be_read_come_from_the_rows(catalog, tmp_path, monkeypatch):
+    root = str(tmp_path)
+    catalog.add_results(
+        [
+            FileFailure(f"{root}/b.jpg", 30, 3, "truncated JPEG"),
+            features(f"{root}/a.jpg", 1 << 63),
+            FileFailure(f"{root}/a.cr2", 20, 2, "no preview"),
+            FileFailure("/elsewhere/c.jpg", 1, 1, "not an image"),
+        ],
+        1,
+    )
+    table = catalog.record_table([root])
+    assert table.failures() == catalog.failures([root]) and len(table.failures()) == 2
+    assert table.made() == 0
+    with Library([root], catalog=catalog) as library:
+        library.records()
+        monkeypatch.setattr(catalog, "failures", lambda roots=None: pytest.fail("asked"))
+        assert library.failures() == table.failures()
 
 
 def test_the_helpers_read_tables_and_plain_mappings_alike(catalog):

@@ -109,3 +109,29 @@ def test_opening_makes_no_record_until_one_is_looked_up(qtbot, tmp_path):
         assert found.made() == 3 and {m.image.id for m in group.members} <= set(found)
     finally:
         session.shutdown()
+
+
+def test_the_files_that_could_not_be_read_come_with_the_workers_rows(
+    qtbot, tmp_path, monkeypatch, allowed_warnings
+):
+    from desktop_app.engine.catalog.store import Catalog
+
+    allowed_warnings.append("not an image")  # the scan says so
+    root = tmp_path / "lib"
+    for seed in range(3):
+        write_photo(root / f"p{seed}.jpg", seed, size=(64, 48))
+    (root / "broken.jpg").write_bytes(b"not a photo")
+    catalog, config = tmp_path / "catalog.sqlite", EngineConfig(workers=0)
+    with Library([str(root)], catalog=catalog, config=config) as library:
+        for _ in library.scan():
+            pass
+    monkeypatch.setattr(Catalog, "failures", lambda self, roots=None: [])  # not asked
+    session = LibrarySession(catalog, config)
+    reported: list[list] = []
+    session.failures_changed.connect(reported.append)
+    try:
+        session.open([str(root)], rescan=False)
+        qtbot.waitUntil(lambda: session.grouping is not None, timeout=30_000)
+        assert [[f.path for f in failures] for failures in reported] == [[str(root / "broken.jpg")]]
+    finally:
+        session.shutdown()

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from desktop_app.engine.types import Capture, IdArray, ImageRecord
+from desktop_app.engine.types import Capture, FileFailure, IdArray, ImageRecord
 
 #: The ``images`` columns a record is made of, in the order :func:`make_record` takes.
 IMAGE_COLUMNS = (
@@ -40,7 +40,7 @@ IMAGE_COLUMNS = (
     " brightness"
 )
 # Positions in a row of IMAGE_COLUMNS, and its length.
-_ID, _SIZE, _DIGEST, _PHASH, _CAPTURE = 0, 2, 4, 5, 14
+_ID, _PATH, _SIZE, _MTIME, _DIGEST, _PHASH, _ERROR, _CAPTURE = 0, 1, 2, 3, 4, 5, 11, 14
 _WIDTH = len(IMAGE_COLUMNS.split(","))
 
 #: What a kept copy of rows (:func:`pack_rows`) depends on besides the rows themselves.
@@ -200,6 +200,16 @@ class RecordTable(Mapping[int, ImageRecord]):
     def digests(self) -> list[bytes | None]:
         """File digests, in row order (None where the file has none)."""
         return [row[_DIGEST] for row in self._rows]
+
+    def failures(self) -> list[FileFailure]:
+        """The files that could not be read, and why, in row order."""
+        return [
+            FileFailure(
+                row[_PATH].decode(_FS_ENCODING, _FS_ERRORS), row[_SIZE], row[_MTIME], row[_ERROR]
+            )
+            for row in self._rows
+            if row[_ERROR] is not None
+        ]
 
     def captured_ids(self) -> list[int]:
         """Ids of the images whose row holds a capture (in row order); their records say

@@ -180,7 +180,8 @@ class LibrarySession(QObject):
             self._records_from_worker = True
             self.load_pairs()
         self.opened.emit(library.roots)
-        self.failures_changed.emit(library.failures())
+        if not self._records_from_worker:  # else from the worker's rows, when they come
+            self.failures_changed.emit(library.failures())
         offline = library.offline()
         if offline:
             self.status.emit(offline_text(offline))
@@ -339,6 +340,7 @@ class LibrarySession(QObject):
             self._records_from_worker = False
             self.library.adopt_records(records)
             self._reload_records()
+            self.failures_changed.emit(self.library.failures())
         self.pairs = pairs
         counts = np.bincount(pairs.distance, minlength=MAX_THRESHOLD + 1)[: MAX_THRESHOLD + 1]
         self.regrouper.set_pairs(pairs, self.library.rank(), stored=stored)
@@ -351,6 +353,7 @@ class LibrarySession(QObject):
         if self._records_from_worker and self.library is not None:
             self._records_from_worker = False
             self._reload_records()
+            self.failures_changed.emit(self.library.failures())
         self.error.emit(describe_error(error), error)
 
     def set_threshold(self, threshold: int) -> None:
