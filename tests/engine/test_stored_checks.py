@@ -87,3 +87,30 @@ def test_resolving_a_group_reads_its_verdicts_in_one_statement(catalog, monkeypa
     ]
     assert [m.geometry.cropped for m in group.members[1:]] == ["b", "a", "b", "a", "b"]
     assert sum("geometry_checks" in s for s in statements) == 1
+
+
+def test_the_verdicts_of_a_large_group_are_looked_up_by_their_key(catalog, monkeypatch):
+    """However many pairs are asked for, each is found through the primary key of
+    ``geometry_checks``, not by indexing the whole table for the join."""
+    ids = _catalogued(catalog, 600)
+    for k in range(1, 600, 7):
+        _verdict(catalog, 0, k, 0, True, f"member {k}")
+    with catalog.transaction() as db:  # verdicts of other photos, as a library keeps
+        db.executemany(
+            "INSERT INTO geometry_checks(first, second, transform, confirmed, evidence,"
+            " cropped) VALUES(?, ?, 0, 1, '[]', '')",
+            [(_digest(10_000 + k), _digest(20_000 + k)) for k in range(20_000)],
+        )
+    records = catalog.record_table(["/lib"])
+    asked: list[tuple[str, list]] = []
+    real = catalog.execute
+    monkeypatch.setattr(
+        catalog, "execute", lambda sql, params=(): asked.append((sql, params)) or real(sql, params)
+    )
+    checks = confirm.stored_checks(catalog, records)
+    checks.prefetch((ids[0], i) for i in ids[1:600])
+    assert len(asked) >= 2  # in slices
+    for sql, params in asked:
+        plan = " ".join(row[3] for row in real("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "AUTOMATIC" not in plan and "SEARCH g USING" in plan, plan
+    assert sum(checks.get((ids[0], i)) is not None for i in ids[1:600]) == len(range(1, 600, 7))

@@ -582,10 +582,13 @@ class StoredChecks(Mapping[tuple[int, int], GeometryCheck]):
         best: dict[tuple[int, int], tuple[bool, int, tuple[str, str, str | None]]] = {}
         for chunk in in_slices(list(wanted), _PREFETCH_CHUNK):
             values = ",".join("(?, ?)" for _ in chunk)
+            # CROSS JOIN keeps the pairs wanted as the outer loop, each looked up by the
+            # primary key: with a few hundred of them, SQLite would otherwise index the
+            # whole table for the join (0.1 s at 300,000 verdicts).
             rows = self._catalog.execute(
                 f"WITH wanted(x, y) AS (VALUES {values})"
                 " SELECT g.first, g.second, g.transform, g.evidence, g.cropped, g.frame"
-                " FROM wanted JOIN geometry_checks AS g ON g.first = wanted.x"
+                " FROM wanted CROSS JOIN geometry_checks AS g ON g.first = wanted.x"
                 " AND g.second = wanted.y WHERE g.confirmed = 1",
                 [digest for pair in chunk for digest in pair],
             ).fetchall()
