@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.engine.catalog import groupcache, sidecar_table
+from desktop_app.engine.catalog import records as catalog_records
 from desktop_app.engine.catalog.rebuild import rebuild_catalog as rebuild_catalog
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.catalog.store import default_catalog_path as default_catalog_path
@@ -134,7 +135,7 @@ class Library:
         self.roots: tuple[str, ...] = tuple(
             r for r in normalised if not within_any(r, (o for o in normalised if o != r))
         )
-        self._records: dict[int, ImageRecord] | None = None
+        self._records: Mapping[int, ImageRecord] | None = None
         self._rank: IdArray | None = None
         self._camera_jpegs: set[int] | None = None
         # Verdicts on pairs (issue 9), by (a, b); they depend only on the two records.
@@ -250,7 +251,10 @@ class Library:
         )
 
     def failures(self) -> list[FileFailure]:
-        """Files in the library that could not be read, with the reason."""
+        """Files in the library that could not be read, with the reason (from the records
+        when they are read: the catalog is not asked again)."""
+        if isinstance(self._records, catalog_records.RecordTable):
+            return self._records.failures()
         return self.catalog.failures(self.roots)
 
     def counts(self) -> tuple[int, int]:
@@ -278,14 +282,18 @@ class Library:
         drain(self.pairs_steps(wanted, cancel=cancel))
         state = self.catalog.pairs.state()
         reach = wanted if state.upto is None else max(wanted, state.upto)
+        # The pairs of the photos read as records (those the groups are resolved with),
+        # which saves the catalog a pass over every row to find the hashed ones.
+        found = self.records()
+        live = catalog_records.hashed_ids(found)
         # Cleanup (issue 5): pairs the user said are not copies never reach grouping.
-        pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, self.roots))
+        pairs = not_copies.filter_pairs(self.catalog, self.catalog.pairs.load(reach, live=live))
         # Crops, rotations and upper-range distances only once the pixels agree (issue 10).
         pairs, checks = confirm.confirm(
             self.catalog,
             pairs,
             wanted,
-            self.records(),
+            found,
             max_pixels=self.config.max_pixels,
             trim=self.config.trim_borders,
             cancel=cancel,
@@ -415,7 +423,16 @@ class Library:
 
     def resolve(self, found: Grouping, index: int) -> Group:
         """Group ``index`` of ``found`` with catalog records for its members."""
-        return resolve_group(found, index, self.records(), self._geometry_checks())
+        checks = self._geometry_checks()
+        if self._stored_checks is not None:  # the group's stored verdicts, in one read
+            start, stop = int(found.offsets[index]), int(found.offsets[index + 1])
+            reference = int(found.members[start])
+            self._stored_checks.prefetch(
+                key
+                for member in found.members[start + 1 : stop].tolist()
+                if (key := (min(member, reference), max(member, reference))) not in self._checks
+            )
+        return resolve_group(found, index, self.records(), checks)
 
     def saved_marks(self) -> SavedMarks:
         """The marks left unapplied when this library was last closed (by photo path)."""
@@ -431,12 +448,12 @@ class Library:
         the catalog while the records are not read yet."""
         return len(self._records) if self._records is not None else self.catalog.size(self.roots)
 
-    def adopt_records(self, records: dict[int, ImageRecord]) -> None:
+    def adopt_records(self, found: Mapping[int, ImageRecord]) -> None:
         """Use the records another Library of the same catalog and folders has just read
         (the window's worker, which needs them for its pairs), rather than reading
         100,000 rows again; ignored once this Library has records of its own."""
         if self._records is None:
-            self._records = records
+            self._records = found
 
     def refresh(self) -> None:
         """Drop the cached records, after files were trashed, moved or put back
@@ -446,11 +463,18 @@ class Library:
         self._verdicts = {}
         self._stored_checks = None
 
-    def records(self) -> dict[int, ImageRecord]:
-        """Every catalogued file of the library by id (cached until the next scan)."""
+    def records(self) -> Mapping[int, ImageRecord]:
+        """Every catalogued file of the library by id, in path order (cached until the
+        next scan). Each record is made the first time it is looked up
+        (``catalog/records.py``): a library opens without making one per photo."""
         if self._records is None:
-            self._records = {r.id: r for r in self.catalog.all_records(self.roots)}
+            self._records = self.catalog.record_table(self.roots)
         return self._records
+
+    def file_sizes(self) -> tuple[IdArray, npt.NDArray[np.int64]]:
+        """``(ids, sizes in bytes)`` of every catalogued file of the library, in path
+        order, read without making their records."""
+        return catalog_records.file_sizes(self.records())
 
     def rank(self) -> IdArray:
         """The library's image ids in path order: grouping's tie-break order."""

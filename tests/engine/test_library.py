@@ -200,3 +200,31 @@ def test_the_size_of_a_library_is_its_records_whether_read_or_not(library):
     fresh.adopt_records(library.records())
     assert fresh.records() is library.records()
     assert fresh.size() == len(library.records())
+
+
+def test_pairs_name_only_photos_among_the_records_the_groups_are_resolved_with(tmp_path):
+    """A photo catalogued (and paired) by another connection after this Library read its
+    records stays out of its pairs until it reads them again: every group resolves."""
+    from desktop_app.engine.catalog.store import Catalog
+    from tests.engine.factories import features
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    value = (1 << 63) | 0xF0F0
+    config = EngineConfig(workers=0)
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.add_results([features(str(root / n), value) for n in ("a.jpg", "b.jpg")], 1)
+        with Library([root], catalog=catalog, config=config) as library:
+            assert len(library.pairs(4)) == 1
+            before = set(library.records())
+            (late,) = catalog.add_results([features(str(root / "c.jpg"), value)], 1)
+            with Library([root], catalog=catalog, config=config) as other:
+                assert len(other.pairs(4)) == 3  # the pair cache now names the new photo
+            pairs = library.pairs(4)
+            assert set(pairs.a.tolist()) | set(pairs.b.tolist()) <= before
+            assert late not in before
+            (group,) = library.groups(4)
+            assert {m.image.name for m in group.members} == {"a.jpg", "b.jpg"}
+            library.refresh()
+            (group,) = library.groups(4)
+            assert {m.image.name for m in group.members} == {"a.jpg", "b.jpg", "c.jpg"}

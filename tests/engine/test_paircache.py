@@ -81,6 +81,20 @@ def test_loading_can_be_limited_to_folders(catalog):
     assert list(zip(inside.a.tolist(), inside.b.tolist(), strict=True)) == [(a, b)]
 
 
+def test_loading_can_be_limited_to_the_ids_a_caller_read(catalog, monkeypatch):
+    a, b, c = catalog.add_results(
+        [features("/x/1.jpg", 1), features("/x/2.jpg", 1), features("/y/3.jpg", 1)], 1
+    )
+    catalog.pairs.store(
+        _pairs([(a, b, 0), (a, c, 0), (b, c, 0)], 4), watermark=c, rotations=False, replace=True
+    )
+    # The caller's ids are used as they are: the catalog is not asked which are hashed.
+    monkeypatch.setattr(catalog, "hashed_ids", lambda roots=None: pytest.fail("asked"))
+    chosen = catalog.pairs.load(4, live=np.array([a, c], dtype=np.int64))
+    assert list(zip(chosen.a.tolist(), chosen.b.tolist(), strict=True)) == [(a, c)]
+    assert len(catalog.pairs.load(4, live=np.array([], dtype=np.int64))) == 0
+
+
 def test_forget_drops_everything(catalog):
     ids = _ids(catalog, 2)
     catalog.pairs.store(

@@ -65,3 +65,16 @@ def test_version_9_packs_the_verdicts_a_version_8_catalog_kept(tmp_path):
         ((keys, flags),) = catalog.execute("SELECT keys, flags FROM geometry_packed").fetchall()
         assert bytes(keys) == b"f" * 16 + b"s" * 16 + (3).to_bytes(8, "little")
         assert bytes(flags) == b"\x01"
+
+
+def test_version_10_counts_the_changes_to_images_of_a_version_9_catalog(tmp_path):
+    path = tmp_path / "v9.sqlite"
+    _catalog_at(path, 9)
+    with Catalog(path) as catalog:
+        counted = lambda: catalog.execute("SELECT count FROM image_changes").fetchone()[0]  # noqa: E731
+        assert counted() == 0
+        (image_id,) = catalog.add_results([features("/lib/b.jpg", 1 << 63)], 1)
+        catalog.set_digests([(image_id, 1, b"d" * 16)])
+        catalog.remove([image_id])
+        assert counted() == 3
+        assert catalog.execute("SELECT count(*) FROM record_rows").fetchone() == (0,)

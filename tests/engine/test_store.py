@@ -10,7 +10,7 @@ from desktop_app.engine.catalog.rebuild import rebuild_catalog
 from desktop_app.engine.catalog.schema import SCHEMA_VERSION
 from desktop_app.engine.catalog.store import Catalog, default_catalog_path
 from desktop_app.engine.errors import CatalogCorrupt, CatalogLocked, CatalogTooNew
-from desktop_app.engine.types import FileFailure
+from desktop_app.engine.types import Capture, FileFailure, ImageFeatures, ImageRecord
 
 from .factories import features
 
@@ -35,6 +35,70 @@ def test_results_are_stored_and_read_back(catalog):
     known = catalog.known_files("/lib")
     assert set(known) == {"/lib/a.jpg", "/lib/bad.jpg"}
     assert known["/lib/a.jpg"].hash_version == 3
+
+
+def test_every_field_of_a_record_comes_back(catalog):
+    # Records are made positionally from the row (the opening of a library makes one per
+    # photo): each field must land where it belongs.
+    capture = Capture(taken="2024-05-01T13:45:10", subsec="120", make="Canon", iso=200)
+    name = os.fsdecode(b"/lib/caf\xe9.jpg")
+    photo = ImageFeatures(
+        path=name,
+        size=123,
+        mtime_ns=456,
+        digest=b"d" * 16,
+        phash=(1 << 64) - 2,
+        width=6000,
+        height=4000,
+        format="JPEG",
+        taken="2024-05-01T13:45:10",
+        camera="Canon EOS R5",
+        content_width=5900,
+        content_height=3900,
+        capture=capture,
+        pixel_digest=b"p" * 16,
+        sharpness=12.5,
+        greyscale=True,
+        brightness=99.5,
+    )
+    ids = catalog.add_results([photo, FileFailure("/lib/bad.jpg", 7, 8, "truncated JPEG")], 1)
+    expected = ImageRecord(
+        id=ids[0],
+        path=name,
+        size=123,
+        mtime_ns=456,
+        digest=b"d" * 16,
+        phash=(1 << 64) - 2,
+        width=6000,
+        height=4000,
+        format="JPEG",
+        taken="2024-05-01T13:45:10",
+        camera="Canon EOS R5",
+        content_width=5900,
+        content_height=3900,
+        capture=capture,
+        pixel_digest=b"p" * 16,
+        sharpness=12.5,
+        greyscale=True,
+        brightness=99.5,
+    )
+    failed = ImageRecord(
+        id=ids[1],
+        path="/lib/bad.jpg",
+        size=7,
+        mtime_ns=8,
+        digest=None,
+        phash=None,
+        width=0,
+        height=0,
+        format=None,
+        taken=None,
+        camera=None,
+        error="truncated JPEG",
+    )
+    assert catalog.records(ids) == {ids[0]: expected, ids[1]: failed}
+    assert catalog.all_records(["/lib"]) == [failed, expected]  # path order: b < c
+    assert catalog.record_at(name) == expected
 
 
 def test_a_changed_file_gets_a_new_id(catalog):

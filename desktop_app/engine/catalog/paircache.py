@@ -134,8 +134,18 @@ class PairCache:
             catalog.put_meta(db, "pairs_watermark", str(watermark))
             catalog.put_meta(db, "pairs_live", str(_live_count(db, watermark)))
 
-    def load(self, threshold: int, roots: Sequence[str] | None = None) -> PairSet:
+    def load(
+        self, threshold: int, roots: Sequence[str] | None = None, *, live: IdArray | None = None
+    ) -> PairSet:
         """Stored pairs within ``threshold`` whose images are both live and inside ``roots``.
+
+        Args:
+            threshold: Largest distance to keep.
+            roots: Library folders (every folder when None).
+            live: The ids of the hashed images to keep pairs of, when the caller has
+                read them already (a Library has its records): ``roots`` is then not
+                used, and the catalog not asked (a scan of every image row, 30 ms at
+                20,000 photos).
 
         Raises:
             ValueError: The cache does not reach ``threshold``.
@@ -146,7 +156,7 @@ class PairCache:
         catalog = self._catalog
         with catalog.snapshot() as db:
             chunks = db.execute("SELECT a, b, distance, transform FROM pair_chunks").fetchall()
-            live_ids = catalog.hashed_ids(roots)
+            live_ids = catalog.hashed_ids(roots) if live is None else live
         if not chunks or not live_ids.size:
             return PairSet.empty(threshold)
         a = np.concatenate([np.frombuffer(c[0], dtype=_ID) for c in chunks])

@@ -19,7 +19,10 @@ digest, sharpness and greyscale flag to ``images`` (cache columns); version 8 th
 hashes of each image (``imaging/windows.py``) and the verdicts of the geometric check
 (``geometry_checks``, ``search/confirm.py``); version 9 the same verdicts packed in
 chunks (``geometry_packed``: their keys and confirmed flags only, read in bulk when a
-library opens) and the flags of the last confirmation (``geometry_masks``), all caches.
+library opens) and the flags of the last confirmation (``geometry_masks``), all caches;
+version 10 counts the changes to ``images`` (``image_changes``, kept by triggers) and
+keeps a copy of a library's rows as read (``record_rows``, ``catalog/records.py``),
+valid while that count is the one it was read at: a cache.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import time
 from collections.abc import Callable
 
 #: Version of the schema this code writes.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 #: Tables whose rows are the user's data: kept by migrations, salvaged by a rebuild.
 DATA_TABLES: tuple[str, ...] = (
@@ -281,6 +284,27 @@ def _add_geometry_packed(db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO geometry_packed(keys, flags) VALUES(?, ?)", (keys, flags))
 
 
+def _add_record_rows(db: sqlite3.Connection) -> None:
+    """Version 10: every insert, update and delete of an ``images`` row counts one in
+    ``image_changes`` (triggers, so no writer can forget), and ``record_rows`` keeps a
+    library's rows as read, with the count they were read at (a cache: a copy whose count
+    is not the current one is never used)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS image_changes(only INTEGER PRIMARY KEY CHECK (only = 0),"
+        " count INTEGER NOT NULL)"
+    )
+    db.execute("INSERT OR IGNORE INTO image_changes(only, count) VALUES(0, 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS images_{event.lower()}_counted AFTER {event} ON"
+            " images BEGIN UPDATE image_changes SET count = count + 1; END"
+        )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS record_rows(scope TEXT PRIMARY KEY, changes INTEGER NOT"
+        " NULL, format TEXT NOT NULL, checksum BLOB NOT NULL, rows BLOB NOT NULL)"
+    )
+
+
 #: ``STEPS[n]`` migrates a file at version n to version n + 1 (0 is an empty file).
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_v1,
@@ -292,6 +316,7 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     6: _add_capture_identity,
     7: _add_windows,
     8: _add_geometry_packed,
+    9: _add_record_rows,
 }
 
 

@@ -36,6 +36,15 @@ from desktop_app.engine.catalog import schema
 from desktop_app.engine.catalog.groupcache import GroupingCache
 from desktop_app.engine.catalog.lockfile import OPEN_SUFFIX, SCAN_SUFFIX, FileLock
 from desktop_app.engine.catalog.paircache import PairCache
+from desktop_app.engine.catalog.records import (
+    IMAGE_COLUMNS,
+    ROWS_FORMAT,
+    RecordTable,
+    capture_text,
+    make_record,
+    pack_rows,
+    unpack_rows,
+)
 from desktop_app.engine.catalog.rows import as_signed, as_unsigned, chunks, id_hash_arrays
 from desktop_app.engine.catalog.segment_index import SegmentIndex
 from desktop_app.engine.errors import (
@@ -46,7 +55,6 @@ from desktop_app.engine.errors import (
 )
 from desktop_app.engine.imaging.windows import WINDOWS
 from desktop_app.engine.types import (
-    Capture,
     FileFailure,
     HashArray,
     IdArray,
@@ -58,11 +66,9 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-_IMAGE_COLUMNS = (
-    "id, path, size, mtime_ns, digest, phash, width, height, format, taken, camera, error,"
-    " content_width, content_height, capture, pixel_digest, sharpness, greyscale,"
-    " brightness"
-)
+#: Libraries of this many photos or more keep a copy of their rows for the next opening
+#: (:meth:`Catalog.record_table`); smaller ones read theirs in a few milliseconds.
+KEEP_ROWS_FROM = 2000
 
 
 def default_catalog_path() -> Path:
@@ -200,6 +206,7 @@ class Catalog:
         hold_open_lock: bool = True,
     ) -> None:
         self.path = str(path)
+        self._timeout = timeout
         self._open_lock: FileLock | None = None
         if self.path != ":memory:":
             try:
@@ -534,7 +541,7 @@ class Catalog:
                             item.camera,
                             item.content_width,
                             item.content_height,
-                            _capture_text(item.capture),
+                            capture_text(item.capture),
                             item.pixel_digest,
                             item.sharpness,
                             int(item.greyscale),
@@ -624,9 +631,9 @@ class Catalog:
         for chunk in chunks(list(ids), 900):
             marks = ",".join("?" * len(chunk))
             for row in self.execute(
-                f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
+                f"SELECT {IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
             ):
-                record = _record(row)
+                record = make_record(row)
                 out[record.id] = record
         return out
 
@@ -634,16 +641,66 @@ class Catalog:
         """Every row inside ``roots`` (all when None), in path order."""
         where, params = self._scope(roots)
         rows = self.execute(
-            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
         )
-        return [_record(r) for r in rows]
+        return [make_record(r) for r in rows]
+
+    def record_table(self, roots: Sequence[str] | None = None) -> RecordTable:
+        """Every row inside ``roots`` (all when None) by id, in path order, each made a
+        record when first looked up (``records.py``).
+
+        The rows come from the copy kept by the last reading of the same folders when no
+        image row changed since; otherwise they are read from ``images`` and, for a
+        library of :data:`KEEP_ROWS_FROM` photos or more, a copy is kept for the next
+        reading (if the catalog can be written to at once: a scan writing in another
+        process is not waited for).
+        """
+        where, params = self._scope(roots)
+        scope = "*" if roots is None else json.dumps(sorted(roots))
+        with self.snapshot() as db:
+            counted = db.execute("SELECT count FROM image_changes").fetchone()
+            changes = None if counted is None else int(counted[0])
+            kept = db.execute(
+                "SELECT changes, format, checksum, rows FROM record_rows WHERE scope = ?",
+                (scope,),
+            ).fetchone()
+            current = kept is not None and (kept[0], kept[1]) == (changes, ROWS_FORMAT)
+            if current:
+                found = unpack_rows(kept[3], kept[2])
+                if found is not None:
+                    return RecordTable(found)
+                log.warning("The kept copy of the catalog's rows is damaged; reading them")
+            rows = db.execute(
+                f"SELECT {IMAGE_COLUMNS} FROM images WHERE {where} ORDER BY path", params
+            ).fetchall()
+        if changes is not None and len(rows) >= KEEP_ROWS_FROM and not self._db.in_transaction:
+            self._keep_rows(scope, changes, rows)
+        return RecordTable(rows)
+
+    def _keep_rows(self, scope: str, changes: int, rows: list[tuple[Any, ...]]) -> None:
+        """Keep ``rows`` (read when ``image_changes`` was ``changes``) as the only copy,
+        unless another connection is writing: then nothing is kept this time."""
+        blob, checksum = pack_rows(rows)
+        self._db.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction() as db:
+                db.execute("DELETE FROM record_rows")
+                db.execute(
+                    "INSERT INTO record_rows(scope, changes, format, checksum, rows)"
+                    " VALUES(?, ?, ?, ?, ?)",
+                    (scope, changes, ROWS_FORMAT, checksum, blob),
+                )
+        except CatalogError as error:  # busy, read-only, full: a cache, kept next time
+            log.debug("Did not keep a copy of the catalog's rows: %s", error)
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 
     def record_at(self, path: str) -> ImageRecord | None:
         """The row of the file at ``path``, if catalogued."""
         row = self.execute(
-            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE path=?", (encode_path(path),)
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE path=?", (encode_path(path),)
         ).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else make_record(row)
 
     def failures(self, roots: Sequence[str] | None = None) -> list[FileFailure]:
         """Files that could not be read, with the reason, in path order."""
@@ -754,42 +811,3 @@ class Catalog:
             inside = np.isin(ids, self.hashed_ids(roots))
             ids, distances = ids[inside], distances[inside]
         return ids, distances
-
-
-def _record(row: Sequence[Any]) -> ImageRecord:
-    phash = row[5]
-    return ImageRecord(
-        id=row[0],
-        path=decode_path(row[1]),
-        size=row[2],
-        mtime_ns=row[3],
-        digest=row[4],
-        phash=None if phash is None else as_unsigned(phash),
-        width=row[6],
-        height=row[7],
-        format=row[8],
-        taken=row[9],
-        camera=row[10],
-        error=row[11],
-        content_width=row[12],
-        content_height=row[13],
-        capture=_capture(row[14]),
-        pixel_digest=row[15],
-        sharpness=row[16],
-        greyscale=bool(row[17]),
-        brightness=row[18],
-    )
-
-
-def _capture_text(capture: Capture | None) -> str | None:
-    return None if capture is None else json.dumps(capture.to_json(), separators=(",", ":"))
-
-
-def _capture(text: str | None) -> Capture | None:
-    if not text:
-        return None
-    try:
-        data = json.loads(text)
-        return Capture.from_json(data) if isinstance(data, dict) else None
-    except (ValueError, TypeError):  # a damaged cache value: as if never read
-        return None

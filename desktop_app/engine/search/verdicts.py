@@ -34,6 +34,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from desktop_app.engine.catalog import records as catalog_records
 from desktop_app.engine.types import (
     Capture,
     ImageRecord,
@@ -240,7 +241,12 @@ def split_pairs(
         return pairs, pairs
     ids = _ids_of(pairs)
     found = records(ids.tolist())
-    captured = {i for i, r in found.items() if r.capture is not None and r.capture.shot}
+    # Only the photos whose rows hold a capture are looked at (and made records of).
+    captured = {
+        i
+        for i in catalog_records.with_capture(found)
+        if (capture := found[i].capture) is not None and capture.shot
+    }
     if not captured:
         return pairs, PairSet.empty(pairs.threshold)
     source = attribute(pairs, found, captured)

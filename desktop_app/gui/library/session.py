@@ -20,7 +20,7 @@ import dataclasses
 import gc
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,7 +180,8 @@ class LibrarySession(QObject):
             self._records_from_worker = True
             self.load_pairs()
         self.opened.emit(library.roots)
-        self.failures_changed.emit(library.failures())
+        if not self._records_from_worker:  # else from the worker's rows, when they come
+            self.failures_changed.emit(library.failures())
         offline = library.offline()
         if offline:
             self.status.emit(offline_text(offline))
@@ -227,27 +228,25 @@ class LibrarySession(QObject):
 
     def _reload_records(self) -> None:
         assert self.library is not None
-        # A large library's records are hundreds of thousands of long-lived objects; left
-        # to the collector, building them triggers full collections that walk them all
+        # A large library's rows are hundreds of thousands of long-lived objects; left
+        # to the collector, reading them triggers full collections that walk them all
         # (80 ms each at 100,000 photos), and so does every later one, a dropped frame
         # while scrolling. They hold no reference cycles, so the collector is paused
-        # while they are made and then told to ignore them: refcounting still frees them.
-        # The previous records (and anything frozen with them) go back to the collector
-        # first: without this every reload would add one more library's worth of
-        # objects that no collection ever looks at again.
+        # while they are read and then told to ignore them: refcounting still frees them.
+        # (Records are made from the rows as they are looked up: those of the groups
+        # shown, not one per photo.) The previous rows (and anything frozen with them)
+        # go back to the collector first: without this every reload would add one more
+        # library's worth of objects that no collection ever looks at again.
         self._unfreeze()
         collecting = gc.isenabled()
         gc.disable()
         try:
-            records = self.library.records()
+            ids, sizes_in_order = self.library.file_sizes()
         finally:
             if collecting:
                 gc.enable()
-        top = max(records, default=0)
-        sizes = np.zeros(top + 1, np.int64)
-        if records:
-            ids = np.fromiter(records.keys(), np.int64, len(records))
-            sizes[ids] = np.fromiter((r.size for r in records.values()), np.int64, len(records))
+        sizes = np.zeros(int(ids.max(initial=0)) + 1, np.int64)
+        sizes[ids] = sizes_in_order
         self._sizes = sizes
         gc.freeze()
         self._frozen = True
@@ -312,7 +311,7 @@ class LibrarySession(QObject):
         wanted = self.threshold if threshold is None else threshold
         factory = self._worker_factory()
 
-        def work() -> tuple[PairSet, dict[int, Grouping], dict[int, ImageRecord]]:
+        def work() -> tuple[PairSet, dict[int, Grouping], Mapping[int, ImageRecord]]:
             with factory() as library:
                 pairs = library.pairs(wanted)
                 return pairs, library.cached_groupings(pairs), library.records()
@@ -330,7 +329,7 @@ class LibrarySession(QObject):
             self.busy_changed.emit(False)
 
     def _on_pairs_loaded(
-        self, loaded: tuple[PairSet, dict[int, Grouping], dict[int, ImageRecord]]
+        self, loaded: tuple[PairSet, dict[int, Grouping], Mapping[int, ImageRecord]]
     ) -> None:
         self._pairs_token = None
         self.busy_changed.emit(False)
@@ -341,6 +340,7 @@ class LibrarySession(QObject):
             self._records_from_worker = False
             self.library.adopt_records(records)
             self._reload_records()
+            self.failures_changed.emit(self.library.failures())
         self.pairs = pairs
         counts = np.bincount(pairs.distance, minlength=MAX_THRESHOLD + 1)[: MAX_THRESHOLD + 1]
         self.regrouper.set_pairs(pairs, self.library.rank(), stored=stored)
@@ -353,6 +353,7 @@ class LibrarySession(QObject):
         if self._records_from_worker and self.library is not None:
             self._records_from_worker = False
             self._reload_records()
+            self.failures_changed.emit(self.library.failures())
         self.error.emit(describe_error(error), error)
 
     def set_threshold(self, threshold: int) -> None:
