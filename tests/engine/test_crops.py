@@ -530,3 +530,17 @@ def test_a_blank_photo_added_later_is_not_paired_with_photos_without_windows() -
             drain(pairing.update_pairs(catalog, 16))
         pairs = catalog.pairs.load(16)
         assert not (pairs.transform >= window_pairs.WINDOW_BASE).any()
+
+
+def test_a_library_without_window_hashes_searches_no_windows(monkeypatch) -> None:
+    # Photos hashed before windows existed: nothing to join (a brute force over their
+    # zero windows took 25 s at 20,000 photos).
+    def no_search(*args: object) -> None:
+        raise AssertionError("no window is known: nothing to search")
+
+    monkeypatch.setattr(window_pairs, "_brute_jobs", no_search)
+    monkeypatch.setattr(window_pairs, "_mih_jobs", no_search)
+    hashes = np.random.default_rng(1).integers(0, 2**63, 9000, dtype=np.uint64)
+    ids = np.arange(hashes.size, dtype=np.int64)
+    found = window_pairs.window_pairs(ids, hashes, np.zeros((hashes.size, 11), np.uint64), 10)
+    assert len(found) == 0
