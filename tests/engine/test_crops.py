@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from desktop_app.demo.library import add_watermark
 from desktop_app.demo.pictures import synthetic_photo
@@ -338,6 +338,27 @@ def test_a_grey_page_whose_paper_clips_is_confirmed() -> None:
     assert not _check(moved, page).confirmed
 
 
+def test_the_colour_is_read_the_same_size_as_the_grey(tmp_path: Path, photo: Image.Image) -> None:
+    # Borders cut and EXIF orientation applied alike: the colour of the second chance
+    # lies pixel for pixel on the grey the keypoints were taken from.
+    framed = ImageOps.expand(_pale(photo), border=40, fill="black")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter: a viewer turns it back
+    path = tmp_path / "turned.jpg"
+    framed.transpose(Image.Transpose.ROTATE_90).save(path, quality=92, exif=exif)
+    points = confirm.read_keypoints(str(path), 10**9)
+    colour = confirm.read_colour(str(path), 10**9)
+    assert colour is not None and colour.shape == (*points.pixels.shape, 3)
+    assert points.size == geometry.prepare(_pale(photo)).size
+    grey = colour.astype(np.float32) @ np.array(geometry.LUMA, np.float32)
+    assert float(np.abs(grey - points.pixels).mean()) < 1.5
+    turned = confirm.read_colour(str(path), 10**9, Transform.ROTATE_90)
+    assert turned is not None and turned.shape == (colour.shape[1], colour.shape[0], 3)
+    grey_file = tmp_path / "grey.jpg"
+    photo.convert("L").save(grey_file, quality=92)
+    assert confirm.read_colour(str(grey_file), 10**9) is None
+
+
 def test_a_watermarked_copy_is_confirmed(photo: Image.Image) -> None:
     check = _check(add_watermark(photo), photo)
     assert check.confirmed, check.reason
@@ -411,6 +432,34 @@ def test_a_library_pairs_crops_and_says_how(
         check = lib.geometry(*crop_pair)
         assert check is not None and check.evidence[0].startswith("crop of the original")
         assert any(m.geometry is not None for g in lib.groups(12) for m in g.members)
+
+
+def test_a_library_pairs_a_copy_whose_channels_clip(tmp_path: Path) -> None:
+    # A pale photo and its copy brightened x1.3 (red clips, blue does not) lie 10 bits
+    # apart: the pair is checked, its grey pixels differ, its colour channels do not.
+    # The colour is read from the files only for that second chance.
+    photo = synthetic_photo(5, SIZE)
+    pale = Image.blend(photo, Image.new("RGB", SIZE, (250, 240, 150)), 0.4)
+    bright = ImageEnhance.Brightness(pale).enhance(1.3)
+    frame = _another_shot(bright)  # 10 bits from both: checked, and refused
+    root = tmp_path / "photos"
+    root.mkdir()
+    pale.save(root / "original.jpg", quality=92)
+    bright.save(root / "bright.jpg", quality=90)
+    frame.save(root / "frame.jpg", quality=90)
+    with Library([root], catalog=tmp_path / "c.sqlite", config=EngineConfig(workers=0)) as lib:
+        from desktop_app.engine.types import drain
+
+        drain(lib.scan())
+        ids = {r.name: r.id for r in lib.records().values()}
+        pairs = lib.pairs(12).within(12)
+        found = {tuple(sorted((int(a), int(b)))) for a, b in zip(pairs.a, pairs.b, strict=True)}
+        pair = tuple(sorted((ids["original.jpg"], ids["bright.jpg"])))
+        assert pair in found
+        check = lib.geometry(*pair)
+        assert check is not None and check.confirmed
+        assert tuple(sorted((ids["original.jpg"], ids["frame.jpg"]))) not in found
+        assert tuple(sorted((ids["bright.jpg"], ids["frame.jpg"]))) not in found
 
 
 def test_two_different_photos_in_the_upper_range_are_not_paired(
