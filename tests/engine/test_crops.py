@@ -300,6 +300,18 @@ def test_a_burst_frame_is_refused_in_colour_too(photo: Image.Image) -> None:
         check = _check(a, b, colour=True)
         assert not check.confirmed
         assert "per channel" in check.reason
+    # At the same exposure there is no tone edit to explain: no second chance, and the
+    # colour is not even read.
+    asked: list[int] = []
+
+    def colour() -> tuple[None, None]:
+        asked.append(1)
+        return None, None
+
+    first = geometry.keypoints(geometry.prepare(frame.convert("L")))
+    second = geometry.keypoints(geometry.prepare(pale.convert("L")))
+    check = geometry.compare(first, second, colour=colour)
+    assert not check.confirmed and "pixels differ" in check.reason and not asked
 
 
 def _page(lines: int = 0) -> Image.Image:

@@ -92,6 +92,11 @@ MIN_OVERLAP = 0.3
 #: :data:`MIN_CORRELATION`). Stricter than :data:`MAX_CELL_ERROR`: three curves explain
 #: more than one, and a clipped channel explains away what moved in it.
 CHANNEL_CELL_ERROR = 0.075
+#: ... but only when the two overlaps' mean grey levels lie at least this far apart: a
+#: pair whose tones did not move (a burst frame at the same exposure, most of what the
+#: grey test refuses) has no tone edit for the second chance to explain, and is refused
+#: without reading its colour. A cost limit, on the safe side: it never confirms a pair.
+TONE_SHIFT = 2.0
 #: Weights of R, G and B in the grey the channels are compared in (ITU-R 601, as JPEG's
 #: luma and Pillow's "L").
 LUMA = (0.299, 0.587, 0.114)
@@ -227,16 +232,20 @@ def compare(
     scale = math.hypot(matrix[0, 0], matrix[1, 0])
     # Image y points down: a positive angle in these coordinates is a clockwise turn.
     angle = -math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
-    overlap, worst, share = _photometric(a, b, matrix)
+    overlap, worst, share, shift = _photometric(a, b, matrix)
     if worst > MAX_CELL_ERROR and share >= MIN_OVERLAP:
         # A keypoint fit can be off by a pixel at the far edges: refine it on the
         # pixels before blaming them.
         matrix = _refine(a, b, matrix)
-        overlap, worst, share = _photometric(a, b, matrix)
+        overlap, worst, share, shift = _photometric(a, b, matrix)
     if share < MIN_OVERLAP:
         return GeometryCheck(False, inliers=inliers, reason=f"overlap {share:.2f}")
     how = ""
     if overlap < MIN_CORRELATION or worst > MAX_CELL_ERROR:
+        if shift < TONE_SHIFT:  # no tone edit for a second chance to explain
+            return GeometryCheck(
+                False, inliers=inliers, reason=f"pixels differ (r {overlap:.3f}, cell {worst:.3f})"
+            )
         first, second = colour() if colour is not None else (None, None)
         if first is not None and first.shape[:2] != a.pixels.shape:
             first = None  # the file changed since its keypoints were taken
@@ -389,21 +398,23 @@ def _worst_cell(residual: FloatArray, mask: npt.NDArray[np.bool_], spread: float
 
 def _photometric(
     a: Keypoints, b: Keypoints, matrix: npt.NDArray[np.float64]
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Once *a* is warped onto *b*: the correlation of their overlap (of one picture with
     the other through the tone curve of :func:`_tone_curve`), the worst 4x4 cell's error
     (what that curve leaves, as :data:`MAX_CELL_ERROR` says, over the predicted
-    picture's spread), and the overlap's share of the smaller picture."""
+    picture's spread), the overlap's share of the smaller picture, and how far apart the
+    two overlaps' mean grey levels are (:data:`TONE_SHIFT`)."""
     warped, mask, share = _overlap(a, b, matrix)
     if mask.sum() < 256:
-        return 0.0, 1e9, share
+        return 0.0, 1e9, share, 0.0
     first = cv2.GaussianBlur(warped, (0, 0), BLUR).astype(np.float32)
     second = cv2.GaussianBlur(b.pixels, (0, 0), BLUR).astype(np.float32)
     x, y = first[mask], second[mask]
     xc, yc = x - x.mean(), y - y.mean()
     sx, sy = float(np.sqrt((xc * xc).mean())), float(np.sqrt((yc * yc).mean()))
+    shift = abs(float(x.mean()) - float(y.mean()))
     if sx < 1.0 or sy < 1.0:
-        return (1.0 if abs(float(x.mean()) - float(y.mean())) < 8 else 0.0), 0.0, share
+        return (1.0 if shift < 8 else 0.0), 0.0, share, shift
 
     # The edit may have gone either way (the brightened copy may be either picture),
     # and a curve can only predict the clipped picture from the one that kept its
@@ -420,7 +431,7 @@ def _photometric(
     overall = float((fc * yc).mean() / (spread * sy)) if spread > 0 else 0.0
     residual = np.zeros_like(second)
     residual[mask] = y - fitted
-    return overall, _worst_cell(residual, mask, sy), share
+    return overall, _worst_cell(residual, mask, sy), share, shift
 
 
 def _channel_tones(
