@@ -16,8 +16,8 @@ Verdicts are kept in ``geometry_checks``, keyed by the two files' digests and th
 transform, so a pair is checked once whatever the scans that follow, and a changed file
 (new digest) is checked again. Keypoints are computed once per photo (and transform)
 within one call, so checking k pairs among m photos costs m reduced decodes; a photo in a
-pair the grey pixels refuse is decoded once more, in colour, for the check's second
-chance (``geometry.compare``'s ``colour``).
+pair the grey pixels refuse, and whose tones moved (``geometry.TONE_SHIFT``), is decoded
+once more, in colour, for the check's second chance (``geometry.compare``'s ``colour``).
 
 How far: pairs up to the threshold asked for are always checked; beyond it, each
 further slider position is checked while its unchecked pairs stay within
