@@ -6,10 +6,11 @@ including the ``burst`` negatives), computed from the same parts the engine uses
 ``hash_file`` features, the whole-image / rotation / window distances merged as
 ``window_pairs.merge`` does, ``confirm.CERTAIN_DISTANCE`` and
 ``confirm.windows_disagree``, and ``geometry.compare`` on the pictures
-``confirm.load_picture`` reads. It skips the pairs between two copies of one picture,
-which the full ``quality.py`` run also checks (thousands of them, about half an hour on
-a busy 2-core machine), so its precision counts only original-copy pairs as true ones:
-a lower bound of the real precision. ``--failures`` lists the missed copies and the
+``confirm.read_keypoints`` reads (and, for its second chance, ``confirm.read_colour``).
+It skips the pairs between two copies of one picture, which the full ``quality.py`` run
+also checks (thousands of them, about half an hour on a busy 2-core machine), so its
+precision counts only original-copy pairs as true ones: a lower bound of the real
+precision. ``--failures`` lists the missed copies and the
 false pairs with the reason of each.
 
     python benchmarks/quality.py --keep /tmp/qc --no-signals   # builds the corpus
@@ -73,12 +74,17 @@ def main() -> int:
     ).astype(int)
 
     pictures: dict[tuple[int, int], geometry.Keypoints] = {}
+    colours: dict[tuple[int, int], geometry.Colour | None] = {}
 
     def keypoints(i: int, t: int) -> geometry.Keypoints:
         if (i, t) not in pictures:
-            picture = confirm.load_picture(paths[i], config.max_pixels)
-            pictures[(i, t)] = geometry.keypoints(geometry.prepare(picture, Transform(t)))
+            pictures[(i, t)] = confirm.read_keypoints(paths[i], config.max_pixels, Transform(t))
         return pictures[(i, t)]
+
+    def colour(i: int, t: int) -> geometry.Colour | None:
+        if (i, t) not in colours:
+            colours[(i, t)] = confirm.read_colour(paths[i], config.max_pixels, Transform(t))
+        return colours[(i, t)]
 
     started = time.perf_counter()
     checks = 0
@@ -105,7 +111,12 @@ def main() -> int:
                 or confirm.windows_disagree(windows[i : i + 1], windows[j : j + 1])[0]
             ):
                 t = 0 if by_window else t
-                check = geometry.compare(keypoints(i, t), keypoints(j, 0), turned=Transform(t))
+                check = geometry.compare(
+                    keypoints(i, t),
+                    keypoints(j, 0),
+                    turned=Transform(t),
+                    colour=lambda i=i, j=j, t=t: (colour(i, t), colour(j, 0)),
+                )
                 decided = check.confirmed
                 why[(i, j)] = f"checked at {distance}: {check.reason or check.measures}"
                 checks += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from desktop_app.demo.library import add_watermark
 from desktop_app.demo.pictures import synthetic_photo
@@ -55,10 +55,30 @@ def _another_shot(image: Image.Image) -> Image.Image:
     return moved.transform(image.size, Image.Transform.QUAD, quad, Image.Resampling.BICUBIC)
 
 
-def _check(a: Image.Image, b: Image.Image, turned: Transform = Transform.IDENTITY):
+def _check(
+    a: Image.Image,
+    b: Image.Image,
+    turned: Transform = Transform.IDENTITY,
+    *,
+    colour: bool = False,
+):
     first = geometry.keypoints(geometry.prepare(a.convert("L"), turned))
     second = geometry.keypoints(geometry.prepare(b.convert("L")))
-    return geometry.compare(first, second, turned=turned)
+    if not colour:
+        return geometry.compare(first, second, turned=turned)
+
+    def pixels() -> tuple[np.ndarray, np.ndarray]:
+        return (
+            geometry.colour_pixels(geometry.prepare(a.convert("RGB"), turned)),
+            geometry.colour_pixels(geometry.prepare(b.convert("RGB"))),
+        )
+
+    return geometry.compare(first, second, turned=turned, colour=pixels)
+
+
+def _pale(photo: Image.Image) -> Image.Image:
+    """The photo washed with a pale yellow: light, low in contrast, little blue."""
+    return Image.blend(photo, Image.new("RGB", photo.size, (250, 240, 150)), 0.5)
 
 
 # ----------------------------------------------------------------- window hashes
@@ -248,6 +268,112 @@ def test_a_copy_with_clipped_highlights_is_confirmed_either_way(photo: Image.Ima
     assert _check(photo, bright).confirmed, _check(photo, bright).reason
 
 
+def test_a_copy_whose_channels_clip_each_its_own_way_is_confirmed(photo: Image.Image) -> None:
+    # Brightened x1.4, each channel clipped at 255 on its own: red clips in half the
+    # picture, green in a few places, blue nowhere. Each channel of the copy is a
+    # monotone curve of the same channel of the original, but its grey is no curve of
+    # the original's grey (two greys alike, one yellower, end up apart).
+    pale = _pale(photo)
+    bright = ImageEnhance.Brightness(pale).enhance(1.4)
+    clipped = (np.asarray(bright).reshape(-1, 3) == 255).mean(axis=0)
+    assert clipped[0] > 0.3 and clipped[2] == 0.0
+    grey_only = _check(bright, pale)
+    assert not grey_only.confirmed and "pixels differ" in grey_only.reason
+    for a, b in ((bright, pale), (pale, bright)):
+        check = _check(a, b, colour=True)
+        assert check.confirmed, check.reason
+        assert "per channel" in check.reason
+
+
+def test_a_burst_frame_is_refused_in_colour_too(photo: Image.Image) -> None:
+    # The second chance in colour explains tones, not a moved subject or camera, even
+    # against a copy whose channels clipped.
+    pale = _pale(photo)
+    bright = ImageEnhance.Brightness(pale).enhance(1.4)
+    w, h = pale.size
+    frame = pale.copy()
+    box = (w // 4, h // 3, w // 2, 2 * h // 3)
+    frame.paste(pale.crop(box), (box[0] + round(0.04 * w), box[1] + round(0.02 * h)))
+    for a, b in (
+        (frame, bright),
+        (bright, frame),
+        (ImageEnhance.Brightness(frame).enhance(1.4), pale),
+        (_another_shot(bright), pale),
+    ):
+        check = _check(a, b, colour=True)
+        assert not check.confirmed
+        assert "per channel" in check.reason
+    # At the same exposure there is no tone edit to explain: no second chance, and the
+    # colour is not even read.
+    asked: list[int] = []
+
+    def colour() -> tuple[None, None]:
+        asked.append(1)
+        return None, None
+
+    first = geometry.keypoints(geometry.prepare(frame.convert("L")))
+    second = geometry.keypoints(geometry.prepare(pale.convert("L")))
+    check = geometry.compare(first, second, colour=colour)
+    assert not check.confirmed and "pixels differ" in check.reason and not asked
+
+
+def _page(lines: int = 0) -> Image.Image:
+    """A scanned page: dark words on paper lit from the left (215 to 175), its
+    ``lines``-th line of words moved right by a word (0: none)."""
+    width, height = 720, 480
+    rng = np.random.default_rng(5)
+    paper = np.linspace(215, 175, width)[None, :] + rng.normal(0, 3, (height, width))
+    page = Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=24)
+    words = ("let", "us", "first", "determine", "markers", "of", "the", "coins", "and")
+    for line, y in enumerate(range(10, height - 24, 36)):
+        x = 10.0 + (60 if line == lines and lines else 0)
+        for k in range(line, line + 12):
+            draw.text((x, y), words[k % len(words)], fill=50, font=font)
+            x += draw.textlength(words[k % len(words)] + " ", font=font)
+    return page
+
+
+def test_a_grey_page_whose_paper_clips_is_confirmed() -> None:
+    # Brightened x1.25, the paper on the left clips to white, on the right it does not.
+    # A clip does not commute with the blur: the blurred edge of a letter on clipped
+    # paper is not the clipped blurred edge, and one curve fitted to the blurred pixels
+    # leaves the letters' edges. The second chance applies its curve before the blur.
+    # A grey picture has no colour (none is given): the one channel is its grey.
+    page = _page()
+    bright = ImageEnhance.Brightness(page).enhance(1.25)
+    assert 0.1 < (np.asarray(bright) == 255).mean() < 0.5
+    for a, b in ((bright, page), (page, bright)):
+        check = _check(a, b)
+        assert check.confirmed, check.reason
+        assert "per channel" in check.reason
+    # The same page with a line of words moved is another page.
+    moved = ImageEnhance.Brightness(_page(lines=5)).enhance(1.25)
+    assert not _check(moved, page).confirmed
+
+
+def test_the_colour_is_read_the_same_size_as_the_grey(tmp_path: Path, photo: Image.Image) -> None:
+    # Borders cut and EXIF orientation applied alike: the colour of the second chance
+    # lies pixel for pixel on the grey the keypoints were taken from.
+    framed = ImageOps.expand(_pale(photo), border=40, fill="black")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter: a viewer turns it back
+    path = tmp_path / "turned.jpg"
+    framed.transpose(Image.Transpose.ROTATE_90).save(path, quality=92, exif=exif)
+    points = confirm.read_keypoints(str(path), 10**9)
+    colour = confirm.read_colour(str(path), 10**9)
+    assert colour is not None and colour.shape == (*points.pixels.shape, 3)
+    assert points.size == geometry.prepare(_pale(photo)).size
+    grey = colour.astype(np.float32) @ np.array(geometry.LUMA, np.float32)
+    assert float(np.abs(grey - points.pixels).mean()) < 1.5
+    turned = confirm.read_colour(str(path), 10**9, Transform.ROTATE_90)
+    assert turned is not None and turned.shape == (colour.shape[1], colour.shape[0], 3)
+    grey_file = tmp_path / "grey.jpg"
+    photo.convert("L").save(grey_file, quality=92)
+    assert confirm.read_colour(str(grey_file), 10**9) is None
+
+
 def test_a_watermarked_copy_is_confirmed(photo: Image.Image) -> None:
     check = _check(add_watermark(photo), photo)
     assert check.confirmed, check.reason
@@ -321,6 +447,34 @@ def test_a_library_pairs_crops_and_says_how(
         check = lib.geometry(*crop_pair)
         assert check is not None and check.evidence[0].startswith("crop of the original")
         assert any(m.geometry is not None for g in lib.groups(12) for m in g.members)
+
+
+def test_a_library_pairs_a_copy_whose_channels_clip(tmp_path: Path) -> None:
+    # A pale photo and its copy brightened x1.3 (red clips, blue does not) lie 10 bits
+    # apart: the pair is checked, its grey pixels differ, its colour channels do not.
+    # The colour is read from the files only for that second chance.
+    photo = synthetic_photo(5, SIZE)
+    pale = Image.blend(photo, Image.new("RGB", SIZE, (250, 240, 150)), 0.4)
+    bright = ImageEnhance.Brightness(pale).enhance(1.3)
+    frame = _another_shot(bright)  # 10 bits from both: checked, and refused
+    root = tmp_path / "photos"
+    root.mkdir()
+    pale.save(root / "original.jpg", quality=92)
+    bright.save(root / "bright.jpg", quality=90)
+    frame.save(root / "frame.jpg", quality=90)
+    with Library([root], catalog=tmp_path / "c.sqlite", config=EngineConfig(workers=0)) as lib:
+        from desktop_app.engine.types import drain
+
+        drain(lib.scan())
+        ids = {r.name: r.id for r in lib.records().values()}
+        pairs = lib.pairs(12).within(12)
+        found = {tuple(sorted((int(a), int(b)))) for a, b in zip(pairs.a, pairs.b, strict=True)}
+        pair = tuple(sorted((ids["original.jpg"], ids["bright.jpg"])))
+        assert pair in found
+        check = lib.geometry(*pair)
+        assert check is not None and check.confirmed
+        assert tuple(sorted((ids["original.jpg"], ids["frame.jpg"]))) not in found
+        assert tuple(sorted((ids["bright.jpg"], ids["frame.jpg"]))) not in found
 
 
 def test_two_different_photos_in_the_upper_range_are_not_paired(

@@ -15,7 +15,9 @@ out.
 Verdicts are kept in ``geometry_checks``, keyed by the two files' digests and the
 transform, so a pair is checked once whatever the scans that follow, and a changed file
 (new digest) is checked again. Keypoints are computed once per photo (and transform)
-within one call, so checking k pairs among m photos costs m reduced decodes.
+within one call, so checking k pairs among m photos costs m reduced decodes; a photo in a
+pair the grey pixels refuse, and whose tones moved (``geometry.TONE_SHIFT``), is decoded
+once more, in colour, for the check's second chance (``geometry.compare``'s ``colour``).
 
 How far: pairs up to the threshold asked for are always checked; beyond it, each
 further slider position is checked while its unchecked pairs stay within
@@ -42,7 +44,7 @@ from desktop_app.engine.catalog.rows import chunks as in_slices
 from desktop_app.engine.catalog.store import Catalog
 from desktop_app.engine.errors import UnreadableImage
 from desktop_app.engine.imaging.borders import find_content_box
-from desktop_app.engine.imaging.loading import apply_orientation, open_image, to_grey
+from desktop_app.engine.imaging.loading import apply_orientation, open_image, to_grey, to_rgb
 from desktop_app.engine.search import geometry
 from desktop_app.engine.search.window_pairs import WINDOW_BASE
 from desktop_app.engine.types import (
@@ -304,6 +306,21 @@ def _check_pairs(
             points.popitem(last=False)
         return found
 
+    # The colour, read only for the pairs whose grey pixels differ (the check's second
+    # chance): most pairs never need it.
+    colours: OrderedDict[tuple[int, int], geometry.Colour | None] = OrderedDict()
+
+    def colour_of(image_id: int, transform: int) -> geometry.Colour | None:
+        key = (image_id, transform)
+        if key in colours:
+            colours.move_to_end(key)
+            return colours[key]
+        found = _colour(records.get(image_id), max_pixels, Transform(transform), trim)
+        colours[key] = found
+        if len(colours) > _COLOUR_CACHE:
+            colours.popitem(last=False)
+        return found
+
     out: Checks = {}
     for k in todo:
         if cancel is not None and cancel.is_set():
@@ -313,12 +330,20 @@ def _check_pairs(
         first, second = keypoints_of(a, transform), keypoints_of(b, 0)
         if first is None or second is None:
             continue  # unreadable now: decided next time, never cached
-        out[(a, b)] = geometry.compare(first, second, turned=Transform(transform))
+
+        def colour(
+            a: int = a, b: int = b, transform: int = transform
+        ) -> tuple[geometry.Colour | None, geometry.Colour | None]:
+            return colour_of(a, transform), colour_of(b, 0)
+
+        out[(a, b)] = geometry.compare(first, second, turned=Transform(transform), colour=colour)
     return out
 
 
 #: Photos whose keypoints one call keeps at hand (about 0.4 MB each).
 _KEYPOINT_CACHE = 256
+#: Photos whose colour one call keeps at hand (about 0.6 MB each).
+_COLOUR_CACHE = 64
 
 
 def load_picture(path: str, max_pixels: int, trim: bool = True) -> Image.Image:
@@ -328,21 +353,76 @@ def load_picture(path: str, max_pixels: int, trim: bool = True) -> Image.Image:
         UnreadableImage: The file cannot be read or decoded.
         OSError: The file is gone or unreadable.
     """
+    grey, _ = _load(path, max_pixels, trim, colour=False)
+    return grey
+
+
+def load_colour(path: str, max_pixels: int, trim: bool = True) -> Image.Image | None:
+    """The picture of :func:`load_picture` in colour ("RGB", the same size, cut and
+    reduced the same way), or None for a greyscale file.
+
+    Raises:
+        UnreadableImage: The file cannot be read or decoded.
+        OSError: The file is gone or unreadable.
+    """
+    _, colour = _load(path, max_pixels, trim, colour=True)
+    return colour
+
+
+def read_keypoints(
+    path: str, max_pixels: int, transform: Transform = Transform.IDENTITY, trim: bool = True
+) -> geometry.Keypoints:
+    """The keypoints the check compares, of a file turned by ``transform``."""
+    picture = load_picture(path, max_pixels, trim)
+    return geometry.keypoints(geometry.prepare(picture, transform))
+
+
+def read_colour(
+    path: str, max_pixels: int, transform: Transform = Transform.IDENTITY, trim: bool = True
+) -> geometry.Colour | None:
+    """The colour pixels of the check's second chance, aligned with the pixels of
+    :func:`read_keypoints` (None for a greyscale file)."""
+    picture = load_colour(path, max_pixels, trim)
+    return None if picture is None else geometry.colour_pixels(geometry.prepare(picture, transform))
+
+
+def _load(
+    path: str, max_pixels: int, trim: bool, *, colour: bool
+) -> tuple[Image.Image, Image.Image | None]:
     with open(path, "rb") as file:
         data = file.read()
     opened = open_image(data, path, max_pixels)
     image = opened.image
     if image.format in ("JPEG", "MPO"):
-        image.draft("L", (_DECODE_SIDE, _DECODE_SIDE))
+        # "YCbCr" decodes the same luma as "L" (the grey is the same either way), with
+        # the colour beside it.
+        image.draft("YCbCr" if colour else "L", (_DECODE_SIDE, _DECODE_SIDE))
     image.load()
-    grey = apply_orientation(to_grey(image), opened.exif.orientation)
+    rgb: Image.Image | None = None
+    if image.mode == "YCbCr":
+        grey = image.getchannel(0)
+        rgb = image.convert("RGB") if colour else None
+    else:
+        grey = to_grey(image)
+        if colour and not _grey_mode(image.mode):
+            rgb = to_rgb(image)
+    orientation = opened.exif.orientation
+    grey = apply_orientation(grey, orientation)
+    rgb = None if rgb is None else apply_orientation(rgb, orientation)
     while min(grey.size) >= 4 * _DECODE_SIDE:
         grey = grey.reduce(2)
+        rgb = None if rgb is None else rgb.reduce(2)
     if trim:
         box = find_content_box(np.asarray(grey))
         if box != (0, 0, grey.width, grey.height):
             grey = grey.crop(box)
-    return grey
+            rgb = None if rgb is None else rgb.crop(box)
+    return grey, rgb
+
+
+def _grey_mode(mode: str) -> bool:
+    """Whether pictures of this Pillow mode have no colour (no second chance in colour)."""
+    return mode in ("1", "L", "LA", "La") or mode.startswith(("I", "F"))
 
 
 def _picture(record: ImageRecord | None, max_pixels: int, trim: bool) -> Image.Image | None:
@@ -352,6 +432,18 @@ def _picture(record: ImageRecord | None, max_pixels: int, trim: bool) -> Image.I
         return load_picture(record.path, max_pixels, trim)
     except (OSError, UnreadableImage) as error:
         log.warning("Cannot re-read %s for the geometric check: %s", record.path, error)
+        return None
+
+
+def _colour(
+    record: ImageRecord | None, max_pixels: int, transform: Transform, trim: bool
+) -> geometry.Colour | None:
+    if record is None:
+        return None
+    try:
+        return read_colour(record.path, max_pixels, transform, trim)
+    except (OSError, UnreadableImage) as error:
+        log.warning("Cannot re-read %s in colour for the geometric check: %s", record.path, error)
         return None
 
 
