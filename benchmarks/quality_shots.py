@@ -84,7 +84,11 @@ def build(root: Path, images: list[quality_corpus.SourceImage], max_side: int) -
         saved = json.loads(manifest.read_text())
         kinds = saved.get("kinds")
         if saved.get("names") == names and saved.get("max_side") == max_side and kinds == KINDS:
-            return saved["files"]  # type: ignore[no-any-return]
+            # Paths as written; a kept folder may have been moved or copied since.
+            return {
+                str(root / "library" / path.rsplit("/library/", 1)[-1]): entry
+                for path, entry in saved["files"].items()
+            }
     library = root / "library"
     files: dict[str, dict] = {}
     photos = [i for i in images if i.photo]
