@@ -47,6 +47,14 @@ _FOUR = np.uint64(4)
 _TOP = np.uint64(56)
 
 
+def _popcount(x: np.uint64) -> np.uint64:
+    # The SWAR population count; LLVM compiles it to the popcnt instruction.
+    x = x - ((x >> _ONE) & _M1)
+    x = (x & _M2) + ((x >> _TWO) & _M2)
+    x = (x + (x >> _FOUR)) & _M4
+    return np.uint64((x * _H01) >> _TOP)
+
+
 def _verify_into(
     row_hash: HashArray,
     tstart: Int64Array,
@@ -71,12 +79,7 @@ def _verify_into(
         h = row_hash[r]
         start = tstart[r]
         for j in range(start, start + count):
-            # The SWAR population count; LLVM compiles it to the popcnt instruction.
-            x = target[j] ^ h
-            x = x - ((x >> _ONE) & _M1)
-            x = (x & _M2) + ((x >> _TWO) & _M2)
-            x = (x + (x >> _FOUR)) & _M4
-            d = (x * _H01) >> _TOP
+            d = _popcount(target[j] ^ h)
             if d <= bound:
                 rows[found] = r
                 positions[found] = j
@@ -122,11 +125,7 @@ def _join_into(
                         return found, m, k, i
                     h = ahash[i]
                     for j in range(b0, b1):
-                        x = bhash[j] ^ h
-                        x = x - ((x >> _ONE) & _M1)
-                        x = (x & _M2) + ((x >> _TWO) & _M2)
-                        x = (x + (x >> _FOUR)) & _M4
-                        d = (x * _H01) >> _TOP
+                        d = _popcount(bhash[j] ^ h)
                         if d <= bound:
                             rows[found] = i
                             positions[found] = j
@@ -157,7 +156,9 @@ def _kernel() -> _Kernels | None:
             return None
         try:
             import numba
+            from numba.extending import register_jitable
 
+            register_jitable(_popcount)  # compiled into the loops that call it
             try:
                 jit = numba.njit(nogil=True, cache=True)
                 verify, join = jit(_verify_into), jit(_join_into)
@@ -237,7 +238,7 @@ def verify_runs(
             row_hash, tstart, tlen, target, int(threshold), first, rows, positions, distances
         )
         parts.append((rows[:found].copy(), positions[:found].copy(), distances[:found].copy()))
-    return _joined(parts)
+    return collect(parts)
 
 
 def join_buckets(
@@ -299,7 +300,7 @@ def join_buckets(
             distances,
         )
         parts.append((rows[:found].copy(), positions[:found].copy(), distances[:found].copy()))
-    return _joined(parts)
+    return collect(parts)
 
 
 def _loaded() -> _Kernels:
@@ -309,7 +310,8 @@ def _loaded() -> _Kernels:
     return kernel
 
 
-def _joined(parts: list[Verified]) -> Verified:
+def collect(parts: list[Verified]) -> Verified:
+    """Hits found in parts, as one triple of arrays."""
     if len(parts) == 1:
         return parts[0]
     if not parts:

@@ -303,16 +303,6 @@ def _first_finder(
     return keep
 
 
-def _collect(parts: list[Hits]) -> Hits:
-    if not parts:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint8)
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
-
-
 Job = Callable[[], Hits]
 
 
@@ -363,7 +353,7 @@ def self_join_jobs(
                 np.take(table.hashes, rowpos), tstart, tlen, table.hashes, threshold, cancel
             )
         ]
-        x, y, d = _collect(parts)
+        x, y, d = kernels.collect(parts)
         keep = _first_finder(hashes[x], hashes[y], earlier)
         return x[keep], y[keep], d[keep]
 
@@ -447,7 +437,7 @@ def cross_join_jobs(
                 np.take(queries, rows), tstart, tlen, htable.hashes, threshold, cancel
             ):
                 parts.append((np.take(rows, row), np.take(htable.order, tpos), d))
-            x, y, d = _collect(parts)
+            x, y, d = kernels.collect(parts)
             keep = _first_finder(queries[x], hashes[y], earlier)
             return x[keep], y[keep], d[keep]
 
