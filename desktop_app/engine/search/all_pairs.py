@@ -17,7 +17,7 @@ bool occupancy table (``segment_join.py``).
 
 Rotations (``variants``): the identity self-join, then for each of the 7 other transforms
 a cross join of that variant against the hashes. Work is cut into jobs run on a thread
-pool (numpy releases the GIL in its kernels); ``cancel`` is checked between chunks.
+pool (numpy and the compiled loops release the GIL); ``cancel`` is checked between chunks.
 
 The cost of each step, what the model chooses at 100,000 and 1,000,000 hashes, and the
 memory bounds are measured in docs/benchmarks.md ("How the all-pairs search spends its

@@ -1,4 +1,4 @@
-"""Compiled inner loops of the segment joins (numba), with their numpy equivalents.
+"""Compiled inner loops of the segment joins (numba); their numpy loop is in ``segment_join``.
 
 The multi-index search (``segment_join.py``) spends most of its time verifying
 candidates: each *row* (a hash) against a *run* of targets (a bucket of the table),
@@ -8,11 +8,12 @@ machine; compiled, the loop reads each target once and costs a fraction of that
 (docs/benchmarks.md, "The compiled verification"). With rows that are runs of a few
 dozen targets, that is most of the search.
 
-:func:`verify_runs` is the compiled loop: numba is a dependency; the first call in a
-process compiles it, or loads it from numba's cache (beside this file, or in the user's
-cache folder where that is read-only), in about 0.4 s. Where numba cannot be imported
-or compile, :func:`compiled` says so and ``segment_join`` keeps its numpy loop; the
-tests hold both to brute force. ``DOPPEL_NO_JIT=1`` switches the compiled loop off.
+:func:`verify_runs` and :func:`join_buckets` are the compiled loops. numba is a
+dependency; the first call in a process compiles them, or loads them from numba's cache
+(beside this file, or in the user's cache folder where that is read-only), in about
+0.5 s. Where numba cannot be imported or compile, :func:`compiled` says so and
+``segment_join`` keeps its numpy loop; the tests hold both to brute force.
+``DOPPEL_NO_JIT=1`` switches the compiled loops off.
 """
 
 from __future__ import annotations
@@ -228,17 +229,16 @@ def verify_runs(
     target = np.ascontiguousarray(target, np.uint64)
     total = int(tlen.sum())
     capacity = max(min(total, OUTPUT), int(tlen.max()) if tlen.size else 0)
-    rows = np.empty(capacity, np.int64)
-    positions = np.empty(capacity, np.int64)
-    distances = np.empty(capacity, np.uint8)
-    parts: list[Verified] = []
     first, n = 0, int(tlen.shape[0])
-    while first < n:
+
+    def step(rows: Int64Array, positions: Int64Array, distances: DistArray) -> tuple[int, bool]:
+        nonlocal first
         found, first = kernel(
             row_hash, tstart, tlen, target, int(threshold), first, rows, positions, distances
         )
-        parts.append((rows[:found].copy(), positions[:found].copy(), distances[:found].copy()))
-    return collect(parts)
+        return found, first >= n
+
+    return _drain(step, capacity) if n else collect([])
 
 
 def join_buckets(
@@ -258,8 +258,8 @@ def join_buckets(
 
     Walking the buckets of one side in order reads the other side's table almost in
     order too (a mask only permutes buckets within aligned blocks), and each run of *b*
-    is verified against every item of the *a* bucket while it is in the cache: 1.5-4x
-    faster than probing item by item (docs/benchmarks.md, "The compiled verification").
+    is verified against every item of the *a* bucket while it is in the cache, rather than
+    a bucket of *b* read at random for each item.
 
     Args:
         buckets: The occupied buckets of side *a*, ascending.
@@ -276,13 +276,10 @@ def join_buckets(
         Position in ``ahash``, position in ``bhash`` and distance of each hit.
     """
     kernel = _loaded()[1]
-    capacity = max(OUTPUT, widest)
-    rows = np.empty(capacity, np.int64)
-    positions = np.empty(capacity, np.int64)
-    distances = np.empty(capacity, np.uint8)
-    parts: list[Verified] = []
     mask, bucket, item = 0, 0, 0
-    while mask < masks.shape[0]:
+
+    def step(rows: Int64Array, positions: Int64Array, distances: DistArray) -> tuple[int, bool]:
+        nonlocal mask, bucket, item
         found, mask, bucket, item = kernel(
             buckets,
             astarts,
@@ -299,6 +296,23 @@ def join_buckets(
             positions,
             distances,
         )
+        return found, mask >= masks.shape[0]
+
+    return _drain(step, max(OUTPUT, widest))
+
+
+def _drain(
+    step: Callable[[Int64Array, Int64Array, DistArray], tuple[int, bool]], capacity: int
+) -> Verified:
+    """Call a compiled loop until it is done: ``step`` fills the output arrays from where
+    it stopped and says how many hits it wrote and whether it has finished."""
+    rows = np.empty(capacity, np.int64)
+    positions = np.empty(capacity, np.int64)
+    distances = np.empty(capacity, np.uint8)
+    parts: list[Verified] = []
+    done = False
+    while not done:
+        found, done = step(rows, positions, distances)
         parts.append((rows[:found].copy(), positions[:found].copy(), distances[:found].copy()))
     return collect(parts)
 

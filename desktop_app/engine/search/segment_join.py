@@ -1,4 +1,4 @@
-"""Exact segment joins in numpy: the multi-index half of the bulk all-pairs search.
+"""Exact segment joins: the multi-index half of the bulk all-pairs search.
 
 ``all_pairs.py`` explains the design (costs: docs/benchmarks.md); ``plan.py`` chooses the layout;
 this module does the work. A *segment* is a set of bit positions with a probe radius. For
@@ -7,8 +7,10 @@ bucket starts and a bool occupancy table (so the segment may be at most
 :data:`MAX_DIRECT_BITS` wide). A *probe* takes an item in bucket ``u`` and a flip mask
 ``M``; if bucket ``u ^ M`` has items, the probe becomes a *row*: the item against each
 hash of that bucket (the *candidates*), each verified by its full Hamming distance.
-Rows are expanded in chunks (:data:`CHUNK` candidates, 2**17 rows) so memory stays
-bounded whatever the bucket sizes.
+Rows are verified in chunks (2**17 rows; :data:`CHUNK` candidates at a time in the
+numpy loop) so memory stays bounded whatever the bucket sizes. The verification runs
+in the compiled loops of ``kernels.py`` where numba is there; there, a cross join gives
+the queries a table too and joins the two tables bucket by bucket.
 
 Each job returns its verified hits already deduplicated across segments: a pair is kept
 only by the first probed segment within whose radius it lies (see :func:`_first_finder`),
@@ -423,7 +425,9 @@ def cross_join_jobs(
     masks = flip_masks(segment.width, segment.radius)
     _, step = _cross_step(htable, segment)
     if kernels.compiled():
-        yield from _bucket_join_jobs(queries, hashes, htable, segment, earlier, threshold, step)
+        yield from _bucket_join_jobs(
+            queries, hashes, htable, segment, masks, earlier, threshold, step
+        )
         return
     values = segment_values(queries, segment.bits)
     order = _stable_order(values, segment.width)
@@ -449,12 +453,12 @@ def _bucket_join_jobs(
     hashes: HashArray,
     htable: Table,
     segment: Segment,
+    masks: Int64Array,
     earlier: list[Segment],
     threshold: int,
     step: int,
 ) -> Iterator[Job]:
-    """:func:`cross_join_jobs` by the compiled bucket join, ``step`` masks a job."""
-    masks = flip_masks(segment.width, segment.radius)
+    """:func:`cross_join_jobs` by the compiled bucket join, ``step`` of ``masks`` a job."""
     qtable = Table.build(queries, segment)
     # Walk the side with fewer occupied buckets; a mask pairs u with u ^ mask both ways.
     walk_queries = int(np.count_nonzero(qtable.counts)) <= int(np.count_nonzero(htable.counts))
