@@ -403,6 +403,16 @@ def test_unrelated_photos_are_not_confirmed(photo: Image.Image) -> None:
 # ----------------------------------------------------------------- through the Library
 
 
+def _scanned_pairs(lib: Library) -> tuple[dict[str, int], set[tuple[int, int]]]:
+    """Scan the library; its ids by file name, and its pairs at 12 as ``(a, b)``."""
+    from desktop_app.engine.types import drain
+
+    drain(lib.scan())
+    ids = {r.name: r.id for r in lib.records().values()}
+    pairs = lib.pairs(12).within(12)
+    return ids, {(int(min(a, b)), int(max(a, b))) for a, b in zip(pairs.a, pairs.b, strict=True)}
+
+
 def test_a_library_pairs_crops_and_says_how(
     tmp_path: Path, photo: Image.Image, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -412,12 +422,7 @@ def test_a_library_pairs_crops_and_says_how(
     _crop(photo, 0.10, 0.10, 0.90, 0.90).save(root / "crop.jpg", quality=90)
     _another_shot(photo).save(root / "another_shot.jpg", quality=90)
     with Library([root], catalog=tmp_path / "c.sqlite", config=EngineConfig(workers=0)) as lib:
-        from desktop_app.engine.types import drain
-
-        drain(lib.scan())
-        records = {r.name: r.id for r in lib.records().values()}
-        pairs = lib.pairs(12).within(12)
-        found = {tuple(sorted((int(a), int(b)))) for a, b in zip(pairs.a, pairs.b, strict=True)}
+        records, found = _scanned_pairs(lib)
         crop_pair = tuple(sorted((records["original.jpg"], records["crop.jpg"])))
         assert crop_pair in found
         # The other shot meets the crop only through a window: the check refuses it.
@@ -463,12 +468,7 @@ def test_a_library_pairs_a_copy_whose_channels_clip(tmp_path: Path) -> None:
     bright.save(root / "bright.jpg", quality=90)
     frame.save(root / "frame.jpg", quality=90)
     with Library([root], catalog=tmp_path / "c.sqlite", config=EngineConfig(workers=0)) as lib:
-        from desktop_app.engine.types import drain
-
-        drain(lib.scan())
-        ids = {r.name: r.id for r in lib.records().values()}
-        pairs = lib.pairs(12).within(12)
-        found = {tuple(sorted((int(a), int(b)))) for a, b in zip(pairs.a, pairs.b, strict=True)}
+        ids, found = _scanned_pairs(lib)
         pair = tuple(sorted((ids["original.jpg"], ids["bright.jpg"])))
         assert pair in found
         check = lib.geometry(*pair)
