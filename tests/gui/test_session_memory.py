@@ -18,14 +18,23 @@ class _Node:
         self.me = self
 
 
-def test_reloads_do_not_freeze_objects_for_ever(qtbot, tmp_path):
+def _scanned_library(tmp_path, broken: bool = False):
+    """Three small photos (and a file that is no photo, if ``broken``), scanned into a
+    catalog: ``(folder, catalog path, config)``."""
     root = tmp_path / "lib"
     for seed in range(3):
         write_photo(root / f"p{seed}.jpg", seed, size=(64, 48))
+    if broken:
+        (root / "broken.jpg").write_bytes(b"not a photo")
     catalog, config = tmp_path / "catalog.sqlite", EngineConfig(workers=0)
     with Library([str(root)], catalog=catalog, config=config) as library:
         for _ in library.scan():
             pass
+    return root, catalog, config
+
+
+def test_reloads_do_not_freeze_objects_for_ever(qtbot, tmp_path):
+    root, catalog, config = _scanned_library(tmp_path)
     gc.unfreeze()  # start from nothing frozen, whatever ran before in this process
     session = LibrarySession(catalog, config)
     idle = lambda: session._pairs_token is None  # noqa: E731
@@ -57,13 +66,7 @@ def test_opening_reads_the_records_once_in_the_worker(qtbot, tmp_path, monkeypat
 
     from desktop_app.engine.catalog.store import Catalog
 
-    root = tmp_path / "lib"
-    for seed in range(3):
-        write_photo(root / f"p{seed}.jpg", seed, size=(64, 48))
-    catalog, config = tmp_path / "catalog.sqlite", EngineConfig(workers=0)
-    with Library([str(root)], catalog=catalog, config=config) as library:
-        for _ in library.scan():
-            pass
+    root, catalog, config = _scanned_library(tmp_path)
     readers: list[str] = []
     real = Catalog.record_table  # what Library.records reads the rows with
 
@@ -117,14 +120,7 @@ def test_the_files_that_could_not_be_read_come_with_the_workers_rows(
     from desktop_app.engine.catalog.store import Catalog
 
     allowed_warnings.append("not an image")  # the scan says so
-    root = tmp_path / "lib"
-    for seed in range(3):
-        write_photo(root / f"p{seed}.jpg", seed, size=(64, 48))
-    (root / "broken.jpg").write_bytes(b"not a photo")
-    catalog, config = tmp_path / "catalog.sqlite", EngineConfig(workers=0)
-    with Library([str(root)], catalog=catalog, config=config) as library:
-        for _ in library.scan():
-            pass
+    root, catalog, config = _scanned_library(tmp_path, broken=True)
     monkeypatch.setattr(Catalog, "failures", lambda self, roots=None: [])  # not asked
     session = LibrarySession(catalog, config)
     reported: list[list] = []
