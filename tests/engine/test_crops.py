@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
@@ -351,6 +352,96 @@ def test_a_grey_page_whose_paper_clips_is_confirmed() -> None:
     # The same page with a line of words moved is another page.
     moved = ImageEnhance.Brightness(_page(lines=5)).enhance(1.25)
     assert not _check(moved, page).confirmed
+
+
+def _cream(photo_size: tuple[int, int] = (1536, 1024), light: bool = False) -> Image.Image:
+    """A pale cream picture with a fine grain, larger than the check's working size
+    (like the quality benchmark's `mate/Wood`): brightened x1.25, its red and green clip
+    in most of it, its blue nowhere. ``light``: its upper left quarter 40 levels lighter,
+    so that it clips in every channel."""
+    w, h = photo_size
+    scene = np.asarray(synthetic_photo(11, photo_size)).astype(np.float32)
+    rng = np.random.default_rng(3)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.2)
+    grain *= 6.0 / grain.std()
+    pale = (
+        np.array([209, 213, 181], np.float32)
+        + (scene - scene.mean(axis=(0, 1))) * 0.45
+        + grain[..., None] * np.array([1.0, 1.0, 1.2], np.float32)
+    )
+    if light:
+        pale[: h // 2, : w // 2] += 40
+    return Image.fromarray(np.clip(pale, 0, 255).astype(np.uint8))
+
+
+def test_a_pale_copy_whose_red_and_green_clip_is_confirmed_where_they_did_not() -> None:
+    # Red and green clip in two thirds of the copy. Where a reduced pixel mixes clipped
+    # and unclipped ones its grey is no curve of the original's, so the grey and the
+    # per-channel looks leave a residual the size of what spread is left; blue, which
+    # did not clip, is the original's blue times 1.25. And the keypoints align the two
+    # to a fraction of a pixel, while the refinement on the pixels (which assumes a
+    # linear tone relation) would drift by one: it is not kept.
+    pale = _cream()
+    bright = ImageEnhance.Brightness(pale).enhance(1.25)
+    clipped = (np.asarray(bright).reshape(-1, 3) == 255).mean(axis=0)
+    assert clipped[0] > 0.5 and clipped[1] > 0.5 and clipped[2] < 0.05
+    reasons = []
+    for a, b in ((bright, pale), (pale, bright)):
+        check = _check(a, b, colour=True)
+        assert check.confirmed, check.reason
+        reasons.append(check.reason)
+    assert any("where unclipped" in reason for reason in reasons), reasons
+
+
+def test_another_shot_of_a_pale_scene_is_refused_where_unclipped() -> None:
+    pale = _cream()
+    bright = ImageEnhance.Brightness(pale).enhance(1.25)
+    w, h = pale.size
+    frame = pale.copy()
+    box = (w // 4, h // 3, w // 2, 2 * h // 3)
+    frame.paste(pale.crop(box), (box[0] + round(0.04 * w), box[1] + round(0.02 * h)))
+    for a, b in (
+        (frame, bright),
+        (bright, frame),
+        (ImageEnhance.Brightness(frame).enhance(1.25), pale),
+        (_another_shot(pale), bright),
+    ):
+        check = _check(a, b, colour=True)
+        assert not check.confirmed, check.reason
+
+
+def test_what_clipped_in_every_channel_is_not_taken_for_agreement() -> None:
+    # The light quarter of the picture clips in every channel of the brightened copy:
+    # nothing is left there to compare, and a subject that moved there would not show.
+    # The look that leaves out what clipped cannot decide a pair with a cell that no
+    # channel sees.
+    pale = _cream(light=True)
+    bright = ImageEnhance.Brightness(pale).enhance(1.25)
+    w, h = pale.size
+    assert (np.asarray(bright)[: h // 2, : w // 2] == 255).all(axis=2).mean() > 0.95
+    first = geometry.keypoints(geometry.prepare(pale.convert("L")))
+    second = geometry.keypoints(geometry.prepare(bright.convert("L")))
+    colours = (
+        geometry.colour_pixels(geometry.prepare(pale.convert("RGB"))),
+        geometry.colour_pixels(geometry.prepare(bright.convert("RGB"))),
+    )
+    identity = np.eye(2, 3)
+    assert math.isinf(geometry._unclipped_channels(first, second, identity, *colours))
+    # Without that quarter, the same look sees every cell, and the copy agrees.
+    dark = _cream()
+    first = geometry.keypoints(geometry.prepare(dark.convert("L")))
+    second = geometry.keypoints(
+        geometry.prepare(ImageEnhance.Brightness(dark).enhance(1.25).convert("L"))
+    )
+    colours = (
+        geometry.colour_pixels(geometry.prepare(dark.convert("RGB"))),
+        geometry.colour_pixels(
+            geometry.prepare(ImageEnhance.Brightness(dark).enhance(1.25).convert("RGB"))
+        ),
+    )
+    assert geometry._unclipped_channels(first, second, identity, *colours) <= (
+        geometry.CLIPPED_CELL_ERROR
+    )
 
 
 def test_the_colour_is_read_the_same_size_as_the_grey(tmp_path: Path, photo: Image.Image) -> None:

@@ -20,6 +20,11 @@ and green clip but blue does not) is no grey curve of its original. A pair the g
 pixels refuse gets a second chance: each colour channel predicted from the same channel
 of the other picture, through its own curve, before the blur (:func:`_channel_tones`),
 under a stricter limit. The colour is read only then (``colour`` of :func:`compare`).
+Where the edit clipped, a last look compares each channel on its own where neither
+picture is near its clip (:func:`_unclipped_channels`): what clipped carries nothing to
+compare, and a reduced pixel that mixes clipped and unclipped ones follows no curve.
+These looks try the keypoints' fit as well as its refinement on the pixels, which
+assumes a linear tone relation and can drift on a clipped copy.
 
 Why recompute rather than store. ORB descriptors are 32 bytes each; the 700 a photo
 gets here would add 22 KB per photo to the catalog (2.2 GB for 100,000 photos, where the
@@ -50,8 +55,9 @@ log = logging.getLogger(__name__)
 
 #: Bump when the check would decide a pair differently: the verdicts kept in the catalog
 #: (``confirm.py``) are then reached again. 2: the tone curve and the cell percentile.
-#: 3: the second chance in colour (:data:`CHANNEL_CELL_ERROR`).
-CHECK_VERSION = 3
+#: 3: the second chance in colour (:data:`CHANNEL_CELL_ERROR`). 4: the look where the
+#: edit did not clip (:data:`CLIPPED_CELL_ERROR`), under the keypoints' fit as well.
+CHECK_VERSION = 4
 #: Long side, in pixels, of the picture keypoints are taken from.
 WORK_SIDE = 512
 #: Keypoints per picture.
@@ -97,6 +103,20 @@ CHANNEL_CELL_ERROR = 0.075
 #: grey test refuses) has no tone edit for the second chance to explain, and is refused
 #: without reading its colour. A cost limit, on the safe side: it never confirms a pair.
 TONE_SHIFT = 2.0
+#: A pair that both looks above refuse, and whose edit clipped (a channel lost at least
+#: :data:`CLIPPED_SHARE` of the overlap to levels within :data:`CLIP_LEVELS` of 0 or
+#: 255), is confirmed when each channel, compared on its own where neither picture is
+#: within :data:`CLIP_MARGIN` levels (and a pixel) of its clip, leaves at most this in
+#: its worst cell, over that channel's spread (:func:`_unclipped_channels`).
+CLIPPED_CELL_ERROR = 0.12
+#: A curve whose top (bottom) lies this close to 255 (0) clipped.
+CLIP_LEVELS = 5
+#: Levels kept away from the clip: a reduced pixel this near it may mix clipped ones.
+CLIP_MARGIN = 2
+#: Share of the overlap a channel lost to its clip for the edit to count as clipped.
+CLIPPED_SHARE = 0.1
+#: A channel whose unclipped part spreads less than this (levels) is too flat to judge.
+MIN_CHANNEL_SPREAD = 3.0
 #: Weights of R, G and B in the grey the channels are compared in (ITU-R 601, as JPEG's
 #: luma and Pillow's "L").
 LUMA = (0.299, 0.587, 0.114)
@@ -233,11 +253,20 @@ def compare(
     # Image y points down: a positive angle in these coordinates is a clockwise turn.
     angle = -math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
     overlap, worst, share, shift = _photometric(a, b, matrix)
+    fits = [matrix]
     if worst > MAX_CELL_ERROR and share >= MIN_OVERLAP:
         # A keypoint fit can be off by a pixel at the far edges: refine it on the
-        # pixels before blaming them.
-        matrix = _refine(a, b, matrix)
-        overlap, worst, share, shift = _photometric(a, b, matrix)
+        # pixels before blaming them. The refinement assumes a linear tone relation and
+        # can drift where an edit clipped (a brightened copy that its keypoints align
+        # to 0.1 px drifts by 1.6 px): both fits are kept for the looks that follow,
+        # the refined one first where it explains the grey better.
+        refined = _refine(a, b, matrix)
+        again = _photometric(a, b, refined)
+        if again[1] < worst:
+            fits.insert(0, refined)
+            matrix, (overlap, worst, share, shift) = refined, again
+        else:
+            fits.append(refined)
     if share < MIN_OVERLAP:
         return GeometryCheck(False, inliers=inliers, reason=f"overlap {share:.2f}")
     how = ""
@@ -251,15 +280,14 @@ def compare(
             first = None  # the file changed since its keypoints were taken
         if second is not None and second.shape[:2] != b.pixels.shape:
             second = None
-        by_channel, channel_worst = _channel_tones(a, b, matrix, first, second)
-        if by_channel < MIN_CORRELATION or channel_worst > CHANNEL_CELL_ERROR:
+        chance = _second_chance(a, b, fits, first, second)
+        if not chance.passed:
             return GeometryCheck(
                 False,
                 inliers=inliers,
-                reason=f"pixels differ (r {overlap:.3f}, cell {worst:.3f}; per channel"
-                f" r {by_channel:.3f}, cell {channel_worst:.3f})",
+                reason=f"pixels differ (r {overlap:.3f}, cell {worst:.3f}; {chance.said})",
             )
-        overlap, worst, how = by_channel, channel_worst, " per channel"
+        matrix, overlap, worst, how = chance.matrix, chance.correlation, chance.cell, chance.how
     cropped, frame = _crop_frame(a, b, matrix, scale)
     evidence: list[str] = []
     if frame is not None:
@@ -277,6 +305,48 @@ def compare(
     if frame is not None:
         frame = (float(frame[0]), float(frame[1]), float(frame[2]), float(frame[3]))
     return GeometryCheck(True, tuple(evidence), cropped, frame, float(angle), inliers, measures)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chance:
+    """What the looks after the grey one found: whether a fit passed, which, and how."""
+
+    passed: bool
+    matrix: npt.NDArray[np.float64]
+    correlation: float
+    cell: float
+    how: str
+    said: str
+
+
+def _second_chance(
+    a: Keypoints,
+    b: Keypoints,
+    fits: Sequence[npt.NDArray[np.float64]],
+    first: Colour | None,
+    second: Colour | None,
+) -> _Chance:
+    """The looks at a pair the grey test refused, under each fit in turn (the keypoints'
+    and the refined one, the better for the grey first): per channel
+    (:func:`_channel_tones`, :data:`CHANNEL_CELL_ERROR`), then, where the edit clipped,
+    per channel where it did not (:func:`_unclipped_channels`,
+    :data:`CLIPPED_CELL_ERROR`). The first fit under which either passes decides; the
+    correlation must be :data:`MIN_CORRELATION` under it either way."""
+    said = []
+    for fit in fits:
+        correlation, cell = _channel_tones(a, b, fit, first, second)
+        if correlation < MIN_CORRELATION:
+            said.append(f"per channel r {correlation:.3f}")
+            continue
+        if cell <= CHANNEL_CELL_ERROR:
+            return _Chance(True, fit, correlation, cell, " per channel", "")
+        unclipped = _unclipped_channels(a, b, fit, first, second)
+        if unclipped <= CLIPPED_CELL_ERROR:
+            how = " per channel where unclipped"
+            return _Chance(True, fit, correlation, unclipped, how, "")
+        clip = f", where unclipped {unclipped:.3f}" if math.isfinite(unclipped) else ""
+        said.append(f"per channel r {correlation:.3f}, cell {cell:.3f}{clip}")
+    return _Chance(False, fits[0], 0.0, math.inf, "", "; ".join(said))
 
 
 def _turn_evidence(turned: Transform, angle: float) -> list[str]:
@@ -381,19 +451,32 @@ def _overlap(
 def _worst_cell(residual: FloatArray, mask: npt.NDArray[np.bool_], spread: float) -> float:
     """The largest :data:`CELL_PERCENTILE` of the absolute residual in the GRID x GRID
     cells of the overlap's bounding box, over ``spread``."""
-    ys, xs = np.nonzero(mask)
+    errors = _cell_errors(residual, mask, mask, spread)
+    return float(np.nanmax(errors)) if not np.isnan(errors).all() else 0.0
+
+
+def _cell_errors(
+    residual: FloatArray,
+    where: npt.NDArray[np.bool_],
+    overlap: npt.NDArray[np.bool_],
+    spread: float,
+) -> npt.NDArray[np.float64]:
+    """The :data:`CELL_PERCENTILE` of the absolute residual at ``where``, over
+    ``spread``, in each of the GRID x GRID cells of ``overlap``'s bounding box; NaN for
+    a cell where ``where`` holds for less than half of it."""
+    ys, xs = np.nonzero(overlap)
     top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-    worst = 0.0
+    errors = np.full((GRID, GRID), np.nan)
     for i in range(GRID):
         for j in range(GRID):
             r0, r1 = top + (bottom - top) * i // GRID, top + (bottom - top) * (i + 1) // GRID
             c0, c1 = left + (right - left) * j // GRID, left + (right - left) * (j + 1) // GRID
-            cell = mask[r0:r1, c0:c1]
+            cell = where[r0:r1, c0:c1]
             if cell.sum() < max(16, 0.5 * cell.size):
                 continue
             values = residual[r0:r1, c0:c1][cell]
-            worst = max(worst, float(np.percentile(np.abs(values), CELL_PERCENTILE)) / spread)
-    return worst
+            errors[i, j] = float(np.percentile(np.abs(values), CELL_PERCENTILE)) / spread
+    return errors
 
 
 def _photometric(
@@ -496,6 +579,88 @@ def _channel_tones(
     residual = np.zeros((hb, wb), np.float32)
     residual[mask] = y - fitted
     return overall, _worst_cell(residual, mask, spread)
+
+
+def _unclipped_channels(
+    a: Keypoints,
+    b: Keypoints,
+    matrix: npt.NDArray[np.float64],
+    first: Colour | None,
+    second: Colour | None,
+) -> float:
+    """The last look at a pair whose edit clipped: the worst cell error when each colour
+    channel is compared on its own, over its own spread, only where neither picture is
+    near that channel's clip (:data:`CLIPPED_CELL_ERROR`); infinity when this look
+    cannot decide.
+
+    A channel brightened until it clips keeps no trace of what was in its clipped part,
+    and a pixel of the reduced picture that mixes clipped and unclipped pixels of the
+    full-size one is no curve of the original's pixel (the average of clipped pixels is
+    not the clip of their average): a pale picture brightened until red and green clip
+    in most of it (`mate/Wood` of the quality benchmark) leaves, in grey, a residual the
+    size of its remaining spread, while its blue channel, which did not clip, is the
+    original's blue times 1.25 to a level. So each channel is compared where it still
+    carries the picture: away (:data:`CLIP_MARGIN` levels, one pixel) from the level
+    where its curve reaches the clip, in either picture.
+
+    It decides only a pair whose edit did clip (a channel lost :data:`CLIPPED_SHARE` of
+    the overlap to its clip; a pair that nothing clipped was decided by the looks
+    before), and only where every cell of the overlap is still seen by a channel with
+    a spread of :data:`MIN_CHANNEL_SPREAD` levels: a moved subject hidden in a region
+    that clipped in every channel cannot pass unseen. Both ways (either picture may be
+    the edit), keeping the way that explains more.
+    """
+    warped, mask, _ = _overlap(a, b, matrix)
+    if mask.sum() < 256:
+        return math.inf
+    wb, hb = b.size
+    if first is None or second is None:
+        source_a: npt.NDArray[np.uint8] = warped[..., None]
+        source_b: npt.NDArray[np.uint8] = b.pixels[..., None]
+    else:
+        source_a = np.asarray(
+            cv2.warpAffine(first, matrix, (wb, hb), flags=cv2.INTER_LINEAR), dtype=np.uint8
+        )
+        source_b = second
+    cells = ~np.isnan(_cell_errors(np.zeros((hb, wb), np.float32), mask, mask, 1.0))
+    overlap = float(mask.sum())
+    near = np.ones((3, 3), np.uint8)
+    best = math.inf
+    for source, target in ((source_a, source_b), (source_b, source_a)):
+        clipped = 0.0
+        errors: list[npt.NDArray[np.float64]] = []
+        for channel in range(source.shape[2]):
+            seen = np.ascontiguousarray(source[..., channel])
+            edited = np.ascontiguousarray(target[..., channel])
+            curve = _tone_lut(seen[mask], edited[mask])
+            valid = mask.copy()
+            top, bottom = float(curve.max()), float(curve.min())
+            if top >= 255 - CLIP_LEVELS:
+                knee = int(np.argmax(curve >= top - 1.5))
+                valid &= cv2.dilate(seen, near) < knee - CLIP_MARGIN
+                valid &= cv2.dilate(edited, near) < top - CLIP_MARGIN
+            if bottom <= CLIP_LEVELS:
+                knee = 255 - int(np.argmax(curve[::-1] <= bottom + 1.5))
+                valid &= cv2.erode(seen, near) > knee + CLIP_MARGIN
+                valid &= cv2.erode(edited, near) > bottom + CLIP_MARGIN
+            clipped = max(clipped, 1.0 - float(valid.sum()) / overlap)
+            if valid.sum() < 256:
+                continue
+            predicted = cv2.GaussianBlur(curve.astype(np.float32)[seen], (0, 0), BLUR)
+            other = cv2.GaussianBlur(edited, (0, 0), BLUR).astype(np.float32)
+            spread = float(other[valid].std())
+            if spread < MIN_CHANNEL_SPREAD:
+                continue
+            residual = np.zeros((hb, wb), np.float32)
+            residual[valid] = other[valid] - predicted[valid]
+            errors.append(_cell_errors(residual, valid, mask, spread))
+        if clipped < CLIPPED_SHARE or not errors:
+            continue
+        seen_cells = np.stack(errors)
+        if (np.isnan(seen_cells).all(axis=0) & cells).any():
+            continue  # a cell no channel sees: this look cannot decide
+        best = min(best, float(np.nanmax(seen_cells)))
+    return best
 
 
 def _tone_curve(x: FloatArray, y: FloatArray) -> FloatArray:
