@@ -622,13 +622,12 @@ def _unclipped_channels(
             cv2.warpAffine(first, matrix, (wb, hb), flags=cv2.INTER_LINEAR), dtype=np.uint8
         )
         source_b = second
-    cells = ~np.isnan(_cell_errors(np.zeros((hb, wb), np.float32), mask, mask, 1.0))
     overlap = float(mask.sum())
     near = np.ones((3, 3), np.uint8)
     best = math.inf
     for source, target in ((source_a, source_b), (source_b, source_a)):
-        clipped = 0.0
-        errors: list[npt.NDArray[np.float64]] = []
+        # First what clipped, per channel (cheap); the cells only for an edit that did.
+        channels = []
         for channel in range(source.shape[2]):
             seen = np.ascontiguousarray(source[..., channel])
             edited = np.ascontiguousarray(target[..., channel])
@@ -643,7 +642,11 @@ def _unclipped_channels(
                 knee = 255 - int(np.argmax(curve[::-1] <= bottom + 1.5))
                 valid &= cv2.erode(seen, near) > knee + CLIP_MARGIN
                 valid &= cv2.erode(edited, near) > bottom + CLIP_MARGIN
-            clipped = max(clipped, 1.0 - float(valid.sum()) / overlap)
+            channels.append((seen, edited, curve, valid))
+        if max(1.0 - float(valid.sum()) / overlap for *_, valid in channels) < CLIPPED_SHARE:
+            continue
+        errors: list[npt.NDArray[np.float64]] = []
+        for seen, edited, curve, valid in channels:
             if valid.sum() < 256:
                 continue
             predicted = cv2.GaussianBlur(curve.astype(np.float32)[seen], (0, 0), BLUR)
@@ -654,9 +657,10 @@ def _unclipped_channels(
             residual = np.zeros((hb, wb), np.float32)
             residual[valid] = other[valid] - predicted[valid]
             errors.append(_cell_errors(residual, valid, mask, spread))
-        if clipped < CLIPPED_SHARE or not errors:
+        if not errors:
             continue
         seen_cells = np.stack(errors)
+        cells = ~np.isnan(_cell_errors(np.zeros((hb, wb), np.float32), mask, mask, 1.0))
         if (np.isnan(seen_cells).all(axis=0) & cells).any():
             continue  # a cell no channel sees: this look cannot decide
         best = min(best, float(np.nanmax(seen_cells)))
