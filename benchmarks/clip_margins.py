@@ -15,6 +15,7 @@ The last look's limit is set to -1 here, so that it decides nothing and its valu
 recorded for every pair it is asked about (the smallest over the fits tried).
 
     python benchmarks/clip_margins.py --crops /tmp/qc --shots /tmp/qs
+    python benchmarks/clip_margins.py --crops /tmp/qc --every-pair   # no cost limit
 
 About 6 minutes for the first corpus and 12 for the second on a 2-core machine.
 """
@@ -164,9 +165,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--crops", type=Path, help="the corpus of quality.py --keep")
     parser.add_argument("--shots", type=Path, help="the corpus of quality_shots.py --keep")
+    parser.add_argument(
+        "--every-pair",
+        action="store_true",
+        help="give every pair the grey refuses the later looks (no TONE_SHIFT cost limit)",
+    )
     args = parser.parse_args()
     print(f"Machine: {machine_notes()}")
     print(f"The last look's limit in the engine: {geometry.CLIPPED_CELL_ERROR}")
+    if args.every_pair:
+        geometry.TONE_SHIFT = -1.0
+        print("Every pair the grey refuses gets the later looks (TONE_SHIFT off).")
     geometry.CLIPPED_CELL_ERROR = -1.0
     geometry._unclipped_channels = _recorded  # type: ignore[assignment]
     for name, corpus in (
