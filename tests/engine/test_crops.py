@@ -286,21 +286,35 @@ def test_a_copy_whose_channels_clip_each_its_own_way_is_confirmed(photo: Image.I
         assert "per channel" in check.reason
 
 
+def _burst_frame(image: Image.Image) -> Image.Image:
+    """The next frame of a burst from a tripod: a block of the scene moved."""
+    w, h = image.size
+    frame = image.copy()
+    box = (w // 4, h // 3, w // 2, 2 * h // 3)
+    frame.paste(image.crop(box), (box[0] + round(0.04 * w), box[1] + round(0.02 * h)))
+    return frame
+
+
+def _other_shots_and_brightened_copies(
+    image: Image.Image, frame: Image.Image, gain: float
+) -> list[tuple[Image.Image, Image.Image]]:
+    """Pairs of a different shot and a copy brightened by ``gain``, either way round."""
+    bright = ImageEnhance.Brightness(image).enhance(gain)
+    return [
+        (frame, bright),
+        (bright, frame),
+        (ImageEnhance.Brightness(frame).enhance(gain), image),
+        (_another_shot(bright), image),
+        (_another_shot(image), bright),
+    ]
+
+
 def test_a_burst_frame_is_refused_in_colour_too(photo: Image.Image) -> None:
     # The second chance in colour explains tones, not a moved subject or camera, even
     # against a copy whose channels clipped.
     pale = _pale(photo)
-    bright = ImageEnhance.Brightness(pale).enhance(1.4)
-    w, h = pale.size
-    frame = pale.copy()
-    box = (w // 4, h // 3, w // 2, 2 * h // 3)
-    frame.paste(pale.crop(box), (box[0] + round(0.04 * w), box[1] + round(0.02 * h)))
-    for a, b in (
-        (frame, bright),
-        (bright, frame),
-        (ImageEnhance.Brightness(frame).enhance(1.4), pale),
-        (_another_shot(bright), pale),
-    ):
+    frame = _burst_frame(pale)
+    for a, b in _other_shots_and_brightened_copies(pale, frame, 1.4):
         check = _check(a, b, colour=True)
         assert not check.confirmed
         assert "per channel" in check.reason
@@ -395,17 +409,7 @@ def test_a_pale_copy_whose_red_and_green_clip_is_confirmed_where_they_did_not() 
 
 def test_another_shot_of_a_pale_scene_is_refused_where_unclipped() -> None:
     pale = _cream()
-    bright = ImageEnhance.Brightness(pale).enhance(1.25)
-    w, h = pale.size
-    frame = pale.copy()
-    box = (w // 4, h // 3, w // 2, 2 * h // 3)
-    frame.paste(pale.crop(box), (box[0] + round(0.04 * w), box[1] + round(0.02 * h)))
-    for a, b in (
-        (frame, bright),
-        (bright, frame),
-        (ImageEnhance.Brightness(frame).enhance(1.25), pale),
-        (_another_shot(pale), bright),
-    ):
+    for a, b in _other_shots_and_brightened_copies(pale, _burst_frame(pale), 1.25):
         check = _check(a, b, colour=True)
         assert not check.confirmed, check.reason
 
