@@ -2,6 +2,7 @@
 
 import os
 import sqlite3
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,46 +43,28 @@ def test_every_field_of_a_record_comes_back(catalog):
     # photo): each field must land where it belongs.
     capture = Capture(taken="2024-05-01T13:45:10", subsec="120", make="Canon", iso=200)
     name = os.fsdecode(b"/lib/caf\xe9.jpg")
-    photo = ImageFeatures(
-        path=name,
-        size=123,
-        mtime_ns=456,
-        digest=b"d" * 16,
-        phash=(1 << 64) - 2,
-        width=6000,
-        height=4000,
-        format="JPEG",
-        taken="2024-05-01T13:45:10",
-        camera="Canon EOS R5",
-        content_width=5900,
-        content_height=3900,
-        capture=capture,
-        pixel_digest=b"p" * 16,
-        sharpness=12.5,
-        greyscale=True,
-        brightness=99.5,
-    )
+    fields: dict[str, Any] = {
+        "path": name,
+        "size": 123,
+        "mtime_ns": 456,
+        "digest": b"d" * 16,
+        "phash": (1 << 64) - 2,
+        "width": 6000,
+        "height": 4000,
+        "format": "JPEG",
+        "taken": "2024-05-01T13:45:10",
+        "camera": "Canon EOS R5",
+        "content_width": 5900,
+        "content_height": 3900,
+        "capture": capture,
+        "pixel_digest": b"p" * 16,
+        "sharpness": 12.5,
+        "greyscale": True,
+        "brightness": 99.5,
+    }
+    photo = ImageFeatures(**fields)
     ids = catalog.add_results([photo, FileFailure("/lib/bad.jpg", 7, 8, "truncated JPEG")], 1)
-    expected = ImageRecord(
-        id=ids[0],
-        path=name,
-        size=123,
-        mtime_ns=456,
-        digest=b"d" * 16,
-        phash=(1 << 64) - 2,
-        width=6000,
-        height=4000,
-        format="JPEG",
-        taken="2024-05-01T13:45:10",
-        camera="Canon EOS R5",
-        content_width=5900,
-        content_height=3900,
-        capture=capture,
-        pixel_digest=b"p" * 16,
-        sharpness=12.5,
-        greyscale=True,
-        brightness=99.5,
-    )
+    expected = ImageRecord(id=ids[0], **fields)
     failed = ImageRecord(
         id=ids[1],
         path="/lib/bad.jpg",
