@@ -28,10 +28,10 @@ positions when the slider gets there.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -288,38 +288,19 @@ def _check_pairs(
     # pairs while they are at hand; a bounded cache keeps memory flat however many
     # photos are checked (a whole library after the check's version changed).
     todo = sorted(todo, key=lambda k: (int(pairs.a[k]), int(pairs.b[k])))
-    points: OrderedDict[tuple[int, int], geometry.Keypoints | None] = OrderedDict()
 
+    @functools.lru_cache(maxsize=_KEYPOINT_CACHE)
     def keypoints_of(image_id: int, transform: int) -> geometry.Keypoints | None:
-        key = (image_id, transform)
-        if key in points:
-            points.move_to_end(key)
-            return points[key]
         picture = _picture(records.get(image_id), max_pixels, trim)
-        found = (
-            None
-            if picture is None
-            else geometry.keypoints(geometry.prepare(picture, Transform(transform)))
-        )
-        points[key] = found
-        if len(points) > _KEYPOINT_CACHE:
-            points.popitem(last=False)
-        return found
+        if picture is None:
+            return None
+        return geometry.keypoints(geometry.prepare(picture, Transform(transform)))
 
     # The colour, read only for the pairs whose grey pixels differ (the check's second
     # chance): most pairs never need it.
-    colours: OrderedDict[tuple[int, int], geometry.Colour | None] = OrderedDict()
-
+    @functools.lru_cache(maxsize=_COLOUR_CACHE)
     def colour_of(image_id: int, transform: int) -> geometry.Colour | None:
-        key = (image_id, transform)
-        if key in colours:
-            colours.move_to_end(key)
-            return colours[key]
-        found = _colour(records.get(image_id), max_pixels, Transform(transform), trim)
-        colours[key] = found
-        if len(colours) > _COLOUR_CACHE:
-            colours.popitem(last=False)
-        return found
+        return _colour(records.get(image_id), max_pixels, Transform(transform), trim)
 
     out: Checks = {}
     for k in todo:
