@@ -430,7 +430,9 @@ def test_what_clipped_in_every_channel_is_not_taken_for_agreement() -> None:
         geometry.colour_pixels(geometry.prepare(bright.convert("RGB"))),
     )
     identity = np.eye(2, 3)
-    assert math.isinf(geometry._unclipped_channels(first, second, identity, *colours))
+    assert math.isinf(
+        geometry._unclipped_channels(second, geometry._view(first, second, identity, *colours))
+    )
     # Without that quarter, the same look sees every cell, and the copy agrees.
     dark = _cream()
     first = geometry.keypoints(geometry.prepare(dark.convert("L")))
@@ -443,9 +445,8 @@ def test_what_clipped_in_every_channel_is_not_taken_for_agreement() -> None:
             geometry.prepare(ImageEnhance.Brightness(dark).enhance(1.25).convert("RGB"))
         ),
     )
-    assert geometry._unclipped_channels(first, second, identity, *colours) <= (
-        geometry.CLIPPED_CELL_ERROR
-    )
+    view = geometry._view(first, second, identity, *colours)
+    assert geometry._unclipped_channels(second, view) <= (geometry.CLIPPED_CELL_ERROR)
 
 
 def test_the_colour_is_read_the_same_size_as_the_grey(tmp_path: Path, photo: Image.Image) -> None:

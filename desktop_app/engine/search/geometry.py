@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -335,13 +335,14 @@ def _second_chance(
     correlation must be :data:`MIN_CORRELATION` under it either way."""
     said = []
     for fit in fits:
-        correlation, cell = _channel_tones(a, b, fit, first, second)
+        view = _view(a, b, fit, first, second)
+        correlation, cell = _channel_tones(b, view)
         if correlation < MIN_CORRELATION:
             said.append(f"per channel r {correlation:.3f}")
             continue
         if cell <= CHANNEL_CELL_ERROR:
             return _Chance(True, fit, correlation, cell, " per channel", "")
-        unclipped = _unclipped_channels(a, b, fit, first, second)
+        unclipped = _unclipped_channels(b, view)
         if unclipped <= CLIPPED_CELL_ERROR:
             how = " per channel where unclipped"
             return _Chance(True, fit, correlation, unclipped, how, "")
@@ -456,6 +457,32 @@ def _worst_cell(residual: FloatArray, mask: npt.NDArray[np.bool_], spread: float
     return float(np.nanmax(errors)) if not np.isnan(errors).all() else 0.0
 
 
+def _cells(
+    overlap: npt.NDArray[np.bool_],
+) -> Iterator[tuple[int, int, tuple[slice, slice]]]:
+    """The GRID x GRID cells of ``overlap``'s bounding box: row, column, and slices."""
+    ys, xs = np.nonzero(overlap)
+    top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    for i in range(GRID):
+        for j in range(GRID):
+            r0, r1 = top + (bottom - top) * i // GRID, top + (bottom - top) * (i + 1) // GRID
+            c0, c1 = left + (right - left) * j // GRID, left + (right - left) * (j + 1) // GRID
+            yield i, j, (slice(r0, r1), slice(c0, c1))
+
+
+def _judged(cell: npt.NDArray[np.bool_]) -> bool:
+    """Whether a cell holds enough pixels to be judged (half of it, 16 at least)."""
+    return bool(cell.sum() >= max(16, 0.5 * cell.size))
+
+
+def _judged_cells(overlap: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Which cells of :func:`_cells` the overlap covers enough of to be judged."""
+    judged = np.zeros((GRID, GRID), bool)
+    for i, j, box in _cells(overlap):
+        judged[i, j] = _judged(overlap[box])
+    return judged
+
+
 def _cell_errors(
     residual: FloatArray,
     where: npt.NDArray[np.bool_],
@@ -463,19 +490,13 @@ def _cell_errors(
     spread: float,
 ) -> npt.NDArray[np.float64]:
     """The :data:`CELL_PERCENTILE` of the absolute residual at ``where``, over
-    ``spread``, in each of the GRID x GRID cells of ``overlap``'s bounding box; NaN for
-    a cell where ``where`` holds for less than half of it."""
-    ys, xs = np.nonzero(overlap)
-    top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    ``spread``, in each of the cells of ``overlap`` (:func:`_cells`); NaN for a cell
+    where ``where`` does not hold enough pixels (:func:`_judged`)."""
     errors = np.full((GRID, GRID), np.nan)
-    for i in range(GRID):
-        for j in range(GRID):
-            r0, r1 = top + (bottom - top) * i // GRID, top + (bottom - top) * (i + 1) // GRID
-            c0, c1 = left + (right - left) * j // GRID, left + (right - left) * (j + 1) // GRID
-            cell = where[r0:r1, c0:c1]
-            if cell.sum() < max(16, 0.5 * cell.size):
-                continue
-            values = residual[r0:r1, c0:c1][cell]
+    for i, j, box in _cells(overlap):
+        cell = where[box]
+        if _judged(cell):
+            values = residual[box][cell]
             errors[i, j] = float(np.percentile(np.abs(values), CELL_PERCENTILE)) / spread
     return errors
 
@@ -518,13 +539,7 @@ def _photometric(
     return overall, _worst_cell(residual, mask, sy), share, shift
 
 
-def _channel_tones(
-    a: Keypoints,
-    b: Keypoints,
-    matrix: npt.NDArray[np.float64],
-    first: Colour | None,
-    second: Colour | None,
-) -> tuple[float, float]:
+def _channel_tones(b: Keypoints, view: _View) -> tuple[float, float]:
     """The second chance of a pair the grey pixels refuse: the correlation and the worst
     cell's error (as :func:`_photometric` gives them) when each colour channel of one
     picture is predicted from the same channel of the other through its own monotone
@@ -539,11 +554,10 @@ def _channel_tones(
     blurred after, as the other picture is. With either picture grey (``first`` or
     ``second`` None) the one channel is the grey pixels.
     """
-    warped, mask, _ = _overlap(a, b, matrix)
+    warped, mask, source_a, source_b = view.warped, view.mask, view.source_a, view.source_b
     if mask.sum() < 256:
         return 0.0, 1e9
     wb, hb = b.size
-    source_a, source_b = _channels(warped, b, matrix, first, second)
     weights = LUMA if source_a.shape[2] == 3 else (1.0,)
     seen_a = cv2.GaussianBlur(warped, (0, 0), BLUR).astype(np.float32)
     seen_b = cv2.GaussianBlur(b.pixels, (0, 0), BLUR).astype(np.float32)
@@ -574,32 +588,39 @@ def _channel_tones(
     return overall, _worst_cell(residual, mask, spread)
 
 
-def _channels(
-    warped: Grey,
-    b: Keypoints,
-    matrix: npt.NDArray[np.float64],
-    first: Colour | None,
-    second: Colour | None,
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-    """The channels the looks after the grey compare, height x width x channels: *a*'s
-    colour warped onto *b* and *b*'s, or, with either picture grey (``first`` or
-    ``second`` None), the grey pixels as the one channel (``warped``: *a*'s, warped)."""
-    if first is None or second is None:
-        return warped[..., None], b.pixels[..., None]
-    wb, hb = b.size
-    warped_colour = np.asarray(
-        cv2.warpAffine(first, matrix, (wb, hb), flags=cv2.INTER_LINEAR), dtype=np.uint8
-    )
-    return warped_colour, second
+@dataclass(frozen=True, slots=True)
+class _View:
+    """Both pictures under one fit, as the looks after the grey compare them."""
+
+    #: *a*'s grey pixels warped onto *b*, and where they are (:func:`_overlap`).
+    warped: Grey
+    mask: npt.NDArray[np.bool_]
+    #: The channels compared, height x width x channels: *a*'s colour warped onto *b*
+    #: and *b*'s, or, with either picture grey, the grey pixels as the one channel.
+    source_a: npt.NDArray[np.uint8]
+    source_b: npt.NDArray[np.uint8]
 
 
-def _unclipped_channels(
+def _view(
     a: Keypoints,
     b: Keypoints,
     matrix: npt.NDArray[np.float64],
     first: Colour | None,
     second: Colour | None,
-) -> float:
+) -> _View:
+    """The pictures under ``matrix`` for :func:`_channel_tones` and
+    :func:`_unclipped_channels` (``first``, ``second``: their colour, None if grey)."""
+    warped, mask, _ = _overlap(a, b, matrix)
+    if first is None or second is None:
+        return _View(warped, mask, warped[..., None], b.pixels[..., None])
+    wb, hb = b.size
+    warped_colour = np.asarray(
+        cv2.warpAffine(first, matrix, (wb, hb), flags=cv2.INTER_LINEAR), dtype=np.uint8
+    )
+    return _View(warped, mask, warped_colour, second)
+
+
+def _unclipped_channels(b: Keypoints, view: _View) -> float:
     """The last look at a pair whose edit clipped: the worst cell error when each colour
     channel is compared on its own, over its own spread, only where neither picture is
     near that channel's clip (:data:`CLIPPED_CELL_ERROR`); infinity when this look
@@ -622,11 +643,10 @@ def _unclipped_channels(
     that clipped in every channel cannot pass unseen. Both ways (either picture may be
     the edit), keeping the way whose worst cell is smaller.
     """
-    warped, mask, _ = _overlap(a, b, matrix)
+    mask, source_a, source_b = view.mask, view.source_a, view.source_b
     if mask.sum() < 256:
         return math.inf
     wb, hb = b.size
-    source_a, source_b = _channels(warped, b, matrix, first, second)
     overlap = float(mask.sum())
     near = np.ones((3, 3), np.uint8)
     best = math.inf
@@ -665,9 +685,7 @@ def _unclipped_channels(
         if not errors:
             continue
         seen_cells = np.stack(errors)
-        # The cells the grey test judges (those the overlap covers half of).
-        cells = ~np.isnan(_cell_errors(np.zeros((hb, wb), np.float32), mask, mask, 1.0))
-        if (np.isnan(seen_cells).all(axis=0) & cells).any():
+        if (np.isnan(seen_cells).all(axis=0) & _judged_cells(mask)).any():
             continue  # a cell no channel sees: this look cannot decide
         best = min(best, float(np.nanmax(seen_cells)))
     return best
